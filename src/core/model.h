@@ -1,0 +1,118 @@
+// The platform-neutral model every connector normalises into: Customer, Order, LineItem, Refund.
+//
+// Platform ids are kept as decimal strings: Shopify ids exceed 2^53 and must never pass through
+// a double, and WooCommerce ids are small integers; a string serves both exactly.
+// All money in one Order is in the shop's currency (Shopify's `*_set.shop_money`), in minor units.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/money.h"
+
+namespace loyaltyd {
+
+enum class Platform { kShopify, kWooCommerce };
+
+std::string_view PlatformName(Platform platform);
+
+struct Customer {
+  std::string platform_customer_id;  // empty for a guest
+  std::string email;                 // as sent; may be empty (redacted or absent)
+  std::string first_name;
+  std::string last_name;
+  std::vector<std::string> tags;
+};
+
+struct LineItem {
+  std::string platform_line_id;
+  std::string product_id;  // empty when the product was deleted or is custom
+  std::string variant_id;
+  std::string sku;
+  std::string title;
+  std::string vendor;
+  int64_t quantity = 0;
+  // unit_price * quantity, before discounts. Includes tax when the order's taxes_included.
+  int64_t gross_minor = 0;
+  // Sum of the discounts allocated to this line (line-level and order-level).
+  int64_t discount_minor = 0;
+  // Tax charged on this line (after discounts).
+  int64_t tax_minor = 0;
+  bool is_gift_card = false;
+  bool requires_shipping = true;
+};
+
+struct RefundLine {
+  std::string platform_line_id;
+  int64_t quantity = 0;
+  int64_t subtotal_minor = 0;  // refunded merchandise amount for this line
+  int64_t tax_minor = 0;
+};
+
+struct Refund {
+  std::string platform_refund_id;
+  std::string created_at;  // ISO-8601 as sent
+  std::vector<RefundLine> lines;
+};
+
+enum class FinancialStatus {
+  kUnknown,
+  kPending,
+  kAuthorized,
+  kPaid,
+  kPartiallyPaid,
+  kPartiallyRefunded,
+  kRefunded,
+  kVoided,
+};
+
+struct Order {
+  std::string platform_order_id;
+  std::string name;  // human-facing order number, e.g. "#1001"
+  std::string currency;  // shop currency (ISO-4217)
+  bool taxes_included = false;
+  FinancialStatus financial_status = FinancialStatus::kUnknown;
+  bool cancelled = false;
+  bool test = false;
+  std::string created_at;  // ISO-8601 as sent
+  std::string updated_at;
+  // Order totals as sent, for display and cross-checks. The earn rules use the lines.
+  int64_t subtotal_minor = 0;
+  int64_t total_minor = 0;
+  int64_t total_tax_minor = 0;
+  int64_t total_discounts_minor = 0;
+  int64_t total_shipping_minor = 0;
+  std::optional<Customer> customer;  // absent for a guest order
+  std::string email;                 // the order's contact email (guests too); may be empty
+  std::vector<LineItem> line_items;
+  std::vector<Refund> refunds;
+};
+
+// What a webhook means once normalised.
+enum class OrderEventKind { kCreated, kPaid, kUpdated, kCancelled };
+
+struct OrderEvent {
+  OrderEventKind kind = OrderEventKind::kCreated;
+  Order order;
+};
+
+struct CustomerEvent {
+  Customer customer;
+};
+
+// A topic that is stored and acknowledged but has no effect on the ledger yet.
+struct IgnoredEvent {
+  std::string reason;
+};
+
+using NormalisedEvent = std::variant<OrderEvent, CustomerEvent, IgnoredEvent>;
+
+// Lower-cases and trims an email address for matching. Returns "" for an empty or
+// obviously invalid address (no '@').
+std::string NormaliseEmail(std::string_view email);
+
+}  // namespace loyaltyd
