@@ -1,1 +1,117 @@
-// placeholder: being written
+#include "webhooks/event_processor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace loyaltyd {
+
+EventProcessor::EventProcessor(Storage& storage, Ledger& ledger,
+                               std::map<std::string, const Normaliser*> normalisers,
+                               size_t batch_size)
+    : storage_(storage),
+      ledger_(ledger),
+      normalisers_(std::move(normalisers)),
+      batch_size_(batch_size == 0 ? 1 : batch_size) {}
+
+EventProcessor::~EventProcessor() { Stop(); }
+
+void EventProcessor::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  notified_ = true;  // process whatever a previous run left pending
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void EventProcessor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventProcessor::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+Result<size_t> EventProcessor::ProcessBatch() {
+  Result<std::vector<InboxEvent>> events = storage_.LoadPendingEvents(0, batch_size_);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return size_t{0};
+
+  std::vector<EventOutcome> outcomes;
+  outcomes.reserve(events->size());
+  for (const InboxEvent& event : *events) {
+    auto it = normalisers_.find(event.platform);
+    if (it == normalisers_.end()) {
+      outcomes.push_back(ledger_.Decide(
+          event, Status(FailedPrecondition("no connector for platform '" + event.platform + "'"))));
+      continue;
+    }
+    outcomes.push_back(ledger_.Decide(event, it->second->Normalise(event.topic, event.body)));
+  }
+  LOYALTYD_RETURN_IF_ERROR(ledger_.Commit(outcomes));
+  for (const EventOutcome& o : outcomes) {
+    if (o.status == EventStatus::kFailed) {
+      spdlog::warn("event {} failed: {}", o.event_id, o.reason);
+    } else {
+      spdlog::debug("event {} {}: {}", o.event_id, EventStatusName(o.status), o.reason);
+    }
+  }
+  processed_total_ += outcomes.size();
+  return outcomes.size();
+}
+
+Result<size_t> EventProcessor::ProcessPending() {
+  size_t total = 0;
+  for (;;) {
+    Result<size_t> n = ProcessBatch();
+    if (!n.ok()) return n.status();
+    if (*n == 0) return total;
+    total += *n;
+  }
+}
+
+void EventProcessor::Loop() {
+  auto backoff = std::chrono::milliseconds(0);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, backoff.count() > 0 ? backoff : std::chrono::milliseconds(1000),
+                   [&] { return stopping_ || notified_; });
+      if (stopping_) return;
+      notified_ = false;
+    }
+    try {
+      Result<size_t> n = ProcessBatch();
+      while (n.ok() && *n > 0) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return;
+        }
+        n = ProcessBatch();
+      }
+      if (n.ok()) {
+        backoff = std::chrono::milliseconds(0);
+      } else {
+        // Storage is unavailable (disk full, locked): the events stay pending; back off.
+        backoff = std::min(std::chrono::milliseconds(30000),
+                           std::max(std::chrono::milliseconds(100), backoff * 2));
+        spdlog::error("event processing paused for {} ms: {}", backoff.count(),
+                      n.status().ToString());
+      }
+    } catch (const std::exception& e) {
+      backoff = std::chrono::milliseconds(1000);
+      spdlog::critical("event processor caught an exception: {}", e.what());
+    }
+  }
+}
+
+}  // namespace loyaltyd

@@ -1,1 +1,184 @@
-// placeholder: being written
+#include "app/cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/daemon.h"
+#include "app/logging.h"
+#include "app/trigger.h"
+#include "config/config.h"
+
+namespace loyaltyd {
+namespace {
+
+constexpr const char* kUsage = R"(loyaltyd - self-hosted loyalty and referral daemon for Shopify and WooCommerce
+
+Usage:
+  loyaltyd serve --config FILE         Run the daemon (webhooks, ledger, admin API).
+  loyaltyd check-config FILE           Validate a config; print every problem with its JSON path.
+  loyaltyd trigger --config FILE --topic TOPIC [options]
+                                       Send a signed sample webhook to a running daemon.
+  loyaltyd --help | help [COMMAND]     Show this help, or a command's help.
+  loyaltyd --version                   Print the version.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid config.
+Docs: README.md, docs/configuration.md, docs/operations.md.
+)";
+
+constexpr const char* kServeUsage = R"(Usage: loyaltyd serve --config FILE
+
+Runs the daemon in the foreground, logging to stderr:
+  POST /webhooks/shopify                Shopify webhooks (signed with the shop's webhook_secret)
+  GET  /healthz                         liveness
+  GET  /api/v1/...                      admin API (Authorization: Bearer <admin.token>)
+The config is validated first; any problem is printed and the daemon exits with code 2.
+SIGTERM or SIGINT drains in-flight requests and exits 0. Webhooks acknowledged with 2xx are
+durably stored; events not yet processed are processed at the next start.
+)";
+
+constexpr const char* kCheckUsage = R"(Usage: loyaltyd check-config FILE
+
+Validates FILE and prints every problem as `json.path: reason`, one per line.
+Exits 0 when the config is valid, 2 otherwise.
+)";
+
+// Parses "--name value" pairs after the command word. Returns false on a stray argument.
+bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& flags,
+                std::vector<std::string>& positional) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      const size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        flags[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+      } else if (arg == "--help" || arg == "-h") {
+        flags["help"] = "1";
+      } else if (i + 1 < argc) {
+        flags[arg.substr(2)] = argv[++i];
+      } else {
+        std::fprintf(stderr, "loyaltyd: option %s needs a value\n", arg.c_str());
+        return false;
+      }
+    } else if (arg == "-h") {
+      flags["help"] = "1";
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  return true;
+}
+
+// Loads and validates; prints problems to stderr. nullopt when invalid.
+std::optional<Config> LoadValidConfig(const std::string& path) {
+  ConfigLoadResult loaded = LoadConfigFile(path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s: %zu problem(s):\n", path.c_str(), loaded.problems.size());
+    for (const ConfigProblem& p : loaded.problems) {
+      std::fprintf(stderr, "  %s\n", p.ToString().c_str());
+    }
+    return std::nullopt;
+  }
+  return std::move(loaded.config);
+}
+
+int Serve(const std::map<std::string, std::string>& flags) {
+  auto it = flags.find("config");
+  if (it == flags.end()) {
+    std::fprintf(stderr, "loyaltyd serve: --config FILE is required\n\n%s", kServeUsage);
+    return 2;
+  }
+  std::optional<Config> config = LoadValidConfig(it->second);
+  if (!config) return 2;
+  Status logging = ConfigureLogging(config->logging);
+  if (!logging.ok()) {
+    std::fprintf(stderr, "loyaltyd: %s\n", logging.message().c_str());
+    return 2;
+  }
+  Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(std::move(*config));
+  if (!daemon.ok()) {
+    spdlog::critical("cannot start: {}", daemon.status().ToString());
+    return 1;
+  }
+  Status run = (*daemon)->Run();
+  if (!run.ok()) {
+    spdlog::critical("{}", run.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+int CheckConfig(const std::map<std::string, std::string>& flags,
+                const std::vector<std::string>& positional) {
+  std::string path;
+  if (!positional.empty()) {
+    path = positional[0];
+  } else if (auto it = flags.find("config"); it != flags.end()) {
+    path = it->second;
+  } else {
+    std::fprintf(stderr, "%s", kCheckUsage);
+    return 2;
+  }
+  if (!LoadValidConfig(path)) return 2;
+  std::printf("%s: OK\n", path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    const std::string topic = argc > 2 ? argv[2] : "";
+    if (topic == "serve") {
+      std::printf("%s", kServeUsage);
+    } else if (topic == "check-config") {
+      std::printf("%s", kCheckUsage);
+    } else if (topic == "trigger") {
+      std::printf("%s", TriggerUsage());
+    } else {
+      std::printf("%s", kUsage);
+    }
+    return 0;
+  }
+  if (command == "--version" || command == "version") {
+    std::printf("loyaltyd %s\n", LOYALTYD_VERSION);
+    return 0;
+  }
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+  if (!ParseFlags(argc, argv, 2, flags, positional)) return 2;
+  const bool help = flags.count("help") > 0;
+  if (command == "serve") {
+    if (help) {
+      std::printf("%s", kServeUsage);
+      return 0;
+    }
+    return Serve(flags);
+  }
+  if (command == "check-config") {
+    if (help) {
+      std::printf("%s", kCheckUsage);
+      return 0;
+    }
+    return CheckConfig(flags, positional);
+  }
+  if (command == "trigger") {
+    if (help) {
+      std::printf("%s", TriggerUsage());
+      return 0;
+    }
+    return RunTrigger(flags);
+  }
+  std::fprintf(stderr, "loyaltyd: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace loyaltyd

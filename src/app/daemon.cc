@@ -1,1 +1,149 @@
-// placeholder: being written
+#include "app/daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "connectors/shopify/shopify_connector.h"
+#include "http/admin_api.h"
+#include "http/server_tuning.h"
+#include "ledger/ledger.h"
+#include "storage/sqlite_storage.h"
+#include "webhooks/event_processor.h"
+#include "webhooks/group_committer.h"
+#include "webhooks/webhook_ingest.h"
+
+namespace loyaltyd {
+
+struct Daemon::Components {
+  std::unique_ptr<SqliteStorage> storage;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<ShopifyConnector> shopify;
+  std::unique_ptr<EventProcessor> processor;
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<WebhookIngest> shopify_ingest;
+  std::unique_ptr<AdminApi> admin_api;
+  std::unique_ptr<TunedServer> server;
+  std::atomic<bool> stop_requested{false};
+};
+
+namespace {
+
+ServerTuning TuningFrom(const ServerConfig& server) {
+  ServerTuning t;
+  t.threads = server.threads;
+  t.keep_alive_max_requests = server.keep_alive_max_requests;
+  t.keep_alive_timeout_seconds = server.keep_alive_timeout_seconds;
+  t.read_timeout_seconds = server.read_timeout_seconds;
+  t.write_timeout_seconds = server.read_timeout_seconds;
+  t.listen_backlog = server.listen_backlog;
+  t.max_body_bytes = static_cast<size_t>(server.max_body_bytes);
+  return t;
+}
+
+void RegisterWebhookRoute(httplib::Server& server, const std::string& path,
+                          const WebhookIngest& ingest) {
+  server.Post(path, [&ingest](const httplib::Request& req, httplib::Response& res) {
+    WebhookRequest request{
+        [&req](std::string_view name) { return req.get_header_value(std::string(name).c_str()); },
+        req.body};
+    IngestResponse answer = ingest.Handle(request);
+    res.status = answer.http_status;
+    if (answer.http_status == 503) res.set_header("Retry-After", "5");
+    res.set_content(std::move(answer.body), "application/json");
+  });
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Components>()) {}
+
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
+  const Config& cfg = daemon->config_;
+  Components& p = *daemon->parts_;
+
+  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
+  if (!storage.ok()) return storage.status().WithContext("opening storage");
+  p.storage = std::move(storage).value();
+  p.ledger = std::make_unique<Ledger>(cfg, *p.storage, daemon->clock_);
+  p.shopify = std::make_unique<ShopifyConnector>(cfg);
+  p.processor = std::make_unique<EventProcessor>(
+      *p.storage, *p.ledger,
+      std::map<std::string, const Normaliser*>{
+          {std::string(PlatformName(Platform::kShopify)), &p.shopify->normaliser()}});
+  EventProcessor* processor = p.processor.get();
+  p.committer = std::make_unique<GroupCommitter>(
+      *p.storage, static_cast<size_t>(cfg.storage.group_commit_max_batch),
+      [processor] { processor->Notify(); });
+  p.shopify_ingest = std::make_unique<WebhookIngest>(
+      Platform::kShopify, p.shopify->verifier(), *p.committer, daemon->clock_,
+      static_cast<size_t>(cfg.server.max_body_bytes));
+  p.admin_api = std::make_unique<AdminApi>(cfg.admin.token, *p.storage);
+
+  p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
+  httplib::Server& server = p.server->server();
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  RegisterWebhookRoute(server, "/webhooks/shopify", *p.shopify_ingest);
+  p.admin_api->Register(server);
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr) {
+    spdlog::error("unhandled exception serving {} {}", req.method, req.path);
+    res.status = 500;
+    res.set_content("{\"error\":\"internal error\"}", "application/json");
+  });
+  return daemon;
+}
+
+void Daemon::RequestStop() {
+  if (parts_->stop_requested.exchange(true)) return;
+  parts_->server->Stop();
+}
+
+Status Daemon::Run() {
+  Components& p = *parts_;
+  // Block the stop signals in every thread created from here on, and wait for them in one.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Result<int> port = p.server->Bind(config_.server.host, config_.server.port);
+  if (!port.ok()) return port.status();
+
+  p.processor->Start();
+  p.committer->Start();
+
+  std::thread signal_watcher([this, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (parts_->stop_requested.load()) return;  // woken by our own kill at shutdown
+    spdlog::info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    RequestStop();
+  });
+
+  spdlog::info("loyaltyd listening on {}:{} with {} shop(s), database {}", config_.server.host,
+               *port, config_.shops.size(), config_.storage.sqlite_path);
+  const bool served = p.server->ListenAfterBind();
+
+  // The listener has closed and cpp-httplib's pool has finished every in-flight request.
+  // Wake the signal watcher if no signal came (the server stopped for another reason).
+  p.stop_requested.store(true);
+  pthread_kill(signal_watcher.native_handle(), SIGTERM);
+  signal_watcher.join();
+  p.committer->Stop();
+  p.processor->Stop();
+  GroupCommitter::Stats stats = p.committer->stats();
+  spdlog::info("loyaltyd stopped: {} webhook(s) stored in {} commit(s), {} event(s) processed",
+               stats.events, stats.batches, p.processor->processed_total());
+  return served ? Status::Ok() : Internal("HTTP server stopped unexpectedly");
+}
+
+}  // namespace loyaltyd

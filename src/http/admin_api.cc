@@ -1,1 +1,215 @@
-// placeholder: being written
+#include "http/admin_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/model.h"
+
+namespace loyaltyd {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kDefaultPageSize = 50;
+constexpr size_t kMaxPageSize = 500;
+
+void Reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void ReplyError(httplib::Response& res, int status, const std::string& message) {
+  Reply(res, status, json{{"error", message}});
+}
+
+// Storage failures are the server's problem, not the caller's: 503 with a log line.
+void ReplyStorageError(httplib::Response& res, const Status& status) {
+  spdlog::error("admin API storage error: {}", status.ToString());
+  ReplyError(res, 503, "storage unavailable; retry later");
+}
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Reads ?limit= and ?before=; false (with a 400 filled in) when either is not a number.
+bool ReadPage(const httplib::Request& req, httplib::Response& res, size_t& limit,
+              int64_t& before) {
+  limit = kDefaultPageSize;
+  before = 0;
+  if (req.has_param("limit")) {
+    std::optional<int64_t> v = ParseInt(req.get_param_value("limit"));
+    if (!v || *v < 1 || *v > static_cast<int64_t>(kMaxPageSize)) {
+      ReplyError(res, 400, "limit must be an integer between 1 and " + std::to_string(kMaxPageSize));
+      return false;
+    }
+    limit = static_cast<size_t>(*v);
+  }
+  if (req.has_param("before")) {
+    std::optional<int64_t> v = ParseInt(req.get_param_value("before"));
+    if (!v || *v < 1) {
+      ReplyError(res, 400, "before must be a positive id");
+      return false;
+    }
+    before = *v;
+  }
+  return true;
+}
+
+json CustomerJson(const CustomerRecord& c) {
+  return json{{"id", c.id},
+              {"shop_id", c.shop_id},
+              {"platform_customer_id",
+               c.platform_customer_id.empty() ? json(nullptr) : json(c.platform_customer_id)},
+              {"email", c.email},
+              {"first_name", c.first_name},
+              {"last_name", c.last_name},
+              {"points_balance", c.points_balance},
+              {"created_at", FormatIso8601Millis(c.created_at_ms)},
+              {"updated_at", FormatIso8601Millis(c.updated_at_ms)}};
+}
+
+}  // namespace
+
+void AdminApi::Register(httplib::Server& server) {
+  auto route = [this](void (AdminApi::*handler)(const httplib::Request&, httplib::Response&)) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) {
+      if (!Authorize(req, res)) return;
+      try {
+        (this->*handler)(req, res);
+      } catch (const std::exception& e) {
+        // Nothing below throws by contract; this keeps a bug from taking a server thread down.
+        spdlog::error("admin API {} {} failed: {}", req.method, req.path, e.what());
+        ReplyError(res, 500, "internal error");
+      }
+    };
+  };
+  server.Get("/api/v1/customers", route(&AdminApi::ListCustomers));
+  server.Get(R"(/api/v1/customers/(\d+))", route(&AdminApi::GetCustomer));
+  server.Get(R"(/api/v1/customers/(\d+)/ledger)", route(&AdminApi::GetLedger));
+  server.Get("/api/v1/events", route(&AdminApi::ListEvents));
+  server.Get("/api/v1/stats", route(&AdminApi::GetStats));
+}
+
+bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) const {
+  static constexpr std::string_view kBearer = "Bearer ";
+  const std::string header = req.get_header_value("Authorization");
+  const std::string_view presented =
+      header.rfind(kBearer, 0) == 0 ? std::string_view(header).substr(kBearer.size()) : "";
+  // Compare fixed-size digests so that the time taken reveals neither the token's content nor
+  // its length.
+  if (!presented.empty() && ConstantTimeEquals(HmacSha256("admin-token", presented),
+                                               HmacSha256("admin-token", admin_token_))) {
+    return true;
+  }
+  res.set_header("WWW-Authenticate", "Bearer");
+  ReplyError(res, 401,
+             presented.empty() ? "missing bearer token: send 'Authorization: Bearer <admin.token>'"
+                               : "invalid bearer token");
+  return false;
+}
+
+void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res) {
+  if (!req.has_param("email")) {
+    ReplyError(res, 400, "query parameter 'email' is required");
+    return;
+  }
+  const std::string email = NormaliseEmail(req.get_param_value("email"));
+  json customers = json::array();
+  if (!email.empty()) {
+    Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(email);
+    if (!found.ok()) return ReplyStorageError(res, found.status());
+    for (const CustomerRecord& c : *found) customers.push_back(CustomerJson(c));
+  }
+  Reply(res, 200, json{{"customers", customers}});
+}
+
+void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
+  if (!customer.ok()) return ReplyStorageError(res, customer.status());
+  if (!customer->has_value()) return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  Reply(res, 200, CustomerJson(**customer));
+}
+
+void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
+  if (!customer.ok()) return ReplyStorageError(res, customer.status());
+  if (!customer->has_value()) return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  Result<std::vector<LedgerEntryRecord>> entries = storage_.ListLedger(*id, before, limit);
+  if (!entries.ok()) return ReplyStorageError(res, entries.status());
+  json out = json::array();
+  for (const LedgerEntryRecord& e : *entries) {
+    out.push_back(json{
+        {"id", e.id},
+        {"points", e.points},
+        {"balance_after", e.balance_after},
+        {"kind", e.kind},
+        {"rule_id", e.rule_id},
+        {"description", e.description},
+        {"source_event", {{"id", e.source_event_id}, {"topic", e.source_topic}}},
+        {"order", e.order_platform_id.empty()
+                      ? json(nullptr)
+                      : json{{"platform_order_id", e.order_platform_id}, {"name", e.order_name}}},
+        {"created_at", FormatIso8601Millis(e.created_at_ms)}});
+  }
+  json next = entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  Reply(res, 200, json{{"customer_id", *id}, {"points_balance", (*customer)->points_balance},
+                       {"entries", out}, {"next_before", next}});
+}
+
+void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {
+  std::optional<EventStatus> status;
+  if (req.has_param("status")) {
+    status = ParseEventStatus(req.get_param_value("status"));
+    if (!status) {
+      return ReplyError(res, 400, "status must be one of pending, processed, ignored, failed");
+    }
+  }
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  Result<std::vector<InboxEvent>> events = storage_.ListEvents(status, before, limit);
+  if (!events.ok()) return ReplyStorageError(res, events.status());
+  json out = json::array();
+  for (const InboxEvent& e : *events) {
+    out.push_back(json{{"id", e.id},
+                       {"shop_id", e.shop_id},
+                       {"platform", e.platform},
+                       {"topic", e.topic},
+                       {"delivery_id", e.delivery_id},
+                       {"status", EventStatusName(e.status)},
+                       {"reason", e.status_reason},
+                       {"received_at", FormatIso8601Millis(e.received_at_ms)},
+                       {"processed_at", e.processed_at_ms == 0
+                                            ? json(nullptr)
+                                            : json(FormatIso8601Millis(e.processed_at_ms))}});
+  }
+  json next = events->size() == limit && !events->empty() ? json(events->back().id) : json(nullptr);
+  Reply(res, 200, json{{"events", out}, {"next_before", next}});
+}
+
+void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
+  Result<InboxCounts> counts = storage_.CountInbox();
+  if (!counts.ok()) return ReplyStorageError(res, counts.status());
+  Reply(res, 200, json{{"inbox",
+                        {{"pending", counts->pending},
+                         {"processed", counts->processed},
+                         {"ignored", counts->ignored},
+                         {"failed", counts->failed}}}});
+}
+
+}  // namespace loyaltyd

@@ -1,1 +1,613 @@
-// placeholder: being written
+#include "storage/sqlite_storage.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace loyaltyd {
+namespace {
+
+// Schema version 1. Each table is described in docs/storage.md.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS inbox_events (
+  id              INTEGER PRIMARY KEY,
+  shop_id         TEXT NOT NULL,
+  platform        TEXT NOT NULL,
+  topic           TEXT NOT NULL,
+  dedupe_key      TEXT NOT NULL UNIQUE,
+  delivery_id     TEXT NOT NULL,
+  body            BLOB NOT NULL,
+  received_at_ms  INTEGER NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'pending',
+  status_reason   TEXT NOT NULL DEFAULT '',
+  processed_at_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inbox_events_pending ON inbox_events(id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS inbox_events_status ON inbox_events(status, id);
+
+CREATE TABLE IF NOT EXISTS customers (
+  id                   INTEGER PRIMARY KEY,
+  shop_id              TEXT NOT NULL,
+  platform_customer_id TEXT,
+  email                TEXT NOT NULL DEFAULT '',
+  email_normalised     TEXT NOT NULL DEFAULT '',
+  first_name           TEXT NOT NULL DEFAULT '',
+  last_name            TEXT NOT NULL DEFAULT '',
+  points_balance       INTEGER NOT NULL DEFAULT 0,
+  created_at_ms        INTEGER NOT NULL,
+  updated_at_ms        INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS customers_platform_id
+  ON customers(shop_id, platform_customer_id);
+CREATE UNIQUE INDEX IF NOT EXISTS customers_guest_email
+  ON customers(shop_id, email_normalised) WHERE platform_customer_id IS NULL;
+CREATE INDEX IF NOT EXISTS customers_email ON customers(email_normalised);
+
+CREATE TABLE IF NOT EXISTS orders (
+  id                INTEGER PRIMARY KEY,
+  shop_id           TEXT NOT NULL,
+  platform_order_id TEXT NOT NULL,
+  customer_id       INTEGER REFERENCES customers(id),
+  name              TEXT NOT NULL DEFAULT '',
+  currency          TEXT NOT NULL,
+  total_minor       INTEGER NOT NULL,
+  eligible_minor    INTEGER NOT NULL,
+  paid              INTEGER NOT NULL DEFAULT 0,
+  created_at        TEXT NOT NULL DEFAULT '',
+  updated_at_ms     INTEGER NOT NULL,
+  UNIQUE (shop_id, platform_order_id)
+);
+
+CREATE TABLE IF NOT EXISTS ledger_entries (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  order_id        INTEGER REFERENCES orders(id),
+  rule_id         TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  points          INTEGER NOT NULL,
+  balance_after   INTEGER NOT NULL,
+  description     TEXT NOT NULL,
+  source_event_id INTEGER NOT NULL REFERENCES inbox_events(id),
+  created_at_ms   INTEGER NOT NULL,
+  UNIQUE (order_id, rule_id, kind)
+);
+CREATE INDEX IF NOT EXISTS ledger_entries_customer ON ledger_entries(customer_id, id);
+)sql";
+
+constexpr int kSchemaVersion = 1;
+
+// SQLite result codes that mean "try again later" rather than "this input is wrong".
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
+  if (db != nullptr && sqlite3_errmsg(db) != nullptr) {
+    message += " (";
+    message += sqlite3_errmsg(db);
+    message += ")";
+  }
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM:
+      return Unavailable(message);
+    case SQLITE_CONSTRAINT:
+      return FailedPrecondition(message);
+    default:
+      return Internal(message);
+  }
+}
+
+// A prepared statement, finalised on scope exit. Bind indices are 1-based.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status prepare_status() const {
+    return rc_ == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc_, "preparing statement");
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindNullIfEmpty(int i, const std::string& v) {
+    if (v.empty()) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      Bind(i, v);
+    }
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
+}
+
+Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteError(db, rc, "opening database '" + path + "'");
+    sqlite3_close(db);
+    return st;
+  }
+  // busy_timeout covers other processes (a backup, the sqlite3 shell); in-process writers queue
+  // on write_mu_ instead.
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
+template <typename Fn>
+Status InTransaction(sqlite3* db, Fn&& body) {
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Status st = body();
+  if (st.ok()) st = Exec(db, "COMMIT");
+  if (!st.ok()) {
+    (void)Exec(db, "ROLLBACK");
+  }
+  return st;
+}
+
+CustomerRecord ReadCustomer(const Stmt& s) {
+  CustomerRecord c;
+  c.id = s.Int(0);
+  c.shop_id = s.Text(1);
+  c.platform_customer_id = s.Text(2);
+  c.email = s.Text(3);
+  c.first_name = s.Text(4);
+  c.last_name = s.Text(5);
+  c.points_balance = s.Int(6);
+  c.created_at_ms = s.Int(7);
+  c.updated_at_ms = s.Int(8);
+  return c;
+}
+
+constexpr const char* kCustomerColumns =
+    "id, shop_id, platform_customer_id, email, first_name, last_name, points_balance, "
+    "created_at_ms, updated_at_ms";
+
+}  // namespace
+
+std::string_view EventStatusName(EventStatus status) {
+  switch (status) {
+    case EventStatus::kPending:
+      return "pending";
+    case EventStatus::kProcessed:
+      return "processed";
+    case EventStatus::kIgnored:
+      return "ignored";
+    case EventStatus::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::optional<EventStatus> ParseEventStatus(std::string_view name) {
+  for (EventStatus s : {EventStatus::kPending, EventStatus::kProcessed, EventStatus::kIgnored,
+                        EventStatus::kFailed}) {
+    if (EventStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+// A read connection borrowed from the pool for one call.
+class SqliteStorage::ReadLease {
+ public:
+  explicit ReadLease(SqliteStorage& storage) : storage_(storage), db_(storage.AcquireReader()) {}
+  ~ReadLease() { storage_.ReleaseReader(db_); }
+  sqlite3* db() const { return db_; }
+
+ private:
+  SqliteStorage& storage_;
+  sqlite3* db_;
+};
+
+Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path,
+                                                           int read_connections) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Unavailable("cannot create directory '" + parent.string() + "': " + ec.message());
+  }
+
+  std::unique_ptr<SqliteStorage> storage(new SqliteStorage());
+  storage->path_ = path;
+  Result<sqlite3*> writer = OpenConnection(path, /*read_only=*/false);
+  if (!writer.ok()) return writer.status();
+  storage->writer_ = *writer;
+  sqlite3* db = storage->writer_;
+  // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsynced.
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
+
+  {
+    Stmt version(db, "PRAGMA user_version");
+    LOYALTYD_RETURN_IF_ERROR(version.prepare_status());
+    const int64_t current = version.Step() == SQLITE_ROW ? version.Int(0) : 0;
+    if (current > kSchemaVersion) {
+      return FailedPrecondition("database '" + path + "' has schema version " +
+                                std::to_string(current) + ", newer than this loyaltyd (" +
+                                std::to_string(kSchemaVersion) + "); upgrade loyaltyd");
+    }
+  }
+  LOYALTYD_RETURN_IF_ERROR(InTransaction(db, [&] {
+    LOYALTYD_RETURN_IF_ERROR(Exec(db, kSchema));
+    return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  }));
+
+  for (int i = 0; i < read_connections; ++i) {
+    Result<sqlite3*> reader = OpenConnection(path, /*read_only=*/true);
+    if (!reader.ok()) return reader.status();
+    storage->all_readers_.push_back(*reader);
+    storage->idle_readers_.push_back(*reader);
+  }
+  return storage;
+}
+
+SqliteStorage::~SqliteStorage() {
+  for (sqlite3* db : all_readers_) sqlite3_close_v2(db);
+  sqlite3_close_v2(writer_);
+}
+
+sqlite3* SqliteStorage::AcquireReader() {
+  std::unique_lock<std::mutex> lock(read_mu_);
+  read_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+  sqlite3* db = idle_readers_.back();
+  idle_readers_.pop_back();
+  return db;
+}
+
+void SqliteStorage::ReleaseReader(sqlite3* db) {
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    idle_readers_.push_back(db);
+  }
+  read_cv_.notify_one();
+}
+
+Result<std::vector<InboxAppendOutcome>> SqliteStorage::AppendToInbox(
+    const std::vector<NewInboxEvent>& batch) {
+  std::vector<InboxAppendOutcome> outcomes;
+  outcomes.reserve(batch.size());
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Status st = InTransaction(writer_, [&]() -> Status {
+    Stmt insert(writer_,
+                "INSERT INTO inbox_events (shop_id, platform, topic, dedupe_key, delivery_id, "
+                "body, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                "ON CONFLICT(dedupe_key) DO NOTHING");
+    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
+    for (const NewInboxEvent& e : batch) {
+      insert.Bind(1, e.shop_id).Bind(2, e.platform).Bind(3, e.topic).Bind(4, e.dedupe_key);
+      insert.Bind(5, e.delivery_id).BindBlob(6, e.body).Bind(7, e.received_at_ms);
+      const int rc = insert.Step();
+      if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "storing webhook in inbox");
+      outcomes.push_back(sqlite3_changes(writer_) == 1 ? InboxAppendOutcome::kStored
+                                                       : InboxAppendOutcome::kDuplicate);
+      insert.Reset();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return outcomes;
+}
+
+Result<std::vector<InboxEvent>> SqliteStorage::LoadPendingEvents(int64_t after_id, size_t limit) {
+  ReadLease lease(*this);
+  Stmt s(lease.db(),
+         "SELECT id, shop_id, platform, topic, dedupe_key, delivery_id, body, received_at_ms "
+         "FROM inbox_events WHERE status = 'pending' AND id > ?1 ORDER BY id LIMIT ?2");
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  s.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+  std::vector<InboxEvent> events;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    InboxEvent e;
+    e.id = s.Int(0);
+    e.shop_id = s.Text(1);
+    e.platform = s.Text(2);
+    e.topic = s.Text(3);
+    e.dedupe_key = s.Text(4);
+    e.delivery_id = s.Text(5);
+    e.body = s.Text(6);
+    e.received_at_ms = s.Int(7);
+    events.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "loading pending events");
+  return events;
+}
+
+Status SqliteStorage::CommitEventOutcomes(const std::vector<EventOutcome>& outcomes,
+                                          int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return InTransaction(writer_, [&]() -> Status {
+    for (const EventOutcome& outcome : outcomes) {
+      Stmt pending(writer_, "SELECT status FROM inbox_events WHERE id = ?1");
+      LOYALTYD_RETURN_IF_ERROR(pending.prepare_status());
+      pending.Bind(1, outcome.event_id);
+      if (pending.Step() != SQLITE_ROW || pending.Text(0) != "pending") continue;
+
+      LOYALTYD_RETURN_IF_ERROR(Exec(writer_, "SAVEPOINT event_outcome"));
+      Status applied = ApplyOutcome(outcome, now_ms);
+      if (applied.ok()) {
+        LOYALTYD_RETURN_IF_ERROR(Exec(writer_, "RELEASE event_outcome"));
+        continue;
+      }
+      // A transient failure aborts the batch (it stays pending and is retried); anything else
+      // is this event's own problem: record it as failed and go on with the rest.
+      LOYALTYD_RETURN_IF_ERROR(Exec(writer_, "ROLLBACK TO event_outcome"));
+      LOYALTYD_RETURN_IF_ERROR(Exec(writer_, "RELEASE event_outcome"));
+      if (applied.code() == StatusCode::kUnavailable) return applied;
+      LOYALTYD_RETURN_IF_ERROR(
+          MarkEvent(outcome.event_id, EventStatus::kFailed, applied.ToString(), now_ms));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) {
+  int64_t customer_id = 0;
+  if (outcome.customer) {
+    const CustomerIdentity& c = *outcome.customer;
+    // Known customers are keyed by platform id, guests by normalised email. A later update
+    // fills in fields but never blanks one the platform omitted (redacted PII arrives empty).
+    const char* sql =
+        c.platform_customer_id.empty()
+            ? "INSERT INTO customers (shop_id, platform_customer_id, email, email_normalised, "
+              "first_name, last_name, created_at_ms, updated_at_ms) "
+              "VALUES (?1, NULL, ?3, ?4, ?5, ?6, ?7, ?7) "
+              "ON CONFLICT(shop_id, email_normalised) WHERE platform_customer_id IS NULL "
+              "DO UPDATE SET first_name = COALESCE(NULLIF(excluded.first_name, ''), first_name), "
+              "last_name = COALESCE(NULLIF(excluded.last_name, ''), last_name), "
+              "updated_at_ms = excluded.updated_at_ms RETURNING id"
+            : "INSERT INTO customers (shop_id, platform_customer_id, email, email_normalised, "
+              "first_name, last_name, created_at_ms, updated_at_ms) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+              "ON CONFLICT(shop_id, platform_customer_id) "
+              "DO UPDATE SET email = COALESCE(NULLIF(excluded.email, ''), email), "
+              "email_normalised = COALESCE(NULLIF(excluded.email_normalised, ''), "
+              "email_normalised), "
+              "first_name = COALESCE(NULLIF(excluded.first_name, ''), first_name), "
+              "last_name = COALESCE(NULLIF(excluded.last_name, ''), last_name), "
+              "updated_at_ms = excluded.updated_at_ms RETURNING id";
+    Stmt upsert(writer_, sql);
+    LOYALTYD_RETURN_IF_ERROR(upsert.prepare_status());
+    upsert.Bind(1, c.shop_id).Bind(3, c.email).Bind(4, c.email_normalised);
+    if (!c.platform_customer_id.empty()) upsert.Bind(2, c.platform_customer_id);
+    upsert.Bind(5, c.first_name).Bind(6, c.last_name).Bind(7, now_ms);
+    const int rc = upsert.Step();
+    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording customer");
+    customer_id = upsert.Int(0);
+  }
+
+  int64_t order_id = 0;
+  if (outcome.order) {
+    const OrderRecord& o = *outcome.order;
+    Stmt upsert(writer_,
+                "INSERT INTO orders (shop_id, platform_order_id, customer_id, name, currency, "
+                "total_minor, eligible_minor, paid, created_at, updated_at_ms) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                "ON CONFLICT(shop_id, platform_order_id) DO UPDATE SET "
+                "customer_id = COALESCE(excluded.customer_id, customer_id), "
+                "name = excluded.name, currency = excluded.currency, "
+                "total_minor = excluded.total_minor, eligible_minor = excluded.eligible_minor, "
+                "paid = MAX(paid, excluded.paid), updated_at_ms = excluded.updated_at_ms "
+                "RETURNING id");
+    LOYALTYD_RETURN_IF_ERROR(upsert.prepare_status());
+    upsert.Bind(1, o.shop_id).Bind(2, o.platform_order_id);
+    if (customer_id != 0) upsert.Bind(3, customer_id);
+    upsert.Bind(4, o.name).Bind(5, o.currency).Bind(6, o.total_minor).Bind(7, o.eligible_minor);
+    upsert.Bind(8, int64_t{o.paid ? 1 : 0}).Bind(9, o.created_at).Bind(10, now_ms);
+    const int rc = upsert.Step();
+    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording order");
+    order_id = upsert.Int(0);
+  }
+
+  if (!outcome.points.empty() && (customer_id == 0 || order_id == 0)) {
+    return Internal("points change without a customer and an order");
+  }
+  for (const PointsChange& change : outcome.points) {
+    Stmt balance(writer_, "SELECT points_balance FROM customers WHERE id = ?1");
+    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
+    balance.Bind(1, customer_id);
+    if (balance.Step() != SQLITE_ROW) return Internal("customer vanished during processing");
+    const int64_t after = balance.Int(0) + change.points;
+
+    Stmt insert(writer_,
+                "INSERT INTO ledger_entries (customer_id, order_id, rule_id, kind, points, "
+                "balance_after, description, source_event_id, created_at_ms) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                "ON CONFLICT(order_id, rule_id, kind) DO NOTHING");
+    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
+    insert.Bind(1, customer_id).Bind(2, order_id).Bind(3, change.rule_id).Bind(4, change.kind);
+    insert.Bind(5, change.points).Bind(6, after).Bind(7, change.description);
+    insert.Bind(8, outcome.event_id).Bind(9, now_ms);
+    const int rc = insert.Step();
+    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "writing ledger entry");
+    if (sqlite3_changes(writer_) == 0) continue;  // this (order, rule) already earned
+
+    Stmt update(writer_,
+                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
+    LOYALTYD_RETURN_IF_ERROR(update.prepare_status());
+    update.Bind(1, customer_id).Bind(2, after).Bind(3, now_ms);
+    const int urc = update.Step();
+    if (urc != SQLITE_DONE) return SqliteError(writer_, urc, "updating balance");
+  }
+  return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
+}
+
+Status SqliteStorage::MarkEvent(int64_t event_id, EventStatus status, const std::string& reason,
+                                int64_t now_ms) {
+  Stmt s(writer_,
+         "UPDATE inbox_events SET status = ?2, status_reason = ?3, processed_at_ms = ?4 "
+         "WHERE id = ?1");
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  s.Bind(1, event_id).Bind(2, std::string(EventStatusName(status))).Bind(3, reason);
+  s.Bind(4, now_ms);
+  const int rc = s.Step();
+  return rc == SQLITE_DONE ? Status::Ok() : SqliteError(writer_, rc, "marking event");
+}
+
+Result<std::vector<CustomerRecord>> SqliteStorage::FindCustomersByEmail(
+    const std::string& email_normalised) {
+  ReadLease lease(*this);
+  Stmt s(lease.db(), (std::string("SELECT ") + kCustomerColumns +
+                      " FROM customers WHERE email_normalised = ?1 ORDER BY id LIMIT 100")
+                         .c_str());
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  s.Bind(1, email_normalised);
+  std::vector<CustomerRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadCustomer(s));
+  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "finding customers");
+  return out;
+}
+
+Result<std::optional<CustomerRecord>> SqliteStorage::GetCustomer(int64_t id) {
+  ReadLease lease(*this);
+  Stmt s(lease.db(),
+         (std::string("SELECT ") + kCustomerColumns + " FROM customers WHERE id = ?1").c_str());
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_ROW) return std::optional<CustomerRecord>(ReadCustomer(s));
+  if (rc == SQLITE_DONE) return std::optional<CustomerRecord>();
+  return SqliteError(lease.db(), rc, "reading customer");
+}
+
+Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t customer_id,
+                                                                 int64_t before_id,
+                                                                 size_t limit) {
+  ReadLease lease(*this);
+  Stmt s(lease.db(),
+         "SELECT l.id, l.customer_id, l.points, l.balance_after, l.kind, l.rule_id, "
+         "l.description, l.source_event_id, e.topic, o.platform_order_id, o.name, "
+         "l.created_at_ms FROM ledger_entries l "
+         "JOIN inbox_events e ON e.id = l.source_event_id "
+         "LEFT JOIN orders o ON o.id = l.order_id "
+         "WHERE l.customer_id = ?1 AND (?2 <= 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  s.Bind(1, customer_id).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<LedgerEntryRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    LedgerEntryRecord r;
+    r.id = s.Int(0);
+    r.customer_id = s.Int(1);
+    r.points = s.Int(2);
+    r.balance_after = s.Int(3);
+    r.kind = s.Text(4);
+    r.rule_id = s.Text(5);
+    r.description = s.Text(6);
+    r.source_event_id = s.Int(7);
+    r.source_topic = s.Text(8);
+    r.order_platform_id = s.Text(9);
+    r.order_name = s.Text(10);
+    r.created_at_ms = s.Int(11);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "reading ledger");
+  return out;
+}
+
+Result<std::vector<InboxEvent>> SqliteStorage::ListEvents(std::optional<EventStatus> status,
+                                                          int64_t before_id, size_t limit) {
+  ReadLease lease(*this);
+  Stmt s(lease.db(),
+         "SELECT id, shop_id, platform, topic, dedupe_key, delivery_id, received_at_ms, status, "
+         "status_reason, processed_at_ms FROM inbox_events "
+         "WHERE (?1 = '' OR status = ?1) AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  const std::string status_name = status ? std::string(EventStatusName(*status)) : "";
+  s.Bind(1, status_name).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<InboxEvent> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    InboxEvent e;
+    e.id = s.Int(0);
+    e.shop_id = s.Text(1);
+    e.platform = s.Text(2);
+    e.topic = s.Text(3);
+    e.dedupe_key = s.Text(4);
+    e.delivery_id = s.Text(5);
+    e.received_at_ms = s.Int(6);
+    e.status = ParseEventStatus(s.Text(7)).value_or(EventStatus::kPending);
+    e.status_reason = s.Text(8);
+    e.processed_at_ms = s.Int(9);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "listing events");
+  return out;
+}
+
+Result<InboxCounts> SqliteStorage::CountInbox() {
+  ReadLease lease(*this);
+  Stmt s(lease.db(), "SELECT status, COUNT(*) FROM inbox_events GROUP BY status");
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  InboxCounts counts;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    const std::optional<EventStatus> status = ParseEventStatus(s.Text(0));
+    const int64_t n = s.Int(1);
+    if (!status) continue;
+    switch (*status) {
+      case EventStatus::kPending:
+        counts.pending = n;
+        break;
+      case EventStatus::kProcessed:
+        counts.processed = n;
+        break;
+      case EventStatus::kIgnored:
+        counts.ignored = n;
+        break;
+      case EventStatus::kFailed:
+        counts.failed = n;
+        break;
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "counting inbox");
+  return counts;
+}
+
+}  // namespace loyaltyd

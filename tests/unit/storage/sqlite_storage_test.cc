@@ -1,1 +1,196 @@
-// placeholder: being written
+#include "storage/sqlite_storage.h"
+
+#include <gtest/gtest.h>
+
+#include "core/model.h"
+#include "support/temp_dir.h"
+
+namespace loyaltyd {
+namespace {
+
+NewInboxEvent Delivery(const std::string& key, const std::string& topic = "orders/paid") {
+  return NewInboxEvent{"demo", "shopify", topic, key, "delivery-" + key, "{\"id\":1}", 1000};
+}
+
+class SqliteStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    storage_.reset();
+    auto opened = SqliteStorage::Open(dir_.File("loyaltyd.db"));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    storage_ = std::move(opened).value();
+  }
+  int64_t StoreOne(const std::string& key) {
+    auto r = storage_->AppendToInbox({Delivery(key)});
+    EXPECT_TRUE(r.ok());
+    auto pending = storage_->LoadPendingEvents(0, 1000);
+    EXPECT_TRUE(pending.ok());
+    for (const auto& e : *pending) {
+      if (e.dedupe_key == key) return e.id;
+    }
+    ADD_FAILURE() << "event " << key << " not pending";
+    return 0;
+  }
+  EventOutcome PaidOrder(int64_t event_id, const std::string& order_id, int64_t points) {
+    EventOutcome o;
+    o.event_id = event_id;
+    o.status = EventStatus::kProcessed;
+    o.reason = "paid";
+    o.customer = CustomerIdentity{"demo", "7001", "Ada@Example.com", "ada@example.com", "Ada",
+                                  "Lovelace"};
+    o.order = OrderRecord{"demo", order_id, "#" + order_id, "USD", 5000, 4900, true, ""};
+    o.points.push_back(PointsChange{"spend", "earn", points, "1 point per 1.00 USD"});
+    return o;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<SqliteStorage> storage_;
+};
+
+TEST_F(SqliteStorageTest, AppendReportsDuplicatesWithinAndAcrossBatches) {
+  auto first = storage_->AppendToInbox({Delivery("a"), Delivery("b"), Delivery("a")});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, (std::vector<InboxAppendOutcome>{InboxAppendOutcome::kStored,
+                                                      InboxAppendOutcome::kStored,
+                                                      InboxAppendOutcome::kDuplicate}));
+  auto second = storage_->AppendToInbox({Delivery("b"), Delivery("c")});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, (std::vector<InboxAppendOutcome>{InboxAppendOutcome::kDuplicate,
+                                                       InboxAppendOutcome::kStored}));
+  auto counts = storage_->CountInbox();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 3);
+}
+
+TEST_F(SqliteStorageTest, StoredEventsSurviveReopenWithTheirBodies) {
+  NewInboxEvent e = Delivery("k1");
+  e.body = std::string("not json \x01\xff", 11);  // bodies are bytes, stored as received
+  ASSERT_TRUE(storage_->AppendToInbox({e}).ok());
+  Reopen();
+  auto pending = storage_->LoadPendingEvents(0, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].body, e.body);
+  EXPECT_EQ((*pending)[0].topic, "orders/paid");
+  EXPECT_EQ((*pending)[0].delivery_id, "delivery-k1");
+}
+
+TEST_F(SqliteStorageTest, OutcomeCreditsPointsAndMarksEvent) {
+  const int64_t id = StoreOne("e1");
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(id, "9007199254740993", 49)}, 2000).ok());
+
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  ASSERT_TRUE(customers.ok());
+  ASSERT_EQ(customers->size(), 1u);
+  const CustomerRecord& c = (*customers)[0];
+  EXPECT_EQ(c.points_balance, 49);
+  EXPECT_EQ(c.platform_customer_id, "7001");
+  EXPECT_EQ(c.email, "Ada@Example.com");
+
+  auto ledger = storage_->ListLedger(c.id, 0, 10);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].points, 49);
+  EXPECT_EQ((*ledger)[0].balance_after, 49);
+  EXPECT_EQ((*ledger)[0].source_event_id, id);
+  EXPECT_EQ((*ledger)[0].source_topic, "orders/paid");
+  EXPECT_EQ((*ledger)[0].order_platform_id, "9007199254740993");
+
+  auto processed = storage_->ListEvents(EventStatus::kProcessed, 0, 10);
+  ASSERT_TRUE(processed.ok());
+  ASSERT_EQ(processed->size(), 1u);
+  EXPECT_EQ((*processed)[0].status_reason, "paid");
+  EXPECT_EQ((*processed)[0].processed_at_ms, 2000);
+}
+
+TEST_F(SqliteStorageTest, SameOrderAndRuleEarnsOnceAcrossEvents) {
+  const int64_t first = StoreOne("e1");
+  const int64_t second = StoreOne("e2");  // e.g. orders/paid redelivered under a new event id
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(first, "1001", 10)}, 2000).ok());
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(second, "1001", 10)}, 3000).ok());
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  ASSERT_TRUE(customers.ok());
+  EXPECT_EQ((*customers)[0].points_balance, 10);
+  auto ledger = storage_->ListLedger((*customers)[0].id, 0, 10);
+  EXPECT_EQ(ledger->size(), 1u);
+}
+
+TEST_F(SqliteStorageTest, OutcomeForAnEventNoLongerPendingIsSkipped) {
+  const int64_t id = StoreOne("e1");
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(id, "1001", 10)}, 2000).ok());
+  // Re-processing the same event after a crash: a different decision must not apply.
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(id, "1002", 99)}, 3000).ok());
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  EXPECT_EQ((*customers)[0].points_balance, 10);
+}
+
+TEST_F(SqliteStorageTest, GuestsAreKeyedByNormalisedEmailPerShop) {
+  const int64_t a = StoreOne("g1");
+  const int64_t b = StoreOne("g2");
+  auto guest_order = [](int64_t event, const std::string& order, const std::string& email) {
+    EventOutcome o;
+    o.event_id = event;
+    o.customer = CustomerIdentity{"demo", "", email, NormaliseEmail(email), "", ""};
+    o.order = OrderRecord{"demo", order, "#" + order, "USD", 1000, 1000, true, ""};
+    o.points.push_back(PointsChange{"spend", "earn", 10, "guest"});
+    return o;
+  };
+  ASSERT_TRUE(storage_->CommitEventOutcomes({guest_order(a, "1", "Guest@Example.com"),
+                                             guest_order(b, "2", "guest@example.com")},
+                                            2000)
+                  .ok());
+  auto customers = storage_->FindCustomersByEmail("guest@example.com");
+  ASSERT_TRUE(customers.ok());
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 20);
+  EXPECT_EQ((*customers)[0].platform_customer_id, "");
+}
+
+TEST_F(SqliteStorageTest, FailedOutcomeChangesNothingButItsStatus) {
+  const int64_t id = StoreOne("bad");
+  EventOutcome failed;
+  failed.event_id = id;
+  failed.status = EventStatus::kFailed;
+  failed.reason = "malformed JSON at byte 3";
+  ASSERT_TRUE(storage_->CommitEventOutcomes({failed}, 2000).ok());
+  auto events = storage_->ListEvents(EventStatus::kFailed, 0, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].status_reason, "malformed JSON at byte 3");
+  EXPECT_TRUE(storage_->FindCustomersByEmail("ada@example.com")->empty());
+  EXPECT_EQ(storage_->CountInbox()->pending, 0);
+}
+
+TEST_F(SqliteStorageTest, InconsistentOutcomeIsRecordedAsFailedAndOthersStillApply) {
+  const int64_t bad = StoreOne("bad");
+  const int64_t good = StoreOne("good");
+  EventOutcome broken = PaidOrder(bad, "1", 5);
+  broken.order.reset();  // points without an order: an internal inconsistency
+  ASSERT_TRUE(storage_->CommitEventOutcomes({broken, PaidOrder(good, "2", 7)}, 2000).ok());
+  auto failed = storage_->ListEvents(EventStatus::kFailed, 0, 10);
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].id, bad);
+  // The broken event's customer upsert was rolled back with it; the good one applied.
+  EXPECT_EQ((*storage_->FindCustomersByEmail("ada@example.com"))[0].points_balance, 7);
+}
+
+TEST_F(SqliteStorageTest, LedgerPagesNewestFirst) {
+  for (int i = 0; i < 5; ++i) {
+    const int64_t id = StoreOne("p" + std::to_string(i));
+    ASSERT_TRUE(
+        storage_->CommitEventOutcomes({PaidOrder(id, std::to_string(100 + i), i + 1)}, 2000).ok());
+  }
+  const int64_t customer = (*storage_->FindCustomersByEmail("ada@example.com"))[0].id;
+  auto page1 = storage_->ListLedger(customer, 0, 2);
+  ASSERT_EQ(page1->size(), 2u);
+  EXPECT_EQ((*page1)[0].points, 5);
+  EXPECT_EQ((*page1)[0].balance_after, 15);
+  auto page2 = storage_->ListLedger(customer, page1->back().id, 10);
+  ASSERT_EQ(page2->size(), 3u);
+  EXPECT_EQ((*page2)[2].points, 1);
+  EXPECT_EQ((*page2)[2].balance_after, 1);
+}
+
+}  // namespace
+}  // namespace loyaltyd

@@ -1,0 +1,43 @@
+// Daemon: builds every component from a validated Config, serves, and shuts down cleanly.
+//
+// Threads (the whole list, written once here):
+//   main            Run(): the HTTP accept loop (cpp-httplib listen).
+//   http workers    server.threads of them: one per open connection; run webhook ingest (verify
+//                   and wait for group commit) and the admin API.
+//   inbox writer    GroupCommitter: commits queued webhooks in batches (one fsync per batch).
+//   processor       EventProcessor: normalises stored events and applies them to the ledger.
+//   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop.
+// Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
+// commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
+// processed stay pending in the inbox and are processed at the next start).
+// Thread-safety: Create and Run from the main thread; RequestStop from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace loyaltyd {
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> Create(Config config);
+  ~Daemon();
+
+  // Serves until RequestStop() or SIGTERM/SIGINT; returns once everything has shut down.
+  Status Run();
+  void RequestStop();
+
+ private:
+  struct Components;
+  explicit Daemon(Config config);
+
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<Components> parts_;
+};
+
+}  // namespace loyaltyd

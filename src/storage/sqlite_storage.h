@@ -1,0 +1,71 @@
+// SqliteStorage: the embedded default implementation of Storage, on one SQLite file.
+//
+// Durability: WAL journal with synchronous=FULL, so a committed transaction survives power loss;
+// callers acknowledge a webhook only after AppendToInbox returned. Throughput comes from
+// batching (the group committer hands over many deliveries per transaction), not from relaxing
+// synchronous.
+//
+// Connections: one write connection, guarded by write_mu_, shared by every writer so writers
+// queue on a mutex instead of spinning in SQLite's busy handler; and a small pool of read
+// connections for the admin API, which WAL lets run alongside the writer.
+// Thread-safety: all public methods are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/storage.h"
+
+struct sqlite3;
+
+namespace loyaltyd {
+
+class SqliteStorage final : public Storage {
+ public:
+  // Opens (creating if needed, with parent directories) and migrates the database.
+  static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path,
+                                                     int read_connections = 4);
+  ~SqliteStorage() override;
+
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
+
+  Result<std::vector<InboxAppendOutcome>> AppendToInbox(
+      const std::vector<NewInboxEvent>& batch) override;
+  Result<std::vector<InboxEvent>> LoadPendingEvents(int64_t after_id, size_t limit) override;
+  Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes, int64_t now_ms) override;
+
+  Result<std::vector<CustomerRecord>> FindCustomersByEmail(
+      const std::string& email_normalised) override;
+  Result<std::optional<CustomerRecord>> GetCustomer(int64_t id) override;
+  Result<std::vector<LedgerEntryRecord>> ListLedger(int64_t customer_id, int64_t before_id,
+                                                    size_t limit) override;
+  Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status, int64_t before_id,
+                                             size_t limit) override;
+  Result<InboxCounts> CountInbox() override;
+
+ private:
+  class ReadLease;
+  SqliteStorage() = default;
+
+  Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
+  Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason,
+                   int64_t now_ms);
+  sqlite3* AcquireReader();
+  void ReleaseReader(sqlite3* db);
+
+  std::string path_;
+
+  std::mutex write_mu_;
+  sqlite3* writer_ = nullptr;  // GUARDED_BY(write_mu_)
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<sqlite3*> idle_readers_;  // GUARDED_BY(read_mu_)
+  std::vector<sqlite3*> all_readers_;   // fixed after Open
+};
+
+}  // namespace loyaltyd

@@ -1,0 +1,163 @@
+// Storage: the one interface to loyaltyd's durable state (docs/storage.md describes each table).
+//
+// Two groups of operations:
+//   * the webhook inbox: AppendToInbox stores a batch of verified deliveries in one transaction
+//     (the group committer's unit of durability) and reports which were duplicates;
+//   * event outcomes: CommitEventOutcomes applies what processing decided for a batch of inbox
+//     events — customer identity, order record, ledger entries, balances and the event's new
+//     status — atomically per event, so a crash either applies an event whole or not at all.
+// Reads serve the admin API.
+//
+// Thread-safety: every method may be called from any thread. Writes are serialised inside the
+// implementation; reads run concurrently with writes (SQLite WAL).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace loyaltyd {
+
+enum class EventStatus { kPending, kProcessed, kIgnored, kFailed };
+std::string_view EventStatusName(EventStatus status);
+std::optional<EventStatus> ParseEventStatus(std::string_view name);
+
+// A verified delivery about to be stored.
+struct NewInboxEvent {
+  std::string shop_id;
+  std::string platform;  // "shopify", "woocommerce"
+  std::string topic;
+  // Unique per (shop, topic, platform event): a second delivery with the same key is a duplicate.
+  std::string dedupe_key;
+  std::string delivery_id;
+  std::string body;
+  int64_t received_at_ms = 0;
+};
+
+enum class InboxAppendOutcome { kStored, kDuplicate };
+
+struct InboxEvent {
+  int64_t id = 0;
+  std::string shop_id;
+  std::string platform;
+  std::string topic;
+  std::string dedupe_key;
+  std::string delivery_id;
+  std::string body;  // empty in listings (ListEvents), present for processing
+  int64_t received_at_ms = 0;
+  EventStatus status = EventStatus::kPending;
+  std::string status_reason;
+  int64_t processed_at_ms = 0;
+};
+
+// Who an event concerns. Identified by (shop, platform customer id) when the platform has one,
+// otherwise by (shop, normalised email) — a guest.
+struct CustomerIdentity {
+  std::string shop_id;
+  std::string platform_customer_id;  // empty for a guest
+  std::string email;                 // as sent
+  std::string email_normalised;      // key for guests; may be empty for a known customer
+  std::string first_name;
+  std::string last_name;
+};
+
+struct OrderRecord {
+  std::string shop_id;
+  std::string platform_order_id;
+  std::string name;
+  std::string currency;
+  int64_t total_minor = 0;
+  int64_t eligible_minor = 0;
+  bool paid = false;  // once true, stays true (a late orders/create never un-pays an order)
+  std::string created_at;
+};
+
+// A points change caused by an event. Unique per (order, rule_id, kind): applying the same
+// credit twice changes nothing, whatever the redeliveries.
+struct PointsChange {
+  std::string rule_id;
+  std::string kind;  // "earn"
+  int64_t points = 0;
+  std::string description;  // why, for the merchant: "1 point per 1.00 USD on 49.00 USD"
+};
+
+// What processing decided for one inbox event.
+struct EventOutcome {
+  int64_t event_id = 0;
+  EventStatus status = EventStatus::kProcessed;
+  std::string reason;  // required for kFailed and kIgnored; a summary otherwise
+  std::optional<CustomerIdentity> customer;
+  std::optional<OrderRecord> order;  // linked to `customer` when both are present
+  std::vector<PointsChange> points;  // requires `customer` and `order`
+};
+
+struct CustomerRecord {
+  int64_t id = 0;
+  std::string shop_id;
+  std::string platform_customer_id;
+  std::string email;
+  std::string first_name;
+  std::string last_name;
+  int64_t points_balance = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct LedgerEntryRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  int64_t points = 0;
+  int64_t balance_after = 0;
+  std::string kind;
+  std::string rule_id;
+  std::string description;
+  int64_t source_event_id = 0;
+  std::string source_topic;
+  std::string order_platform_id;
+  std::string order_name;
+  int64_t created_at_ms = 0;
+};
+
+struct InboxCounts {
+  int64_t pending = 0;
+  int64_t processed = 0;
+  int64_t ignored = 0;
+  int64_t failed = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Stores the batch in one durable transaction. On success the result has one outcome per
+  // input, in order. Unavailable when the database cannot be written (disk full, read-only,
+  // locked): then nothing in the batch is stored.
+  virtual Result<std::vector<InboxAppendOutcome>> AppendToInbox(
+      const std::vector<NewInboxEvent>& batch) = 0;
+
+  // Pending events with id > after_id, oldest first, bodies included.
+  virtual Result<std::vector<InboxEvent>> LoadPendingEvents(int64_t after_id, size_t limit) = 0;
+
+  // Applies the outcomes in one durable transaction, each event atomically (an outcome that
+  // cannot be applied is recorded as kFailed with the reason instead). Outcomes for events no
+  // longer pending are skipped, so re-processing after a crash changes nothing.
+  virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes,
+                                     int64_t now_ms) = 0;
+
+  // Admin reads.
+  virtual Result<std::vector<CustomerRecord>> FindCustomersByEmail(
+      const std::string& email_normalised) = 0;
+  virtual Result<std::optional<CustomerRecord>> GetCustomer(int64_t id) = 0;
+  // Newest first; entries with id < before_id when before_id > 0.
+  virtual Result<std::vector<LedgerEntryRecord>> ListLedger(int64_t customer_id, int64_t before_id,
+                                                            size_t limit) = 0;
+  // Newest first, without bodies; status filter optional; ids < before_id when before_id > 0.
+  virtual Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status,
+                                                     int64_t before_id, size_t limit) = 0;
+  virtual Result<InboxCounts> CountInbox() = 0;
+};
+
+}  // namespace loyaltyd
