@@ -76,6 +76,9 @@ CREATE INDEX IF NOT EXISTS ledger_entries_customer ON ledger_entries(customer_id
 
 constexpr int kSchemaVersion = 1;
 
+// WAL size (in 4 KiB pages) that wakes the checkpointer: SQLite's own default threshold.
+constexpr int kCheckpointPages = 1000;
+
 // SQLite result codes that mean "try again later" rather than "this input is wrong".
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
@@ -277,6 +280,15 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
     return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }));
 
+  // Checkpoints move to their own thread (see the header).
+  sqlite3_wal_autocheckpoint(db, 0);
+  sqlite3_wal_hook(db, &SqliteStorage::OnWalCommit, storage.get());
+  Result<sqlite3*> checkpointer = OpenConnection(path, /*read_only=*/false);
+  if (!checkpointer.ok()) return checkpointer.status();
+  storage->checkpointer_ = *checkpointer;
+  SqliteStorage* self = storage.get();
+  storage->checkpoint_thread_ = std::thread([self] { self->CheckpointLoop(); });
+
   for (int i = 0; i < read_connections; ++i) {
     Result<sqlite3*> reader = OpenConnection(path, /*read_only=*/true);
     if (!reader.ok()) return reader.status();
@@ -287,8 +299,41 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
 }
 
 SqliteStorage::~SqliteStorage() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  sqlite3_close_v2(checkpointer_);
   for (sqlite3* db : all_readers_) sqlite3_close_v2(db);
   sqlite3_close_v2(writer_);
+}
+
+int SqliteStorage::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+  if (pages >= kCheckpointPages) {
+    auto* storage = static_cast<SqliteStorage*>(self);
+    {
+      std::lock_guard<std::mutex> lock(storage->checkpoint_mu_);
+      storage->checkpoint_wanted_ = true;
+    }
+    storage->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStorage::CheckpointLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_wanted_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE never waits for the writer or readers; what it cannot copy now it copies next
+    // time. Once readers have moved on, the writer restarts the WAL from the beginning.
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
 }
 
 sqlite3* SqliteStorage::AcquireReader() {

@@ -8,11 +8,17 @@
 // Connections: one write connection, guarded by write_mu_, shared by every writer so writers
 // queue on a mutex instead of spinning in SQLite's busy handler; and a small pool of read
 // connections for the admin API, which WAL lets run alongside the writer.
+//
+// Checkpoints: SQLite's automatic WAL checkpoint would run inside a writer's COMMIT, copying the
+// WAL into the database file and fsyncing it while every webhook of that batch waits. Instead a
+// checkpointer thread, woken when the WAL passes kCheckpointPages, runs PASSIVE checkpoints on
+// its own connection; they never block the writer.
 // Thread-safety: all public methods are thread-safe.
 #pragma once
 
 #include <condition_variable>
 #include <memory>
+#include <thread>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,6 +62,8 @@ class SqliteStorage final : public Storage {
                    int64_t now_ms);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
   std::string path_;
 
@@ -66,6 +74,13 @@ class SqliteStorage final : public Storage {
   std::condition_variable read_cv_;
   std::vector<sqlite3*> idle_readers_;  // GUARDED_BY(read_mu_)
   std::vector<sqlite3*> all_readers_;   // fixed after Open
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;    // GUARDED_BY(checkpoint_mu_)
+  bool checkpoint_stopping_ = false;  // GUARDED_BY(checkpoint_mu_)
+  sqlite3* checkpointer_ = nullptr;   // used only by checkpoint_thread_
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace loyaltyd

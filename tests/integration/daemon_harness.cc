@@ -1,1 +1,163 @@
-// placeholder: being written
+#include "integration/daemon_harness.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/crypto.h"
+
+namespace loyaltyd::testing {
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+DaemonHarness::DaemonHarness() {
+  config_ = {
+      {"server", {{"listen", "127.0.0.1:0"}, {"max_body_bytes", 65536}, {"threads", 32}}},
+      {"storage", {{"sqlite", {{"path", dir_.File("loyaltyd.db")}}}}},
+      {"logging", {{"level", "debug"}}},
+      {"admin", {{"token", kAdminToken}}},
+      {"shops",
+       {{{"id", "it"}, {"platform", "shopify"}, {"domain", kShopDomain},
+         {"webhook_secret", kWebhookSecret}}}},
+      {"program", {{"currency", "USD"}, {"earn", {{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}}}}}};
+}
+
+DaemonHarness::~DaemonHarness() {
+  if (pid_ > 0) Kill9();
+}
+
+void DaemonHarness::Start() {
+  ASSERT_LT(pid_, 0) << "daemon already running";
+  // Keep the port across restarts so a client reconnects to the same daemon address.
+  if (port_ == 0) port_ = FreePort();
+  config_["server"]["listen"] = "127.0.0.1:" + std::to_string(port_);
+  const std::string config_path = dir_.File("config.json");
+  std::ofstream(config_path) << config_.dump(2);
+
+  const std::string log_path = dir_.File("loyaltyd.log");
+  pid_ = fork();
+  ASSERT_GE(pid_, 0);
+  if (pid_ == 0) {
+    const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    execl(LOYALTYD_BINARY, LOYALTYD_BINARY, "serve", "--config", config_path.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  client_->set_connection_timeout(2, 0);
+  client_->set_read_timeout(10, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "loyaltyd exited during start-up; log:\n" << ReadLog();
+    }
+    if (auto res = client_->Get("/healthz"); res && res->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "loyaltyd did not answer /healthz within 15 s; log:\n" << ReadLog();
+}
+
+int DaemonHarness::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  client_.reset();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void DaemonHarness::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  client_.reset();
+}
+
+HttpAnswer DaemonHarness::PostShopifyWebhook(const std::string& topic, const std::string& body,
+                                             const std::string& event_id,
+                                             const std::string& secret,
+                                             const std::string& domain) {
+  httplib::Headers headers{{"X-Shopify-Topic", topic},
+                           {"X-Shopify-Shop-Domain", domain},
+                           {"X-Shopify-Hmac-Sha256", HmacSha256Base64(secret, body)},
+                           {"X-Shopify-Event-Id", event_id},
+                           {"X-Shopify-Webhook-Id", "wh-" + event_id},
+                           {"X-Shopify-API-Version", "2025-10"}};
+  auto res = client_->Post("/webhooks/shopify", headers, body, "application/json");
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+HttpAnswer DaemonHarness::Get(const std::string& path, const std::string& token) {
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = client_->Get(path.c_str(), headers);
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+bool DaemonHarness::WaitUntilProcessed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HttpAnswer stats = Get("/api/v1/stats");
+    if (stats.status == 200 && stats.Json()["inbox"]["pending"] == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int64_t DaemonHarness::BalanceOf(const std::string& email) {
+  HttpAnswer answer = Get("/api/v1/customers?email=" + email);
+  if (answer.status != 200) return -1;
+  const nlohmann::json customers = answer.Json()["customers"];
+  if (customers.size() != 1) return -1;
+  return customers[0]["points_balance"].get<int64_t>();
+}
+
+std::string DaemonHarness::ReadLog() const {
+  std::ifstream in(dir_.File("loyaltyd.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int DaemonHarness::RunCli(const std::string& args, std::string& output) {
+  const std::string command = std::string(LOYALTYD_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  output.clear();
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace loyaltyd::testing
