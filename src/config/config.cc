@@ -1,1 +1,448 @@
-// placeholder: being written
+#include "config/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/money.h"
+
+namespace loyaltyd {
+namespace {
+
+using nlohmann::json;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Edit distance, for "did you mean" on unknown keys. Keys are short, so O(n*m) is fine.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      const size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string TypeName(const json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_number_integer()) return "an integer";
+  if (value.is_number()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_array()) return "an array";
+  return "an object";
+}
+
+// Walks one JSON object of the config. Each Take* call names a key the object may hold; what
+// is left over when the reader finishes is reported as unknown, with the closest known key.
+// Problems are collected into a shared list so that one run reports all of them.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string path, std::vector<ConfigProblem>& problems)
+      : object_(object), path_(std::move(path)), problems_(problems) {}
+
+  ~ObjectReader() { ReportUnknownKeys(); }
+
+  const std::string& path() const { return path_; }
+  std::string PathOf(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  void Problem(const std::string& path, const std::string& message) {
+    problems_.push_back({path, message});
+  }
+
+  // The value under key, or nullptr when absent (a required key is then reported missing).
+  const json* Find(std::string_view key, bool required) {
+    known_.emplace(key);
+    auto it = object_.find(std::string(key));
+    if (it == object_.end()) {
+      if (required) Problem(PathOf(key), "required key is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void String(std::string_view key, std::string& out, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return;
+    if (!value->is_string()) {
+      Problem(PathOf(key), "must be a string, not " + TypeName(*value));
+      return;
+    }
+    out = value->get<std::string>();
+  }
+
+  template <typename Int>
+  void Integer(std::string_view key, Int& out, int64_t min, int64_t max, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return;
+    if (!value->is_number_integer()) {
+      Problem(PathOf(key), "must be an integer, not " + TypeName(*value));
+      return;
+    }
+    // Unsigned values above int64 range are out of every range we accept.
+    if (value->is_number_unsigned() &&
+        value->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      Problem(PathOf(key),
+              "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return;
+    }
+    const int64_t v = value->get<int64_t>();
+    if (v < min || v > max) {
+      Problem(PathOf(key), "must be between " + std::to_string(min) + " and " +
+                               std::to_string(max) + ", not " + std::to_string(v));
+      return;
+    }
+    out = static_cast<Int>(v);
+  }
+
+  // A nested object; calls read(reader) when present and an object.
+  void Object(std::string_view key, bool required, const std::function<void(ObjectReader&)>& read) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return;
+    if (!value->is_object()) {
+      Problem(PathOf(key), "must be an object, not " + TypeName(*value));
+      return;
+    }
+    ObjectReader nested(*value, PathOf(key), problems_);
+    read(nested);
+  }
+
+  // An array of objects; calls read(reader, index) for each element.
+  void ObjectArray(std::string_view key, bool required,
+                   const std::function<void(ObjectReader&, size_t)>& read) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return;
+    if (!value->is_array()) {
+      Problem(PathOf(key), "must be an array, not " + TypeName(*value));
+      return;
+    }
+    for (size_t i = 0; i < value->size(); ++i) {
+      const std::string element_path = PathOf(key) + "[" + std::to_string(i) + "]";
+      const json& element = (*value)[i];
+      if (!element.is_object()) {
+        Problem(element_path, "must be an object, not " + TypeName(element));
+        continue;
+      }
+      ObjectReader nested(element, element_path, problems_);
+      read(nested, i);
+    }
+  }
+
+ private:
+  void ReportUnknownKeys() {
+    for (const auto& [key, value] : object_.items()) {
+      (void)value;
+      if (known_.count(key) != 0) continue;
+      std::string message = "unknown key '" + key + "'";
+      std::string best;
+      size_t best_distance = std::numeric_limits<size_t>::max();
+      for (const std::string& candidate : known_) {
+        const size_t d = EditDistance(Lower(key), candidate);
+        if (d < best_distance) {
+          best_distance = d;
+          best = candidate;
+        }
+      }
+      // Close enough to be a typo: within a third of the key's length, at least one edit.
+      if (!best.empty() && best_distance <= std::max<size_t>(1, best.size() / 3)) {
+        message += ", did you mean '" + best + "'?";
+      } else if (!known_.empty()) {
+        message += "; known keys:";
+        for (const std::string& candidate : known_) message += " " + candidate;
+      }
+      Problem(path_, message);
+    }
+  }
+
+  const json& object_;
+  std::string path_;
+  std::vector<ConfigProblem>& problems_;
+  std::set<std::string, std::less<>> known_;
+};
+
+// "host:port"; host is an IPv4 address or a name, port 0..65535 (0 picks a free port).
+bool ParseListen(const std::string& text, std::string& host, int& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                           [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const int value = std::stoi(port_text);
+  if (value > 65535) return false;
+  host = text.substr(0, colon);
+  port = value;
+  return true;
+}
+
+bool IsShopId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+bool IsHostName(const std::string& name) {
+  return !name.empty() && name.size() <= 253 && name.find('.') != std::string::npos &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+         });
+}
+
+void ReadServer(ObjectReader& r, ServerConfig& server) {
+  std::string listen;
+  r.String("listen", listen);
+  if (!listen.empty() && !ParseListen(listen, server.host, server.port)) {
+    r.Problem(r.PathOf("listen"),
+              "must be \"host:port\" with a port from 0 to 65535, e.g. \"127.0.0.1:8080\"");
+  }
+  r.Integer("max_body_bytes", server.max_body_bytes, 1024, int64_t{1} << 30);
+  r.Integer("threads", server.threads, 1, 4096);
+  r.Integer("keep_alive_max_requests", server.keep_alive_max_requests, 1, 10'000'000);
+  r.Integer("keep_alive_timeout_seconds", server.keep_alive_timeout_seconds, 1, 3600);
+  r.Integer("read_timeout_seconds", server.read_timeout_seconds, 1, 3600);
+  r.Integer("listen_backlog", server.listen_backlog, 1, 65535);
+}
+
+void ReadStorage(ObjectReader& r, StorageConfig& storage) {
+  r.Object("sqlite", false, [&](ObjectReader& sqlite) {
+    sqlite.String("path", storage.sqlite_path, true);
+    if (storage.sqlite_path.empty()) {
+      sqlite.Problem(sqlite.PathOf("path"), "must name a database file, e.g. \"var/loyaltyd.db\"");
+    }
+  });
+  r.Integer("group_commit_max_batch", storage.group_commit_max_batch, 1, 100'000);
+}
+
+void ReadLogging(ObjectReader& r, LoggingConfig& logging) {
+  r.String("level", logging.level);
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+  if (kLevels.count(logging.level) == 0) {
+    r.Problem(r.PathOf("level"), "must be one of trace, debug, info, warn, error");
+  }
+  r.String("format", logging.format);
+  if (logging.format != "text" && logging.format != "json") {
+    r.Problem(r.PathOf("format"), "must be \"text\" or \"json\"");
+  }
+}
+
+void ReadAdmin(ObjectReader& r, AdminConfig& admin) {
+  r.String("token", admin.token, true);
+  if (r.Find("token", false) == nullptr || !r.Find("token", false)->is_string()) return;
+  // The token guards every customer's data; a guessable one is as good as none.
+  if (admin.token == "change-me") {
+    r.Problem(r.PathOf("token"),
+              "is the placeholder 'change-me'; set a random secret, e.g. `openssl rand -hex 32`");
+  } else if (admin.token.size() < 16) {
+    r.Problem(r.PathOf("token"), "must be at least 16 characters (use `openssl rand -hex 32`)");
+  }
+}
+
+void ReadShop(ObjectReader& r, ShopConfig& shop) {
+  r.String("id", shop.id, true);
+  if (r.Find("id", false) != nullptr && !IsShopId(shop.id)) {
+    r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  }
+  std::string platform;
+  r.String("platform", platform, true);
+  if (platform == "shopify") {
+    shop.platform = Platform::kShopify;
+  } else if (r.Find("platform", false) != nullptr && r.Find("platform", false)->is_string()) {
+    r.Problem(r.PathOf("platform"), "must be \"shopify\" (WooCommerce is not supported yet)");
+  }
+  r.String("domain", shop.domain, true);
+  shop.domain = Lower(shop.domain);
+  if (r.Find("domain", false) != nullptr && !IsHostName(shop.domain)) {
+    r.Problem(r.PathOf("domain"),
+              "must be the shop's host name as the platform sends it, e.g. "
+              "\"demo.myshopify.com\"");
+  }
+  r.String("webhook_secret", shop.webhook_secret, true);
+  if (r.Find("webhook_secret", false) != nullptr && shop.webhook_secret.size() < 8) {
+    r.Problem(r.PathOf("webhook_secret"),
+              "must be the app's webhook signing secret (at least 8 characters)");
+  }
+  r.String("previous_webhook_secret", shop.previous_webhook_secret);
+}
+
+void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program, bool currency_ok) {
+  std::string type;
+  r.String("type", type, true);
+  if (type == "spend") {
+    rule.type = EarnRuleType::kSpend;
+    rule.id = "spend";
+  } else if (r.Find("type", false) != nullptr && r.Find("type", false)->is_string()) {
+    r.Problem(r.PathOf("type"), "must be \"spend\", not \"" + type + "\"");
+  }
+  r.String("id", rule.id);
+  if (!IsShopId(rule.id)) r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  r.Integer("points", rule.points, 1, 1'000'000'000, true);
+
+  const json* per = r.Find("per", true);
+  if (per == nullptr) return;
+  if (!per->is_string()) {
+    // Amounts are decimal strings so that they are exact; a JSON number may be a binary float.
+    r.Problem(r.PathOf("per"), "must be a decimal string such as \"1.00\", not " + TypeName(*per));
+    return;
+  }
+  if (!currency_ok) return;  // the currency problem is reported already
+  Result<int64_t> minor = ParseDecimalToMinor(per->get<std::string>(), program.currency_exponent);
+  if (!minor.ok() || *minor <= 0) {
+    r.Problem(r.PathOf("per"),
+              "must be a positive amount in " + program.currency + " such as \"1.00\"" +
+                  (minor.ok() ? std::string() : " (" + minor.status().message() + ")"));
+    return;
+  }
+  rule.per_minor = *minor;
+}
+
+void ReadProgram(ObjectReader& r, ProgramConfig& program) {
+  r.String("currency", program.currency, true);
+  bool currency_ok = false;
+  if (r.Find("currency", false) != nullptr) {
+    Result<int> exponent = CurrencyExponent(program.currency);
+    if (exponent.ok()) {
+      program.currency_exponent = *exponent;
+      currency_ok = true;
+    } else {
+      r.Problem(r.PathOf("currency"),
+                "must be an ISO-4217 code such as \"USD\"; " + exponent.status().message());
+    }
+  }
+  std::set<std::string> rule_ids;
+  r.ObjectArray("earn", false, [&](ObjectReader& rule_reader, size_t) {
+    EarnRule rule;
+    ReadEarnRule(rule_reader, rule, program, currency_ok);
+    if (!rule_ids.insert(rule.id).second) {
+      rule_reader.Problem(rule_reader.PathOf("id"),
+                          "duplicate rule id '" + rule.id + "'; give each rule its own \"id\"");
+    }
+    program.earn.push_back(std::move(rule));
+  });
+}
+
+std::string DescribeParseError(std::string_view text, const json::parse_error& error) {
+  // nlohmann reports a byte offset (1-based, just past the offending byte); merchants edit
+  // files by line and column.
+  const size_t offset = error.byte == 0 ? 0 : std::min<size_t>(error.byte - 1, text.size());
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string what = error.what();
+  // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 3: " prefix.
+  if (const size_t colon = what.find(": "); colon != std::string::npos)
+    what = what.substr(colon + 2);
+  return "malformed JSON at line " + std::to_string(line) + " column " + std::to_string(column) +
+         ": " + what;
+}
+
+}  // namespace
+
+const ShopConfig* Config::FindShopByDomain(std::string_view platform_domain,
+                                           Platform platform) const {
+  // Domains are stored lower-cased; compare without allocating on the request path.
+  for (const ShopConfig& shop : shops) {
+    if (shop.platform != platform || shop.domain.size() != platform_domain.size()) continue;
+    bool equal = true;
+    for (size_t i = 0; i < platform_domain.size() && equal; ++i) {
+      equal = std::tolower(static_cast<unsigned char>(platform_domain[i])) ==
+              static_cast<unsigned char>(shop.domain[i]);
+    }
+    if (equal) return &shop;
+  }
+  return nullptr;
+}
+
+const ShopConfig* Config::FindShopById(std::string_view id) const {
+  for (const ShopConfig& shop : shops) {
+    if (shop.id == id) return &shop;
+  }
+  return nullptr;
+}
+
+ConfigLoadResult ParseConfig(std::string_view json_text) {
+  ConfigLoadResult result;
+  json root;
+  try {
+    root = json::parse(json_text.begin(), json_text.end());
+  } catch (const json::parse_error& error) {
+    result.problems.push_back({"", DescribeParseError(json_text, error)});
+    return result;
+  }
+  if (!root.is_object()) {
+    result.problems.push_back(
+        {"", "the configuration must be a JSON object, not " + TypeName(root)});
+    return result;
+  }
+
+  Config& config = result.config;
+  std::vector<ConfigProblem>& problems = result.problems;
+  {
+    ObjectReader top(root, "", problems);
+    top.Object("server", false, [&](ObjectReader& r) { ReadServer(r, config.server); });
+    top.Object("storage", false, [&](ObjectReader& r) { ReadStorage(r, config.storage); });
+    top.Object("logging", false, [&](ObjectReader& r) { ReadLogging(r, config.logging); });
+    top.Object("admin", true, [&](ObjectReader& r) { ReadAdmin(r, config.admin); });
+    std::set<std::string> ids, domains;
+    top.ObjectArray("shops", true, [&](ObjectReader& r, size_t) {
+      ShopConfig shop;
+      ReadShop(r, shop);
+      if (!shop.id.empty() && !ids.insert(shop.id).second) {
+        r.Problem(r.PathOf("id"), "duplicate shop id '" + shop.id + "'");
+      }
+      if (!shop.domain.empty() &&
+          !domains.insert(std::string(PlatformName(shop.platform)) + "|" + shop.domain).second) {
+        r.Problem(r.PathOf("domain"), "another shop already has domain '" + shop.domain + "'");
+      }
+      config.shops.push_back(std::move(shop));
+    });
+    const json* shops = root.find("shops") == root.end() ? nullptr : &root["shops"];
+    if (shops != nullptr && shops->is_array() && shops->empty()) {
+      problems.push_back({"shops", "at least one shop is required; loyaltyd has nothing to serve"});
+    }
+    top.Object("program", true, [&](ObjectReader& r) { ReadProgram(r, config.program); });
+  }
+  // Problems arrive in the order keys were read; sort by path so the output reads like the file.
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) { return a.path < b.path; });
+  return result;
+}
+
+ConfigLoadResult LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigLoadResult result;
+    result.problems.push_back({"", "cannot read config file '" + path + "'"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str());
+}
+
+}  // namespace loyaltyd
