@@ -1,1 +1,303 @@
-// placeholder: being written
+#include "connectors/shopify/shopify_normaliser.h"
+
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/money.h"
+
+namespace loyaltyd {
+namespace {
+
+using nlohmann::json;
+
+// A field that is missing or malformed. Thrown inside this file only and turned into an
+// InvalidArgument Status by Normalise, so that the readers below stay short.
+struct PayloadError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& path, const std::string& why) {
+  throw PayloadError{path + ": " + why};
+}
+
+// obj[key], or nullptr when absent or JSON null.
+const json* Field(const json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+// A Shopify id as exact decimal text. nlohmann keeps integer literals as 64-bit integers, so an
+// id above 2^53 survives; a float id would already have lost digits and is refused.
+std::string IdText(const json& obj, const char* key, const std::string& path, bool required) {
+  const json* v = Field(obj, key);
+  if (v == nullptr) {
+    if (required) Fail(path + key, "missing");
+    return "";
+  }
+  if (v->is_number_unsigned()) return std::to_string(v->get<uint64_t>());
+  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
+  if (v->is_string()) {
+    const std::string text = v->get<std::string>();
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return text;
+  }
+  Fail(path + key, "must be an integer id");
+}
+
+std::string Text(const json& obj, const char* key) {
+  const json* v = Field(obj, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+bool Flag(const json& obj, const char* key, bool fallback) {
+  const json* v = Field(obj, key);
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+// The text of an amount. Shopify sends decimal strings; refund line subtotals are JSON numbers.
+// An integer number is exact; a float is taken in nlohmann's shortest round-trip form ("10.5"),
+// which is the literal Shopify wrote for the amounts it sends as numbers.
+std::string AmountText(const json& v, const std::string& path) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_float()) return v.dump();
+  Fail(path, "must be a decimal amount");
+}
+
+// Reads money in the order's (shop) currency: `<key>_set.shop_money` when present, else the
+// plain `<key>` field. Absent -> fallback, or an error when required.
+class MoneyReader {
+ public:
+  MoneyReader(std::string currency, int exponent)
+      : currency_(std::move(currency)), exponent_(exponent) {}
+
+  int64_t Read(const json& obj, const std::string& key, const std::string& path, bool required,
+               int64_t fallback = 0) const {
+    if (const json* set = Field(obj, (key + "_set").c_str())) {
+      if (const json* shop_money = Field(*set, "shop_money")) {
+        const json* amount = Field(*shop_money, "amount");
+        if (amount == nullptr) Fail(path + key + "_set.shop_money.amount", "missing");
+        const std::string code = Text(*shop_money, "currency_code");
+        if (!code.empty() && code != currency_) {
+          Fail(path + key + "_set.shop_money.currency_code",
+               "is " + code + " but the order's shop currency is " + currency_);
+        }
+        return Parse(*amount, path + key + "_set.shop_money.amount");
+      }
+    }
+    const json* plain = Field(obj, key.c_str());
+    if (plain == nullptr) {
+      if (required) Fail(path + key, "missing");
+      return fallback;
+    }
+    return Parse(*plain, path + key);
+  }
+
+ private:
+  int64_t Parse(const json& v, const std::string& path) const {
+    Result<int64_t> minor = ParseDecimalToMinor(AmountText(v, path), exponent_);
+    if (!minor.ok()) Fail(path, minor.status().message());
+    return *minor;
+  }
+
+  std::string currency_;
+  int exponent_;
+};
+
+int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) Fail(path, "amounts overflow");
+  return sum;
+}
+
+FinancialStatus ParseFinancialStatus(const std::string& s) {
+  if (s == "pending") return FinancialStatus::kPending;
+  if (s == "authorized") return FinancialStatus::kAuthorized;
+  if (s == "paid") return FinancialStatus::kPaid;
+  if (s == "partially_paid") return FinancialStatus::kPartiallyPaid;
+  if (s == "partially_refunded") return FinancialStatus::kPartiallyRefunded;
+  if (s == "refunded") return FinancialStatus::kRefunded;
+  if (s == "voided") return FinancialStatus::kVoided;
+  return FinancialStatus::kUnknown;
+}
+
+// Shopify keeps customer tags as one comma-separated string.
+std::vector<std::string> SplitTags(const std::string& tags) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= tags.size()) {
+    size_t comma = tags.find(',', start);
+    if (comma == std::string::npos) comma = tags.size();
+    std::string tag = tags.substr(start, comma - start);
+    const size_t first = tag.find_first_not_of(" \t");
+    const size_t last = tag.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(tag.substr(first, last - first + 1));
+    start = comma + 1;
+  }
+  return out;
+}
+
+Customer ReadCustomer(const json& c, const std::string& path) {
+  Customer customer;
+  customer.platform_customer_id = IdText(c, "id", path, true);
+  customer.email = Text(c, "email");
+  customer.first_name = Text(c, "first_name");
+  customer.last_name = Text(c, "last_name");
+  customer.tags = SplitTags(Text(c, "tags"));
+  return customer;
+}
+
+LineItem ReadLineItem(const json& line, const std::string& path, const MoneyReader& money) {
+  LineItem item;
+  item.platform_line_id = IdText(line, "id", path, true);
+  item.product_id = IdText(line, "product_id", path, false);
+  item.variant_id = IdText(line, "variant_id", path, false);
+  item.sku = Text(line, "sku");
+  item.title = Text(line, "title");
+  item.vendor = Text(line, "vendor");
+  const json* quantity = Field(line, "quantity");
+  if (quantity == nullptr || !quantity->is_number_integer() || quantity->get<int64_t>() < 0) {
+    Fail(path + "quantity", "must be a non-negative integer");
+  }
+  item.quantity = quantity->get<int64_t>();
+  const int64_t unit_price = money.Read(line, "price", path, true);
+  if (__builtin_mul_overflow(unit_price, item.quantity, &item.gross_minor)) {
+    Fail(path + "price", "price times quantity overflows");
+  }
+  if (const json* allocations = Field(line, "discount_allocations")) {
+    for (size_t i = 0; i < allocations->size(); ++i) {
+      const std::string p = path + "discount_allocations[" + std::to_string(i) + "].";
+      item.discount_minor =
+          CheckedAdd(item.discount_minor, money.Read((*allocations)[i], "amount", p, true), p);
+    }
+  }
+  if (const json* tax_lines = Field(line, "tax_lines")) {
+    for (size_t i = 0; i < tax_lines->size(); ++i) {
+      const std::string p = path + "tax_lines[" + std::to_string(i) + "].";
+      item.tax_minor = CheckedAdd(item.tax_minor, money.Read((*tax_lines)[i], "price", p, true), p);
+    }
+  }
+  item.is_gift_card = Flag(line, "gift_card", false);
+  item.requires_shipping = Flag(line, "requires_shipping", true);
+  return item;
+}
+
+Refund ReadRefund(const json& r, const std::string& path, const MoneyReader& money) {
+  Refund refund;
+  refund.platform_refund_id = IdText(r, "id", path, true);
+  refund.created_at = Text(r, "created_at");
+  if (const json* lines = Field(r, "refund_line_items")) {
+    for (size_t i = 0; i < lines->size(); ++i) {
+      const json& rl = (*lines)[i];
+      const std::string p = path + "refund_line_items[" + std::to_string(i) + "].";
+      RefundLine line;
+      line.platform_line_id = IdText(rl, "line_item_id", p, true);
+      const json* quantity = Field(rl, "quantity");
+      line.quantity =
+          quantity != nullptr && quantity->is_number_integer() ? quantity->get<int64_t>() : 0;
+      line.subtotal_minor = money.Read(rl, "subtotal", p, false);
+      line.tax_minor = money.Read(rl, "total_tax", p, false);
+      refund.lines.push_back(std::move(line));
+    }
+  }
+  return refund;
+}
+
+Order ReadOrder(const json& o) {
+  Order order;
+  order.platform_order_id = IdText(o, "id", "", true);
+  order.name = Text(o, "name");
+  // `currency` is the shop currency; `presentment_currency` is what the customer saw.
+  order.currency = Text(o, "currency");
+  if (order.currency.empty()) Fail("currency", "missing");
+  Result<int> exponent = CurrencyExponent(order.currency);
+  if (!exponent.ok()) Fail("currency", exponent.status().message());
+  const MoneyReader money(order.currency, *exponent);
+
+  order.taxes_included = Flag(o, "taxes_included", false);
+  order.financial_status = ParseFinancialStatus(Text(o, "financial_status"));
+  order.cancelled = Field(o, "cancelled_at") != nullptr;
+  order.test = Flag(o, "test", false);
+  order.created_at = Text(o, "created_at");
+  order.updated_at = Text(o, "updated_at");
+  order.subtotal_minor = money.Read(o, "subtotal_price", "", false);
+  order.total_minor = money.Read(o, "total_price", "", false);
+  order.total_tax_minor = money.Read(o, "total_tax", "", false);
+  order.total_discounts_minor = money.Read(o, "total_discounts", "", false);
+  if (Field(o, "total_shipping_price_set") != nullptr) {
+    order.total_shipping_minor = money.Read(o, "total_shipping_price", "", false);
+  } else if (const json* shipping = Field(o, "shipping_lines")) {
+    for (size_t i = 0; i < shipping->size(); ++i) {
+      const std::string p = "shipping_lines[" + std::to_string(i) + "].";
+      order.total_shipping_minor =
+          CheckedAdd(order.total_shipping_minor, money.Read((*shipping)[i], "price", p, false), p);
+    }
+  }
+
+  order.email = Text(o, "email");
+  if (order.email.empty()) order.email = Text(o, "contact_email");
+  // Guest orders have no customer (the key is absent or null); a customer whose id is missing
+  // (redacted) is treated as a guest too.
+  if (const json* c = Field(o, "customer"); c != nullptr && Field(*c, "id") != nullptr) {
+    order.customer = ReadCustomer(*c, "customer.");
+  }
+
+  const json* lines = Field(o, "line_items");
+  if (lines == nullptr || !lines->is_array()) Fail("line_items", "missing");
+  for (size_t i = 0; i < lines->size(); ++i) {
+    order.line_items.push_back(
+        ReadLineItem((*lines)[i], "line_items[" + std::to_string(i) + "].", money));
+  }
+  if (const json* refunds = Field(o, "refunds")) {
+    for (size_t i = 0; i < refunds->size(); ++i) {
+      order.refunds.push_back(
+          ReadRefund((*refunds)[i], "refunds[" + std::to_string(i) + "].", money));
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
+Result<NormalisedEvent> ShopifyNormaliser::Normalise(std::string_view topic,
+                                                     std::string_view body) const {
+  OrderEventKind kind = OrderEventKind::kCreated;
+  bool is_order = true;
+  if (topic == "orders/create") {
+    kind = OrderEventKind::kCreated;
+  } else if (topic == "orders/paid") {
+    kind = OrderEventKind::kPaid;
+  } else if (topic == "orders/updated") {
+    kind = OrderEventKind::kUpdated;
+  } else if (topic == "orders/cancelled") {
+    kind = OrderEventKind::kCancelled;
+  } else if (topic == "customers/create" || topic == "customers/update") {
+    is_order = false;
+  } else {
+    return NormalisedEvent(
+        IgnoredEvent{"topic '" + std::string(topic) + "' has no effect on the ledger"});
+  }
+
+  try {
+    json root;
+    try {
+      root = json::parse(body);
+    } catch (const json::parse_error& error) {
+      return InvalidArgument(std::string("malformed JSON: ") + error.what());
+    }
+    if (!root.is_object()) return InvalidArgument("body must be a JSON object");
+    if (is_order) return NormalisedEvent(OrderEvent{kind, ReadOrder(root)});
+    return NormalisedEvent(CustomerEvent{ReadCustomer(root, "")});
+  } catch (const PayloadError& error) {
+    return InvalidArgument(error.message);
+  } catch (const json::exception& error) {
+    // A field of an unexpected JSON type that the readers above did not anticipate.
+    return InvalidArgument(std::string("unexpected payload shape: ") + error.what());
+  }
+}
+
+}  // namespace loyaltyd

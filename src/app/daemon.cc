@@ -31,6 +31,14 @@ struct Daemon::Components {
 
 namespace {
 
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
 ServerTuning TuningFrom(const ServerConfig& server) {
   ServerTuning t;
   t.threads = server.threads;
@@ -58,11 +66,18 @@ void RegisterWebhookRoute(httplib::Server& server, const std::string& path,
 
 }  // namespace
 
-Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Components>()) {}
+Daemon::Daemon(Config config)
+    : config_(std::move(config)), parts_(std::make_unique<Components>()) {}
 
 Daemon::~Daemon() = default;
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
+  // Block SIGTERM and SIGINT before the first thread starts (storage's checkpointer starts in
+  // Open): threads inherit the mask, so only the signal watcher in Run() ever receives them.
+  // A thread with them unblocked would take the default action and kill the process undrained.
+  const sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
   const Config& cfg = daemon->config_;
   Components& p = *daemon->parts_;
@@ -92,12 +107,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   });
   RegisterWebhookRoute(server, "/webhooks/shopify", *p.shopify_ingest);
   p.admin_api->Register(server);
-  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                  std::exception_ptr) {
-    spdlog::error("unhandled exception serving {} {}", req.method, req.path);
-    res.status = 500;
-    res.set_content("{\"error\":\"internal error\"}", "application/json");
-  });
+  server.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        spdlog::error("unhandled exception serving {} {}", req.method, req.path);
+        res.status = 500;
+        res.set_content("{\"error\":\"internal error\"}", "application/json");
+      });
   return daemon;
 }
 
@@ -108,12 +123,8 @@ void Daemon::RequestStop() {
 
 Status Daemon::Run() {
   Components& p = *parts_;
-  // Block the stop signals in every thread created from here on, and wait for them in one.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Create() blocked the stop signals before any thread started; one thread waits for them.
+  const sigset_t stop_signals = StopSignals();
 
   Result<int> port = p.server->Bind(config_.server.host, config_.server.port);
   if (!port.ok()) return port.status();

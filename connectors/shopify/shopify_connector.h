@@ -1,0 +1,26 @@
+// The Shopify connector: what loyaltyd needs to take webhooks from Shopify shops.
+// (The Admin GraphQL write-back client joins it with redemption.)
+// Thread-safety: immutable after construction; its parts are used from many threads.
+#pragma once
+
+#include "config/config.h"
+#include "connector/connector.h"
+#include "connectors/shopify/shopify_normaliser.h"
+#include "connectors/shopify/shopify_verifier.h"
+
+namespace loyaltyd {
+
+class ShopifyConnector {
+ public:
+  // `config` must outlive the connector.
+  explicit ShopifyConnector(const Config& config) : verifier_(config) {}
+
+  const WebhookVerifier& verifier() const { return verifier_; }
+  const Normaliser& normaliser() const { return normaliser_; }
+
+ private:
+  ShopifyVerifier verifier_;
+  ShopifyNormaliser normaliser_;
+};
+
+}  // namespace loyaltyd
