@@ -247,7 +247,8 @@ Order ReadOrder(const json& o) {
   }
 
   const json* lines = Field(o, "line_items");
-  if (lines == nullptr || !lines->is_array()) Fail("line_items", "missing");
+  if (lines == nullptr) Fail("line_items", "missing");
+  if (!lines->is_array()) Fail("line_items", "must be an array");
   for (size_t i = 0; i < lines->size(); ++i) {
     order.line_items.push_back(
         ReadLineItem((*lines)[i], "line_items[" + std::to_string(i) + "].", money));

@@ -119,20 +119,20 @@ TEST_F(LedgerTest, NormaliserErrorBecomesFailedWithItsMessage) {
 }
 
 TEST_F(LedgerTest, CustomerEventRecordsIdentity) {
-  EventOutcome o = ledger_->Decide(
-      Event("customers/create"),
-      NormalisedEvent(CustomerEvent{Customer{"706405506930370084", "bob@example.com", "Bob", "", {}}}));
+  EventOutcome o = ledger_->Decide(Event("customers/create"),
+                                   NormalisedEvent(CustomerEvent{Customer{
+                                       "706405506930370084", "bob@example.com", "Bob", "", {}}}));
   EXPECT_EQ(o.status, EventStatus::kProcessed);
   ASSERT_TRUE(o.customer.has_value());
   EXPECT_EQ(o.customer->platform_customer_id, "706405506930370084");
 }
 
 TEST_F(LedgerTest, CommitAppliesDecisionsOnce) {
-  ASSERT_TRUE(storage_->AppendToInbox({NewInboxEvent{"demo", "shopify", "orders/paid", "k1", "d1",
-                                                     "{}", 1},
-                                       NewInboxEvent{"demo", "shopify", "orders/paid", "k2", "d2",
-                                                     "{}", 2}})
-                  .ok());
+  ASSERT_TRUE(
+      storage_
+          ->AppendToInbox({NewInboxEvent{"demo", "shopify", "orders/paid", "k1", "d1", "{}", 1},
+                           NewInboxEvent{"demo", "shopify", "orders/paid", "k2", "d2", "{}", 2}})
+          .ok());
   auto pending = storage_->LoadPendingEvents(0, 10);
   ASSERT_EQ(pending->size(), 2u);
   std::vector<EventOutcome> outcomes;

@@ -60,8 +60,7 @@ TEST(EarnRulesTest, SpendRuleFloorsPerUnit) {
   ASSERT_EQ(awards->size(), 1u);
   EXPECT_EQ((*awards)[0].points, 49);
   EXPECT_EQ((*awards)[0].rule_id, "spend");
-  EXPECT_EQ((*awards)[0].description,
-            "1 point(s) per 1.00 USD on eligible spend of 49.99 USD");
+  EXPECT_EQ((*awards)[0].description, "1 point(s) per 1.00 USD on eligible spend of 49.99 USD");
 }
 
 TEST(EarnRulesTest, PointsPerLargerUnit) {

@@ -37,8 +37,8 @@ class SqliteStorageTest : public ::testing::Test {
     o.event_id = event_id;
     o.status = EventStatus::kProcessed;
     o.reason = "paid";
-    o.customer = CustomerIdentity{"demo", "7001", "Ada@Example.com", "ada@example.com", "Ada",
-                                  "Lovelace"};
+    o.customer =
+        CustomerIdentity{"demo", "7001", "Ada@Example.com", "ada@example.com", "Ada", "Lovelace"};
     o.order = OrderRecord{"demo", order_id, "#" + order_id, "USD", 5000, 4900, true, ""};
     o.points.push_back(PointsChange{"spend", "earn", points, "1 point per 1.00 USD"});
     return o;
@@ -52,12 +52,12 @@ TEST_F(SqliteStorageTest, AppendReportsDuplicatesWithinAndAcrossBatches) {
   auto first = storage_->AppendToInbox({Delivery("a"), Delivery("b"), Delivery("a")});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(*first, (std::vector<InboxAppendOutcome>{InboxAppendOutcome::kStored,
-                                                      InboxAppendOutcome::kStored,
-                                                      InboxAppendOutcome::kDuplicate}));
+                                                     InboxAppendOutcome::kStored,
+                                                     InboxAppendOutcome::kDuplicate}));
   auto second = storage_->AppendToInbox({Delivery("b"), Delivery("c")});
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*second, (std::vector<InboxAppendOutcome>{InboxAppendOutcome::kDuplicate,
-                                                       InboxAppendOutcome::kStored}));
+                                                      InboxAppendOutcome::kStored}));
   auto counts = storage_->CountInbox();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->pending, 3);
@@ -136,9 +136,10 @@ TEST_F(SqliteStorageTest, GuestsAreKeyedByNormalisedEmailPerShop) {
     o.points.push_back(PointsChange{"spend", "earn", 10, "guest"});
     return o;
   };
-  ASSERT_TRUE(storage_->CommitEventOutcomes({guest_order(a, "1", "Guest@Example.com"),
-                                             guest_order(b, "2", "guest@example.com")},
-                                            2000)
+  ASSERT_TRUE(storage_
+                  ->CommitEventOutcomes({guest_order(a, "1", "Guest@Example.com"),
+                                         guest_order(b, "2", "guest@example.com")},
+                                        2000)
                   .ok());
   auto customers = storage_->FindCustomersByEmail("guest@example.com");
   ASSERT_TRUE(customers.ok());

@@ -1,1 +1,250 @@
-// placeholder: being written
+#include "connectors/shopify/shopify_normaliser.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace loyaltyd {
+namespace {
+
+using nlohmann::json;
+
+// Fixtures in tests/data/shopify are written after Shopify's documented orders/* payloads
+// (https://shopify.dev/docs/api/webhooks, REST order resource).
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(LOYALTYD_TEST_DATA_DIR) + "/shopify/" + name);
+  EXPECT_TRUE(in) << "missing fixture " << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Order NormaliseOrder(const std::string& body, const std::string& topic = "orders/paid") {
+  ShopifyNormaliser normaliser;
+  Result<NormalisedEvent> event = normaliser.Normalise(topic, body);
+  EXPECT_TRUE(event.ok()) << event.status().message();
+  if (!event.ok() || !std::holds_alternative<OrderEvent>(*event)) {
+    ADD_FAILURE() << "not an order event";
+    return Order{};
+  }
+  return std::get<OrderEvent>(*event).order;
+}
+
+Status NormaliseError(const std::string& body, const std::string& topic = "orders/paid") {
+  ShopifyNormaliser normaliser;
+  Result<NormalisedEvent> event = normaliser.Normalise(topic, body);
+  return event.ok() ? Status::Ok() : event.status();
+}
+
+TEST(ShopifyNormaliserTest, LineAndOrderDiscountsAreAllocatedToTheirLines) {
+  Order o = NormaliseOrder(Fixture("order_discounts.json"));
+  EXPECT_EQ(o.platform_order_id, "820982911946154508");
+  EXPECT_EQ(o.name, "#1001");
+  EXPECT_EQ(o.currency, "USD");
+  EXPECT_EQ(o.financial_status, FinancialStatus::kPaid);
+  EXPECT_FALSE(o.cancelled);
+  EXPECT_EQ(o.subtotal_minor, 10400);
+  EXPECT_EQ(o.total_minor, 11232);
+  EXPECT_EQ(o.total_tax_minor, 832);
+  EXPECT_EQ(o.total_discounts_minor, 1600);
+  ASSERT_EQ(o.line_items.size(), 2u);
+  const LineItem& hood = o.line_items[0];
+  EXPECT_EQ(hood.platform_line_id, "466157049");
+  EXPECT_EQ(hood.sku, "HOOD-M");
+  EXPECT_EQ(hood.quantity, 2);
+  EXPECT_EQ(hood.gross_minor, 10000);    // 2 x 50.00
+  EXPECT_EQ(hood.discount_minor, 1500);  // 10.00 line + 5.00 of the order's code
+  EXPECT_EQ(hood.tax_minor, 680);
+  EXPECT_EQ(o.line_items[1].gross_minor, 2000);
+  EXPECT_EQ(o.line_items[1].discount_minor, 100);
+  EXPECT_EQ(o.line_items[1].tax_minor, 152);
+  ASSERT_TRUE(o.customer.has_value());
+  EXPECT_EQ(o.customer->platform_customer_id, "115310627");
+  EXPECT_EQ(o.customer->email, "bob.norman@mail.example.com");
+  EXPECT_EQ(o.email, "bob.norman@mail.example.com");
+}
+
+TEST(ShopifyNormaliserTest, TaxIncludedPricesKeepTheirTax) {
+  Order o = NormaliseOrder(Fixture("order_tax_included.json"));
+  EXPECT_EQ(o.currency, "EUR");
+  EXPECT_TRUE(o.taxes_included);
+  ASSERT_EQ(o.line_items.size(), 1u);
+  EXPECT_EQ(o.line_items[0].gross_minor, 11900);
+  EXPECT_EQ(o.line_items[0].tax_minor, 1900);
+}
+
+TEST(ShopifyNormaliserTest, GiftCardLinesAreMarked) {
+  Order o = NormaliseOrder(Fixture("order_gift_card.json"));
+  ASSERT_EQ(o.line_items.size(), 2u);
+  EXPECT_TRUE(o.line_items[0].is_gift_card);
+  EXPECT_FALSE(o.line_items[0].requires_shipping);
+  EXPECT_EQ(o.line_items[0].product_id, "");  // null in the payload
+  EXPECT_FALSE(o.line_items[1].is_gift_card);
+  EXPECT_EQ(o.line_items[1].gross_minor, 3000);
+}
+
+TEST(ShopifyNormaliserTest, ShopMoneyIsUsedNotThePresentmentCurrency) {
+  Order o = NormaliseOrder(Fixture("order_multi_currency.json"));
+  EXPECT_EQ(o.currency, "USD");
+  EXPECT_EQ(o.subtotal_minor, 3000);  // presentment: 40.50 CAD
+  EXPECT_EQ(o.total_minor, 3500);
+  EXPECT_EQ(o.total_shipping_minor, 500);
+  ASSERT_EQ(o.line_items.size(), 1u);
+  EXPECT_EQ(o.line_items[0].gross_minor, 3000);  // 3 x 10.00 USD, not 3 x 13.50 CAD
+
+  // Only *_set present (no plain field): still the shop money.
+  json j = json::parse(Fixture("order_multi_currency.json"));
+  j["line_items"][0].erase("price");
+  EXPECT_EQ(NormaliseOrder(j.dump()).line_items[0].gross_minor, 3000);
+  // Only the plain field present: taken as shop currency, which Shopify documents it to be.
+  j = json::parse(Fixture("order_multi_currency.json"));
+  j["line_items"][0].erase("price_set");
+  EXPECT_EQ(NormaliseOrder(j.dump()).line_items[0].gross_minor, 3000);
+}
+
+TEST(ShopifyNormaliserTest, ShopMoneyInAnotherCurrencyThanTheOrderIsRefused) {
+  json j = json::parse(Fixture("order_multi_currency.json"));
+  j["line_items"][0]["price_set"]["shop_money"]["currency_code"] = "CAD";
+  Status s = NormaliseError(j.dump());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line_items[0].price_set.shop_money.currency_code"), std::string::npos)
+      << s.message();
+}
+
+TEST(ShopifyNormaliserTest, GuestOrderHasNoCustomerButKeepsTheEmail) {
+  Order o = NormaliseOrder(Fixture("order_guest.json"));
+  EXPECT_FALSE(o.customer.has_value());
+  EXPECT_EQ(o.email, "Guest.Shopper@Example.com");
+  EXPECT_EQ(o.line_items.at(0).gross_minor, 2400);
+
+  json j = json::parse(Fixture("order_guest.json"));
+  j["customer"] = nullptr;  // some API versions send null instead of leaving it out
+  j["email"] = nullptr;
+  Order null_customer = NormaliseOrder(j.dump());
+  EXPECT_FALSE(null_customer.customer.has_value());
+  EXPECT_EQ(null_customer.email, "Guest.Shopper@Example.com");  // from contact_email
+}
+
+TEST(ShopifyNormaliserTest, IdsAboveTwoToThe53SurviveExactly) {
+  Order o = NormaliseOrder(Fixture("order_big_ids.json"));
+  EXPECT_EQ(o.platform_order_id, "5678901234567890123");
+  ASSERT_TRUE(o.customer.has_value());
+  EXPECT_EQ(o.customer->platform_customer_id, "9007199254740997");
+  ASSERT_EQ(o.line_items.size(), 1u);
+  EXPECT_EQ(o.line_items[0].platform_line_id, "9007199254740993");
+  EXPECT_EQ(o.line_items[0].product_id, "9007199254740995");
+  EXPECT_EQ(o.line_items[0].variant_id, "18446744073709551557");
+  EXPECT_EQ(o.line_items[0].gross_minor, 999);
+  EXPECT_EQ(o.customer->tags, (std::vector<std::string>{"VIP", "wholesale", "newsletter"}));
+}
+
+TEST(ShopifyNormaliserTest, RefundLinesAreReadFromSetsOrNumbers) {
+  for (const char* fixture : {"order_refund.json", "order_refund_numbers.json"}) {
+    Order o = NormaliseOrder(Fixture(fixture), "orders/updated");
+    EXPECT_EQ(o.financial_status, FinancialStatus::kPartiallyRefunded) << fixture;
+    ASSERT_EQ(o.refunds.size(), 1u) << fixture;
+    EXPECT_EQ(o.refunds[0].platform_refund_id, "509562969");
+    EXPECT_EQ(o.refunds[0].created_at, "2026-11-22T08:00:00-05:00");
+    ASSERT_EQ(o.refunds[0].lines.size(), 1u);
+    EXPECT_EQ(o.refunds[0].lines[0].platform_line_id, "703073509");
+    EXPECT_EQ(o.refunds[0].lines[0].quantity, 1);
+    EXPECT_EQ(o.refunds[0].lines[0].subtotal_minor, 1000) << fixture;
+    EXPECT_EQ(o.refunds[0].lines[0].tax_minor, 80) << fixture;
+  }
+}
+
+TEST(ShopifyNormaliserTest, ZeroDecimalCurrency) {
+  Order o = NormaliseOrder(Fixture("order_jpy.json"));
+  EXPECT_EQ(o.currency, "JPY");
+  EXPECT_EQ(o.line_items.at(0).gross_minor, 4900);
+  EXPECT_EQ(o.total_minor, 4900);
+}
+
+TEST(ShopifyNormaliserTest, TopicsMapToEventKinds) {
+  ShopifyNormaliser normaliser;
+  const std::string body = Fixture("order_discounts.json");
+  const std::pair<const char*, OrderEventKind> cases[] = {
+      {"orders/create", OrderEventKind::kCreated},
+      {"orders/paid", OrderEventKind::kPaid},
+      {"orders/updated", OrderEventKind::kUpdated},
+      {"orders/cancelled", OrderEventKind::kCancelled}};
+  for (const auto& [topic, kind] : cases) {
+    Result<NormalisedEvent> e = normaliser.Normalise(topic, body);
+    ASSERT_TRUE(e.ok()) << topic;
+    ASSERT_TRUE(std::holds_alternative<OrderEvent>(*e)) << topic;
+    EXPECT_EQ(std::get<OrderEvent>(*e).kind, kind) << topic;
+  }
+  json cancelled = json::parse(body);
+  cancelled["cancelled_at"] = "2026-11-21T10:00:00-05:00";
+  EXPECT_TRUE(NormaliseOrder(cancelled.dump(), "orders/cancelled").cancelled);
+}
+
+TEST(ShopifyNormaliserTest, CustomerTopicsGiveTheIdentity) {
+  ShopifyNormaliser normaliser;
+  for (const char* topic : {"customers/create", "customers/update"}) {
+    Result<NormalisedEvent> e = normaliser.Normalise(topic, Fixture("customer.json"));
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    ASSERT_TRUE(std::holds_alternative<CustomerEvent>(*e));
+    const Customer& c = std::get<CustomerEvent>(*e).customer;
+    EXPECT_EQ(c.platform_customer_id, "706405506930370084");
+    EXPECT_EQ(c.email, "Bob.Norman@mail.example.com");
+    EXPECT_EQ(c.first_name, "Bob");
+    EXPECT_EQ(c.tags, std::vector<std::string>{"VIP"});
+  }
+  EXPECT_EQ(NormaliseError(R"({"email": "x@example.com"})", "customers/create").message(),
+            "id: missing");
+}
+
+TEST(ShopifyNormaliserTest, OtherTopicsAreIgnoredWithoutReadingTheBody) {
+  ShopifyNormaliser normaliser;
+  Result<NormalisedEvent> e = normaliser.Normalise("products/update", "not even json");
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(std::holds_alternative<IgnoredEvent>(*e));
+  EXPECT_NE(std::get<IgnoredEvent>(*e).reason.find("products/update"), std::string::npos);
+}
+
+TEST(ShopifyNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
+  EXPECT_NE(NormaliseError("{\"id\": ").message().find("malformed JSON"), std::string::npos);
+  EXPECT_EQ(NormaliseError("[]").code(), StatusCode::kInvalidArgument);
+
+  json j = json::parse(Fixture("order_discounts.json"));
+  j.erase("id");
+  EXPECT_EQ(NormaliseError(j.dump()).message(), "id: missing");
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j.erase("currency");
+  EXPECT_EQ(NormaliseError(j.dump()).message(), "currency: missing");
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["line_items"][1].erase("price");
+  j["line_items"][1].erase("price_set");
+  EXPECT_EQ(NormaliseError(j.dump()).message(), "line_items[1].price: missing");
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["line_items"][0]["price_set"]["shop_money"]["amount"] = "12.345";
+  EXPECT_NE(NormaliseError(j.dump()).message().find("line_items[0].price_set.shop_money.amount"),
+            std::string::npos);
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["id"] = 1.5e18;  // a float id has already lost digits
+  EXPECT_EQ(NormaliseError(j.dump()).message(), "id: must be an integer id");
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["line_items"][0]["quantity"] = "2";
+  EXPECT_EQ(NormaliseError(j.dump()).message(),
+            "line_items[0].quantity: must be a non-negative integer");
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["line_items"][0]["quantity"] = 4611686018427387904LL;  // price x quantity overflows
+  EXPECT_NE(NormaliseError(j.dump()).message().find("overflows"), std::string::npos);
+
+  j = json::parse(Fixture("order_discounts.json"));
+  j["line_items"] = "nope";
+  EXPECT_EQ(NormaliseError(j.dump()).message(), "line_items: must be an array");
+}
+
+}  // namespace
+}  // namespace loyaltyd
