@@ -121,8 +121,15 @@ class Stmt {
     sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
+  // SQLITE_STATIC: SQLite reads the caller's bytes at step time, so `v` must outlive the step.
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  // A temporary would be gone by then (ASan found one); BindCopy makes SQLite keep a copy.
+  Stmt& Bind(int i, std::string&& v) = delete;
+  Stmt& BindCopy(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& BindBlob(int i, const std::string& v) {
@@ -164,8 +171,9 @@ Status Exec(sqlite3* db, const char* sql) {
 
 Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status st = SqliteError(db, rc, "opening database '" + path + "'");
@@ -528,7 +536,7 @@ Status SqliteStorage::MarkEvent(int64_t event_id, EventStatus status, const std:
          "UPDATE inbox_events SET status = ?2, status_reason = ?3, processed_at_ms = ?4 "
          "WHERE id = ?1");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, event_id).Bind(2, std::string(EventStatusName(status))).Bind(3, reason);
+  s.Bind(1, event_id).BindCopy(2, EventStatusName(status)).Bind(3, reason);
   s.Bind(4, now_ms);
   const int rc = s.Step();
   return rc == SQLITE_DONE ? Status::Ok() : SqliteError(writer_, rc, "marking event");
@@ -562,8 +570,7 @@ Result<std::optional<CustomerRecord>> SqliteStorage::GetCustomer(int64_t id) {
 }
 
 Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t customer_id,
-                                                                 int64_t before_id,
-                                                                 size_t limit) {
+                                                                 int64_t before_id, size_t limit) {
   ReadLease lease(*this);
   Stmt s(lease.db(),
          "SELECT l.id, l.customer_id, l.points, l.balance_after, l.kind, l.rule_id, "
