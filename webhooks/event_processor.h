@@ -29,7 +29,7 @@ class EventProcessor {
  public:
   // `normalisers` maps a platform name ("shopify") to its normaliser; both outlive this.
   EventProcessor(Storage& storage, Ledger& ledger,
-                 std::map<std::string, const Normaliser*> normalisers, size_t batch_size = 256);
+                 std::map<std::string, const Normaliser*> normalisers, size_t batch_size = 64);
   ~EventProcessor();
 
   void Start();

@@ -1,11 +1,14 @@
 #include "webhooks/group_committer.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 namespace loyaltyd {
 
 GroupCommitter::GroupCommitter(Storage& storage, size_t max_batch, std::function<void()> on_commit)
-    : storage_(storage), max_batch_(max_batch == 0 ? 1 : max_batch), on_commit_(std::move(on_commit)) {}
+    : storage_(storage),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      on_commit_(std::move(on_commit)) {}
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
@@ -13,7 +16,10 @@ void GroupCommitter::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (writer_.joinable()) return;
   stopping_ = false;
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ld-committer");  // names threads in top and gdb
+    WriterLoop();
+  });
 }
 
 void GroupCommitter::Stop() {

@@ -18,9 +18,9 @@
 
 #include <condition_variable>
 #include <memory>
-#include <thread>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/storage.h"
@@ -57,9 +57,12 @@ class SqliteStorage final : public Storage {
   class ReadLease;
   SqliteStorage() = default;
 
+ public:
+  class StatementCache;  // defined in the .cc; public so that its helpers there can name it
+
+ private:
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
-  Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason,
-                   int64_t now_ms);
+  Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
   void CheckpointLoop();
@@ -68,7 +71,8 @@ class SqliteStorage final : public Storage {
   std::string path_;
 
   std::mutex write_mu_;
-  sqlite3* writer_ = nullptr;  // GUARDED_BY(write_mu_)
+  sqlite3* writer_ = nullptr;                          // GUARDED_BY(write_mu_)
+  std::unique_ptr<StatementCache> writer_statements_;  // GUARDED_BY(write_mu_)
 
   std::mutex read_mu_;
   std::condition_variable read_cv_;
