@@ -177,17 +177,22 @@ JSON
     [ "$ok" = "?" ] || ok_total=$((ok_total + ok))
     log "loyaltyd at $c: $(field rps "${result[loyaltyd,$c]}") requests/s;" \
       "inbox pending/processed/failed/ignored: $counts"
+    # Processing keeps up if the backlog drains. Wait for it (bounded) so that each level
+    # starts with an empty backlog, and time it: backlog / drain time is the rate at which the
+    # processor works through events once the requests stop.
+    drain_start=$(date +%s.%N)
+    while [ "${counts%% *}" != 0 ] && [ "${counts%% *}" != "?" ] &&
+      awk -v s="$drain_start" -v now="$(date +%s.%N)" -v max="$drain_seconds" \
+        'BEGIN { exit !(now - s < max) }'; do
+      sleep 0.2
+      counts=$(inbox_counts)
+    done
+    result[drain,$c]=$(awk -v s="$drain_start" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - s }')
+    result[drain_rate,$c]=$(awk -v n="${result[backlog,$c]}" -v t="${result[drain,$c]}" \
+      'BEGIN { if (n + 0 > 0 && t + 0 > 0) printf "%d", n / t; else print "-" }')
+    log "backlog of ${result[backlog,$c]} drained to ${counts%% *} in ${result[drain,$c]} s"
   done
-
-  # Processing keeps up if the backlog drains: wait for it, bounded.
-  drain_start=$SECONDS
-  counts=$(inbox_counts)
-  while [ "${counts%% *}" != 0 ] && [ "${counts%% *}" != "?" ] &&
-    [ $((SECONDS - drain_start)) -lt "$drain_seconds" ]; do
-    sleep 0.5
-    counts=$(inbox_counts)
-  done
-  drain_note="${counts%% *} pending after waiting $((SECONDS - drain_start)) s for it to drain"
+  drain_note="${counts%% *} pending after the last drain"
   read -r pending processed failed ignored <<<"$counts"
   stop_server
 }
@@ -233,13 +238,13 @@ errors_of() {  # non-2xx answers, socket errors and timeouts
   echo "$sum"
 }
 
-row='%-6s %12s %9s %6s %7s %7s %9s %8s %7s %8s | %9s %8s\n'
+row='%-6s %12s %9s %6s %7s %7s %9s %8s %7s %8s %8s %10s | %9s %8s\n'
 echo
 echo "loyaltyd ingest benchmark: $duration s per level, wrk -t$wrk_threads, server.threads" \
   "$server_threads, $bodies signed orders/paid bodies, database on $fs_type, $(nproc) cores"
 # shellcheck disable=SC2059
 printf "$row" conns loyaltyd_rps bare_rps ratio p50_ms p99_ms p99.9_ms max_ms errors backlog \
-  bare_p99 bare_err
+  drain_s drain_ev/s bare_p99 bare_err
 for c in $connections; do
   l=${result[loyaltyd,$c]:-}
   b=${result[bare,$c]:-}
@@ -248,11 +253,14 @@ for c in $connections; do
   # shellcheck disable=SC2059
   printf "$row" "$c" "$(field rps "$l")" "$(field rps "$b")" "$ratio" "$(field p50_ms "$l")" \
     "$(field p99_ms "$l")" "$(field p999_ms "$l")" "$(field max_ms "$l")" "$(errors_of "$l")" \
-    "${result[backlog,$c]:-?}" "$(field p99_ms "$b")" "$(errors_of "$b")"
+    "${result[backlog,$c]:-?}" "${result[drain,$c]:-?}" "${result[drain_rate,$c]:-?}" \
+    "$(field p99_ms "$b")" "$(errors_of "$b")"
 done
 echo
 [[ " $servers " == *" loyaltyd "* ]] || exit 0
-echo "backlog: events pending right after each level; at the end, $drain_note."
+echo "backlog: events pending right after each level; drain_s: time until none were pending" \
+  "(each level starts with none); drain_ev/s: backlog / drain_s, events processed per second" \
+  "with no requests coming in; at the end, $drain_note."
 echo "inbox: $processed processed, $failed failed, $ignored ignored, $pending pending;" \
   "wrk read $ok_total 2xx answers from loyaltyd, each for a distinct event."
 if [ "$pending" != "?" ] && [ "$processed" != "?" ]; then

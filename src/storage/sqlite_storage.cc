@@ -332,6 +332,9 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsynced.
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  // A burst can grow the WAL to hundreds of MB before a checkpoint catches up; once it has,
+  // the file is cut back to this size instead of keeping its peak forever.
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_size_limit=67108864"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
 
   {
@@ -357,6 +360,9 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   Result<sqlite3*> checkpointer = OpenConnection(path, /*read_only=*/false);
   if (!checkpointer.ok()) return checkpointer.status();
   storage->checkpointer_ = *checkpointer;
+  // A connection learns that the database is in WAL mode only when it first reads it; until
+  // then a checkpoint on it is a silent no-op (pnLog -1) and the WAL grows without bound.
+  LOYALTYD_RETURN_IF_ERROR(Exec(storage->checkpointer_, "PRAGMA journal_mode=WAL"));
   SqliteStorage* self = storage.get();
   storage->checkpoint_thread_ = std::thread([self] {
     pthread_setname_np(pthread_self(), "ld-checkpoint");

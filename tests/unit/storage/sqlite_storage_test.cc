@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "core/model.h"
 #include "support/temp_dir.h"
 
@@ -191,6 +195,35 @@ TEST_F(SqliteStorageTest, LedgerPagesNewestFirst) {
   ASSERT_EQ(page2->size(), 3u);
   EXPECT_EQ((*page2)[2].points, 1);
   EXPECT_EQ((*page2)[2].balance_after, 1);
+}
+
+}  // namespace
+}  // namespace loyaltyd
+
+namespace loyaltyd {
+namespace {
+
+// Regression: the checkpointer's connection had never read the database, so SQLite treated it
+// as not in WAL mode and every checkpoint was a silent no-op; the WAL grew without bound and
+// the database file stayed empty.
+TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
+  const std::string body(6000, 'x');
+  for (int batch = 0; batch < 20; ++batch) {  // 20 x 64 x 6 KB: well past 1000 pages of WAL
+    std::vector<NewInboxEvent> events;
+    for (int i = 0; i < 64; ++i) {
+      const std::string key = std::to_string(batch) + "-" + std::to_string(i);
+      events.push_back(NewInboxEvent{"demo", "shopify", "orders/paid", key, key, body, 1000});
+    }
+    ASSERT_TRUE(storage_->AppendToInbox(events).ok());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uintmax_t db_bytes = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    db_bytes = std::filesystem::file_size(dir_.File("loyaltyd.db"));
+    if (db_bytes > 4u << 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
 }
 
 }  // namespace
