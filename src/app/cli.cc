@@ -15,7 +15,8 @@
 namespace loyaltyd {
 namespace {
 
-constexpr const char* kUsage = R"(loyaltyd - self-hosted loyalty and referral daemon for Shopify and WooCommerce
+constexpr const char* kUsage =
+    R"(loyaltyd - self-hosted loyalty daemon for Shopify stores (WooCommerce support is coming)
 
 Usage:
   loyaltyd serve --config FILE         Run the daemon (webhooks, ledger, admin API).

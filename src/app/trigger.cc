@@ -85,7 +85,8 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
   const std::string topic = Flag(flags, "topic", "orders/paid");
   const std::vector<std::string> topics = ShopifySampleTopics();
   if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
-    std::fprintf(stderr, "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
+    std::fprintf(stderr,
+                 "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
     for (const std::string& t : topics) std::fprintf(stderr, " %s", t.c_str());
     std::fprintf(stderr, "\n");
     return 2;
@@ -130,14 +131,16 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
                  url.c_str(), httplib::to_string(res.error()).c_str());
     return 1;
   }
-  std::printf("sent %s for shop %s (order %llu, customer %llu, %s, event %s) to %s\n", topic.c_str(),
-              shop->id.c_str(), static_cast<unsigned long long>(options.order_id),
+  std::printf("sent %s for shop %s (order %llu, customer %llu, %s, event %s) to %s\n",
+              topic.c_str(), shop->id.c_str(), static_cast<unsigned long long>(options.order_id),
               static_cast<unsigned long long>(options.customer_id), options.email.c_str(),
               event_id.c_str(), url.c_str());
   std::printf("loyaltyd answered %d %s\n", res->status, res->body.c_str());
   if (res->status / 100 != 2) return 1;
-  std::printf("see the balance: curl -H \"Authorization: Bearer <admin.token>\" \"%s/api/v1/customers?email=%s\"\n",
-              url.c_str(), options.email.c_str());
+  std::printf(
+      "see the balance: curl -H \"Authorization: Bearer <admin.token>\" "
+      "\"%s/api/v1/customers?email=%s\"\n",
+      url.c_str(), options.email.c_str());
   return 0;
 }
 

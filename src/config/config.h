@@ -37,8 +37,8 @@ struct StorageConfig {
 };
 
 struct LoggingConfig {
-  std::string level = "info";    // trace, debug, info, warn, error
-  std::string format = "text";   // text | json
+  std::string level = "info";   // trace, debug, info, warn, error
+  std::string format = "text";  // text | json
 };
 
 struct AdminConfig {

@@ -49,7 +49,8 @@ class Normaliser {
   virtual ~Normaliser() = default;
   // InvalidArgument for a malformed body or one missing required fields (the message says
   // which); IgnoredEvent for a topic that has no effect on the ledger.
-  virtual Result<NormalisedEvent> Normalise(std::string_view topic, std::string_view body) const = 0;
+  virtual Result<NormalisedEvent> Normalise(std::string_view topic,
+                                            std::string_view body) const = 0;
 };
 
 }  // namespace loyaltyd

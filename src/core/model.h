@@ -72,7 +72,7 @@ enum class FinancialStatus {
 
 struct Order {
   std::string platform_order_id;
-  std::string name;  // human-facing order number, e.g. "#1001"
+  std::string name;      // human-facing order number, e.g. "#1001"
   std::string currency;  // shop currency (ISO-4217)
   bool taxes_included = false;
   FinancialStatus financial_status = FinancialStatus::kUnknown;

@@ -40,14 +40,14 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 }
 
 // Reads ?limit= and ?before=; false (with a 400 filled in) when either is not a number.
-bool ReadPage(const httplib::Request& req, httplib::Response& res, size_t& limit,
-              int64_t& before) {
+bool ReadPage(const httplib::Request& req, httplib::Response& res, size_t& limit, int64_t& before) {
   limit = kDefaultPageSize;
   before = 0;
   if (req.has_param("limit")) {
     std::optional<int64_t> v = ParseInt(req.get_param_value("limit"));
     if (!v || *v < 1 || *v > static_cast<int64_t>(kMaxPageSize)) {
-      ReplyError(res, 400, "limit must be an integer between 1 and " + std::to_string(kMaxPageSize));
+      ReplyError(res, 400,
+                 "limit must be an integer between 1 and " + std::to_string(kMaxPageSize));
       return false;
     }
     limit = static_cast<size_t>(*v);
@@ -136,7 +136,8 @@ void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) 
   if (!id) return ReplyError(res, 404, "no such customer");
   Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
   if (!customer.ok()) return ReplyStorageError(res, customer.status());
-  if (!customer->has_value()) return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  if (!customer->has_value())
+    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
   Reply(res, 200, CustomerJson(**customer));
 }
 
@@ -148,7 +149,8 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   if (!ReadPage(req, res, limit, before)) return;
   Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
   if (!customer.ok()) return ReplyStorageError(res, customer.status());
-  if (!customer->has_value()) return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  if (!customer->has_value())
+    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
   Result<std::vector<LedgerEntryRecord>> entries = storage_.ListLedger(*id, before, limit);
   if (!entries.ok()) return ReplyStorageError(res, entries.status());
   json out = json::array();
@@ -166,9 +168,13 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
                       : json{{"platform_order_id", e.order_platform_id}, {"name", e.order_name}}},
         {"created_at", FormatIso8601Millis(e.created_at_ms)}});
   }
-  json next = entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
-  Reply(res, 200, json{{"customer_id", *id}, {"points_balance", (*customer)->points_balance},
-                       {"entries", out}, {"next_before", next}});
+  json next =
+      entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", *id},
+             {"points_balance", (*customer)->points_balance},
+             {"entries", out},
+             {"next_before", next}});
 }
 
 void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {
@@ -186,17 +192,17 @@ void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {
   if (!events.ok()) return ReplyStorageError(res, events.status());
   json out = json::array();
   for (const InboxEvent& e : *events) {
-    out.push_back(json{{"id", e.id},
-                       {"shop_id", e.shop_id},
-                       {"platform", e.platform},
-                       {"topic", e.topic},
-                       {"delivery_id", e.delivery_id},
-                       {"status", EventStatusName(e.status)},
-                       {"reason", e.status_reason},
-                       {"received_at", FormatIso8601Millis(e.received_at_ms)},
-                       {"processed_at", e.processed_at_ms == 0
-                                            ? json(nullptr)
-                                            : json(FormatIso8601Millis(e.processed_at_ms))}});
+    out.push_back(json{
+        {"id", e.id},
+        {"shop_id", e.shop_id},
+        {"platform", e.platform},
+        {"topic", e.topic},
+        {"delivery_id", e.delivery_id},
+        {"status", EventStatusName(e.status)},
+        {"reason", e.status_reason},
+        {"received_at", FormatIso8601Millis(e.received_at_ms)},
+        {"processed_at",
+         e.processed_at_ms == 0 ? json(nullptr) : json(FormatIso8601Millis(e.processed_at_ms))}});
   }
   json next = events->size() == limit && !events->empty() ? json(events->back().id) : json(nullptr);
   Reply(res, 200, json{{"events", out}, {"next_before", next}});
@@ -205,11 +211,12 @@ void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {
 void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
   Result<InboxCounts> counts = storage_.CountInbox();
   if (!counts.ok()) return ReplyStorageError(res, counts.status());
-  Reply(res, 200, json{{"inbox",
-                        {{"pending", counts->pending},
-                         {"processed", counts->processed},
-                         {"ignored", counts->ignored},
-                         {"failed", counts->failed}}}});
+  Reply(res, 200,
+        json{{"inbox",
+              {{"pending", counts->pending},
+               {"processed", counts->processed},
+               {"ignored", counts->ignored},
+               {"failed", counts->failed}}}});
 }
 
 }  // namespace loyaltyd

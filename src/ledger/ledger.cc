@@ -53,8 +53,8 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
     return Outcome(event, EventStatus::kFailed, "customer payload has no id");
   }
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "customer recorded");
-  outcome.customer = CustomerIdentity{event.shop_id,  c.platform_customer_id, c.email,
-                                      NormaliseEmail(c.email), c.first_name, c.last_name};
+  outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
+                                      NormaliseEmail(c.email), c.first_name,           c.last_name};
   return outcome;
 }
 
@@ -64,14 +64,9 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.customer = OrderOwner(event.shop_id, order);
-  outcome.order = OrderRecord{event.shop_id,
-                              order.platform_order_id,
-                              order.name,
-                              order.currency,
-                              order.total_minor,
-                              EligibleSpendMinor(order),
-                              paid_event,
-                              order.created_at};
+  outcome.order =
+      OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,
+                  order.total_minor, EligibleSpendMinor(order), paid_event, order.created_at};
 
   switch (order_event.kind) {
     case OrderEventKind::kCreated:

@@ -38,11 +38,11 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
         }
         if (points <= 0) break;
         const int exponent = program.currency_exponent;
-        awards.push_back(EarnAward{
-            rule.id, points,
-            std::to_string(rule.points) + " point(s) per " + FormatMinor(rule.per_minor, exponent) +
-                " " + program.currency + " on eligible spend of " +
-                FormatMinor(eligible, exponent) + " " + program.currency});
+        awards.push_back(EarnAward{rule.id, points,
+                                   std::to_string(rule.points) + " point(s) per " +
+                                       FormatMinor(rule.per_minor, exponent) + " " +
+                                       program.currency + " on eligible spend of " +
+                                       FormatMinor(eligible, exponent) + " " + program.currency});
         break;
       }
     }

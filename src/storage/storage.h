@@ -144,8 +144,7 @@ class Storage {
   // Applies the outcomes in one durable transaction, each event atomically (an outcome that
   // cannot be applied is recorded as kFailed with the reason instead). Outcomes for events no
   // longer pending are skipped, so re-processing after a crash changes nothing.
-  virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes,
-                                     int64_t now_ms) = 0;
+  virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes, int64_t now_ms) = 0;
 
   // Admin reads.
   virtual Result<std::vector<CustomerRecord>> FindCustomersByEmail(

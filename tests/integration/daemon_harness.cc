@@ -37,9 +37,12 @@ DaemonHarness::DaemonHarness() {
       {"logging", {{"level", "debug"}}},
       {"admin", {{"token", kAdminToken}}},
       {"shops",
-       {{{"id", "it"}, {"platform", "shopify"}, {"domain", kShopDomain},
+       {{{"id", "it"},
+         {"platform", "shopify"},
+         {"domain", kShopDomain},
          {"webhook_secret", kWebhookSecret}}}},
-      {"program", {{"currency", "USD"}, {"earn", {{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}}}}}};
+      {"program",
+       {{"currency", "USD"}, {"earn", {{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}}}}}};
 }
 
 DaemonHarness::~DaemonHarness() {
@@ -101,8 +104,7 @@ void DaemonHarness::Kill9() {
 }
 
 HttpAnswer DaemonHarness::PostShopifyWebhook(const std::string& topic, const std::string& body,
-                                             const std::string& event_id,
-                                             const std::string& secret,
+                                             const std::string& event_id, const std::string& secret,
                                              const std::string& domain) {
   httplib::Headers headers{{"X-Shopify-Topic", topic},
                            {"X-Shopify-Shop-Domain", domain},

@@ -23,45 +23,44 @@ json Money(const std::string& amount) {
 // An orders/* webhook body shaped like Shopify's (REST order resource, *_set money).
 std::string OrderBody(uint64_t order_id, uint64_t customer_id, const std::string& email,
                       const std::string& price, int quantity = 1) {
-  json order = {
-      {"id", order_id},
-      {"admin_graphql_api_id", "gid://shopify/Order/" + std::to_string(order_id)},
-      {"name", "#" + std::to_string(1000 + order_id % 1000)},
-      {"email", email},
-      {"currency", "USD"},
-      {"presentment_currency", "USD"},
-      {"taxes_included", false},
-      {"financial_status", "paid"},
-      {"cancelled_at", nullptr},
-      {"test", false},
-      {"created_at", "2026-11-24T10:00:00-05:00"},
-      {"updated_at", "2026-11-24T10:00:05-05:00"},
-      {"subtotal_price", price},
-      {"subtotal_price_set", Money(price)},
-      {"total_price", price},
-      {"total_price_set", Money(price)},
-      {"total_tax", "0.00"},
-      {"total_tax_set", Money("0.00")},
-      {"total_discounts", "0.00"},
-      {"total_discounts_set", Money("0.00")},
-      {"total_shipping_price_set", Money("0.00")},
-      {"line_items",
-       {{{"id", order_id + 1},
-         {"product_id", 632910392},
-         {"variant_id", 808950810},
-         {"sku", "IPOD2008PINK"},
-         {"title", "IPod Nano - 8GB"},
-         {"vendor", "Apple"},
-         {"quantity", quantity},
-         {"price", price},
-         {"price_set", Money(price)},
-         {"gift_card", false},
-         {"requires_shipping", true},
-         {"taxable", true},
-         {"discount_allocations", json::array()},
-         {"tax_lines", json::array()}}}},
-      {"shipping_lines", json::array()},
-      {"refunds", json::array()}};
+  json order = {{"id", order_id},
+                {"admin_graphql_api_id", "gid://shopify/Order/" + std::to_string(order_id)},
+                {"name", "#" + std::to_string(1000 + order_id % 1000)},
+                {"email", email},
+                {"currency", "USD"},
+                {"presentment_currency", "USD"},
+                {"taxes_included", false},
+                {"financial_status", "paid"},
+                {"cancelled_at", nullptr},
+                {"test", false},
+                {"created_at", "2026-11-24T10:00:00-05:00"},
+                {"updated_at", "2026-11-24T10:00:05-05:00"},
+                {"subtotal_price", price},
+                {"subtotal_price_set", Money(price)},
+                {"total_price", price},
+                {"total_price_set", Money(price)},
+                {"total_tax", "0.00"},
+                {"total_tax_set", Money("0.00")},
+                {"total_discounts", "0.00"},
+                {"total_discounts_set", Money("0.00")},
+                {"total_shipping_price_set", Money("0.00")},
+                {"line_items",
+                 {{{"id", order_id + 1},
+                   {"product_id", 632910392},
+                   {"variant_id", 808950810},
+                   {"sku", "IPOD2008PINK"},
+                   {"title", "IPod Nano - 8GB"},
+                   {"vendor", "Apple"},
+                   {"quantity", quantity},
+                   {"price", price},
+                   {"price_set", Money(price)},
+                   {"gift_card", false},
+                   {"requires_shipping", true},
+                   {"taxable", true},
+                   {"discount_allocations", json::array()},
+                   {"tax_lines", json::array()}}}},
+                {"shipping_lines", json::array()},
+                {"refunds", json::array()}};
   if (customer_id != 0) {
     order["customer"] = {{"id", customer_id},
                          {"email", email},
@@ -126,7 +125,8 @@ TEST_F(ShopifyIngestTest, RedeliveryAnswers200AndChangesNothing) {
 TEST_F(ShopifyIngestTest, SameEventIdOnAnotherTopicIsNotADuplicate) {
   // Shopify fans one store event out to orders/create and orders/paid with one event id.
   const std::string body = OrderBody(5002, 7003, "cy@example.com", "15.00");
-  EXPECT_EQ(daemon_.PostShopifyWebhook("orders/create", body, "evt-fan").Json()["status"], "stored");
+  EXPECT_EQ(daemon_.PostShopifyWebhook("orders/create", body, "evt-fan").Json()["status"],
+            "stored");
   EXPECT_EQ(daemon_.PostShopifyWebhook("orders/paid", body, "evt-fan").Json()["status"], "stored");
   ASSERT_TRUE(daemon_.WaitUntilProcessed());
   EXPECT_EQ(daemon_.BalanceOf("cy@example.com"), 15);
@@ -143,12 +143,14 @@ TEST_F(ShopifyIngestTest, CreatedOrderEarnsNothingUntilPaid) {
 }
 
 TEST_F(ShopifyIngestTest, GuestOrderIsCreditedByEmail) {
-  ASSERT_EQ(daemon_.PostShopifyWebhook("orders/paid", OrderBody(5004, 0, "Guest@Example.com", "12.00"),
-                                       "evt-g1")
+  ASSERT_EQ(daemon_
+                .PostShopifyWebhook("orders/paid", OrderBody(5004, 0, "Guest@Example.com", "12.00"),
+                                    "evt-g1")
                 .status,
             200);
-  ASSERT_EQ(daemon_.PostShopifyWebhook("orders/paid", OrderBody(5005, 0, "guest@example.com", "8.00"),
-                                       "evt-g2")
+  ASSERT_EQ(daemon_
+                .PostShopifyWebhook("orders/paid", OrderBody(5005, 0, "guest@example.com", "8.00"),
+                                    "evt-g2")
                 .status,
             200);
   ASSERT_TRUE(daemon_.WaitUntilProcessed());
@@ -192,7 +194,8 @@ TEST_F(ShopifyIngestTest, OversizedBodyIs413) {
 }
 
 TEST_F(ShopifyIngestTest, MalformedJsonIsAcknowledgedAndVisibleAsFailed) {
-  HttpAnswer ack = daemon_.PostShopifyWebhook("orders/paid", "{\"id\": 1, \"line_items\": [", "evt-bad");
+  HttpAnswer ack =
+      daemon_.PostShopifyWebhook("orders/paid", "{\"id\": 1, \"line_items\": [", "evt-bad");
   EXPECT_EQ(ack.status, 200);  // signed by the shop: the platform must not retry it forever
   ASSERT_TRUE(daemon_.WaitUntilProcessed());
   HttpAnswer failed = daemon_.Get("/api/v1/events?status=failed");
@@ -215,7 +218,7 @@ TEST_F(ShopifyIngestTest, OtherTopicsAreStoredAndAcknowledged) {
 TEST_F(ShopifyIngestTest, CustomerTopicsRecordIdentity) {
   json customer = {{"id", 706405506930370084ULL}, {"email", "Hal@Example.com"},
                    {"first_name", "Hal"},         {"last_name", "Jordan"},
-                   {"tags", "vip, wholesale"},     {"created_at", "2026-11-24T10:00:00-05:00"}};
+                   {"tags", "vip, wholesale"},    {"created_at", "2026-11-24T10:00:00-05:00"}};
   ASSERT_EQ(daemon_.PostShopifyWebhook("customers/create", customer.dump(), "evt-cc").status, 200);
   customer["last_name"] = "Jordan-Smith";
   ASSERT_EQ(daemon_.PostShopifyWebhook("customers/update", customer.dump(), "evt-cu").status, 200);
@@ -230,7 +233,8 @@ TEST_F(ShopifyIngestTest, CustomerTopicsRecordIdentity) {
 TEST_F(ShopifyIngestTest, AdminApiRequiresTheToken) {
   EXPECT_EQ(daemon_.Get("/api/v1/stats", "").status, 401);
   EXPECT_EQ(daemon_.Get("/api/v1/stats", "wrong-token").status, 401);
-  EXPECT_EQ(daemon_.Get("/api/v1/customers?email=a@b.c", std::string(kAdminToken) + "x").status, 401);
+  EXPECT_EQ(daemon_.Get("/api/v1/customers?email=a@b.c", std::string(kAdminToken) + "x").status,
+            401);
   EXPECT_EQ(daemon_.Get("/api/v1/stats").status, 200);
   EXPECT_EQ(daemon_.Get("/api/v1/customers/999999").status, 404);
   EXPECT_EQ(daemon_.Get("/api/v1/customers").status, 400);
@@ -243,7 +247,8 @@ TEST_F(ShopifyIngestTest, Kill9AfterAcksLosesNothing) {
   constexpr int kOrders = 40;
   for (int i = 0; i < kOrders; ++i) {
     HttpAnswer ack = daemon_.PostShopifyWebhook(
-        "orders/paid", OrderBody(8000 + i, 7100, "ivy@example.com", "2.00"), "evt-k" + std::to_string(i));
+        "orders/paid", OrderBody(8000 + i, 7100, "ivy@example.com", "2.00"),
+        "evt-k" + std::to_string(i));
     ASSERT_EQ(ack.status, 200) << ack.body;
   }
   daemon_.Kill9();
@@ -253,7 +258,8 @@ TEST_F(ShopifyIngestTest, Kill9AfterAcksLosesNothing) {
   // The platform, never having seen some acks, may resend: still counted once.
   for (int i = 0; i < kOrders; i += 7) {
     HttpAnswer again = daemon_.PostShopifyWebhook(
-        "orders/paid", OrderBody(8000 + i, 7100, "ivy@example.com", "2.00"), "evt-k" + std::to_string(i));
+        "orders/paid", OrderBody(8000 + i, 7100, "ivy@example.com", "2.00"),
+        "evt-k" + std::to_string(i));
     EXPECT_EQ(again.Json()["status"], "duplicate");
   }
   ASSERT_TRUE(daemon_.WaitUntilProcessed());
@@ -287,8 +293,9 @@ TEST_F(ShopifyIngestTest, SigtermDrainsAndExitsCleanly) {
 }
 
 TEST_F(ShopifyIngestTest, LogsNeverContainSecretsOrBodies) {
-  ASSERT_EQ(daemon_.PostShopifyWebhook("orders/paid", OrderBody(5010, 7300, "kim@example.com", "5.00"),
-                                       "evt-log")
+  ASSERT_EQ(daemon_
+                .PostShopifyWebhook("orders/paid", OrderBody(5010, 7300, "kim@example.com", "5.00"),
+                                    "evt-log")
                 .status,
             200);
   (void)daemon_.PostShopifyWebhook("orders/paid", "{bad", "evt-log-bad");
@@ -318,9 +325,8 @@ TEST(LoyaltydCliTest, HelpAnswersAndExitsZero) {
 
 TEST(LoyaltydCliTest, CheckConfigAcceptsTheExampleAndRejectsABadOne) {
   std::string out;
-  EXPECT_EQ(DaemonHarness::RunCli(std::string("check-config ") + LOYALTYD_SOURCE_DIR +
-                                      "/config/example.json",
-                                  out),
+  EXPECT_EQ(DaemonHarness::RunCli(
+                std::string("check-config ") + LOYALTYD_SOURCE_DIR + "/config/example.json", out),
             0)
       << out;
   TempDir dir;

@@ -10,7 +10,8 @@ namespace loyaltyd::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "loyaltyd-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "loyaltyd-test-XXXXXX").string();
     path_ = mkdtemp(pattern.data());
   }
   ~TempDir() {
