@@ -83,8 +83,8 @@ json SampleOrder(std::string_view topic, const ShopifySampleOptions& o, const st
          {"discount_allocations", json::array()},
          {"tax_lines", json::array()}}}},
       {"shipping_lines", json::array()},
-      {"refunds", json::array()},
-      {"customer", nullptr}};
+      {"refunds", json::array()}};
+  // Guest orders carry no `customer` key at all (../shared/PLATFORM-NOTES.md).
   if (o.customer_id != 0) order["customer"] = SampleCustomer(o);
   if (topic == "orders/cancelled") {
     order["cancelled_at"] = "2026-01-01T11:00:00-05:00";

@@ -34,7 +34,8 @@ Result<VerifiedWebhook> ShopifyVerifier::Verify(const WebhookRequest& request) c
   // During a secret rotation Shopify may sign with either secret for a while; accept both.
   if (!SignatureMatches(shop->webhook_secret, request.body, signature) &&
       !SignatureMatches(shop->previous_webhook_secret, request.body, signature)) {
-    return Unauthenticated("signature does not match the body for shop '" + shop->id + "'");
+    // The caller is not authenticated: tell it nothing about the shop.
+    return Unauthenticated("signature does not match the body");
   }
 
   VerifiedWebhook verified;

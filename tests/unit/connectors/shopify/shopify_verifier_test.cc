@@ -152,7 +152,7 @@ TEST(ShopifySamplesTest, GuestOrdersAndBadInput) {
   options.email = "guest@example.com";
   Result<std::string> guest = ShopifySampleBody("orders/create", options);
   ASSERT_TRUE(guest.ok());
-  EXPECT_TRUE(nlohmann::json::parse(*guest)["customer"].is_null());
+  EXPECT_FALSE(nlohmann::json::parse(*guest).contains("customer"));
   options.subtotal = "4x";
   EXPECT_EQ(ShopifySampleBody("orders/paid", options).status().code(),
             StatusCode::kInvalidArgument);
