@@ -330,6 +330,10 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   storage->writer_ = *writer;
   sqlite3* db = storage->writer_;
   // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsynced.
+  // 16 KiB pages (for a new database; an existing one keeps its size): a 4-8 KB webhook body
+  // then takes one or two WAL frames instead of two or three, which cut the group committer's
+  // and the checkpointer's CPU per webhook by about a fifth (bench/README.md).
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA page_size=16384"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
   // A burst can grow the WAL to hundreds of MB before a checkpoint catches up; once it has,
