@@ -82,8 +82,9 @@ CREATE INDEX IF NOT EXISTS ledger_entries_customer ON ledger_entries(customer_id
 
 constexpr int kSchemaVersion = 1;
 
-// WAL size (in 4 KiB pages) that wakes the checkpointer: SQLite's own default threshold.
-constexpr int kCheckpointPages = 1000;
+// WAL size that wakes the checkpointer: SQLite's own default threshold (1000 pages of 4 KiB),
+// kept in bytes so that a database with larger pages is checkpointed as often.
+constexpr int64_t kCheckpointWalBytes = 1000 * 4096;
 
 // SQLite result codes that mean "try again later" rather than "this input is wrong".
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
@@ -357,6 +358,13 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   }));
 
   storage->writer_statements_ = std::make_unique<StatementCache>(db);
+  {
+    Stmt page_size(db, "PRAGMA page_size");  // the file's own, which an old database keeps
+    LOYALTYD_RETURN_IF_ERROR(page_size.prepare_status());
+    const int64_t bytes = page_size.Step() == SQLITE_ROW ? page_size.Int(0) : 4096;
+    storage->checkpoint_pages_ =
+        static_cast<int>(std::max<int64_t>(1, kCheckpointWalBytes / bytes));
+  }
 
   // Checkpoints move to their own thread (see the header).
   sqlite3_wal_autocheckpoint(db, 0);
@@ -396,8 +404,8 @@ SqliteStorage::~SqliteStorage() {
 }
 
 int SqliteStorage::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-  if (pages >= kCheckpointPages) {
-    auto* storage = static_cast<SqliteStorage*>(self);
+  auto* storage = static_cast<SqliteStorage*>(self);
+  if (pages >= storage->checkpoint_pages_) {
     {
       std::lock_guard<std::mutex> lock(storage->checkpoint_mu_);
       storage->checkpoint_wanted_ = true;

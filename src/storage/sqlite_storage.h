@@ -84,6 +84,7 @@ class SqliteStorage final : public Storage {
   bool checkpoint_wanted_ = false;    // GUARDED_BY(checkpoint_mu_)
   bool checkpoint_stopping_ = false;  // GUARDED_BY(checkpoint_mu_)
   sqlite3* checkpointer_ = nullptr;   // used only by checkpoint_thread_
+  int checkpoint_pages_ = 1000;       // WAL frames that wake it; fixed after Open
   std::thread checkpoint_thread_;
 };
 
