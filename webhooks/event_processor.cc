@@ -14,10 +14,11 @@ namespace {
 constexpr int kProcessorNice = 10;
 }  // namespace
 
-EventProcessor::EventProcessor(Storage& storage, Ledger& ledger,
+EventProcessor::EventProcessor(const Config& config, Storage& storage, Ledger& ledger,
                                std::map<std::string, const Normaliser*> normalisers,
                                size_t batch_size)
-    : storage_(storage),
+    : config_(config),
+      storage_(storage),
       ledger_(ledger),
       normalisers_(std::move(normalisers)),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
@@ -72,7 +73,16 @@ Result<size_t> EventProcessor::ProcessBatch() {
           event, Status(FailedPrecondition("no connector for platform '" + event.platform + "'"))));
       continue;
     }
-    outcomes.push_back(ledger_.Decide(event, it->second->Normalise(event.topic, event.body)));
+    const ShopConfig* shop = config_.FindShopById(event.shop_id);
+    if (shop == nullptr) {
+      // Stored while the shop was configured; the merchant has removed it since.
+      outcomes.push_back(ledger_.Decide(
+          event, Status(FailedPrecondition("shop '" + event.shop_id +
+                                           "' is no longer in the config; event not applied"))));
+      continue;
+    }
+    outcomes.push_back(
+        ledger_.Decide(event, it->second->Normalise(*shop, event.topic, event.body)));
   }
   LOYALTYD_RETURN_IF_ERROR(ledger_.Commit(outcomes));
   for (const EventOutcome& o : outcomes) {

@@ -1,10 +1,10 @@
 // EventProcessor: turns stored inbox events into ledger changes, in arrival order.
 //
 // One thread takes pending events from the inbox in batches, normalises each with its
-// platform's Normaliser, lets the Ledger decide the outcome, and commits the whole batch in one
-// transaction (each event atomically, with its new status). Work comes only from the durable
-// inbox, so a crash between the webhook's 2xx and its processing loses nothing: whatever is
-// still pending at start-up is processed then.
+// platform's Normaliser (given the config of the event's shop), lets the Ledger decide the
+// outcome, and commits the whole batch in one transaction (each event atomically, with its new
+// status). Work comes only from the durable inbox, so a crash between the webhook's 2xx and its
+// processing loses nothing: whatever is still pending at start-up is processed then.
 //
 // Threads: one processing thread (Start/Stop). It wakes on Notify() (after each inbox commit)
 // and at least once a second. Exceptions are caught at the top of its loop.
@@ -27,8 +27,9 @@ namespace loyaltyd {
 
 class EventProcessor {
  public:
-  // `normalisers` maps a platform name ("shopify") to its normaliser; both outlive this.
-  EventProcessor(Storage& storage, Ledger& ledger,
+  // `normalisers` maps a platform name ("shopify") to its normaliser; they, `config` and
+  // `storage` outlive this. An event whose shop is no longer in `config` fails, saying so.
+  EventProcessor(const Config& config, Storage& storage, Ledger& ledger,
                  std::map<std::string, const Normaliser*> normalisers, size_t batch_size = 64);
   ~EventProcessor();
 
@@ -47,6 +48,7 @@ class EventProcessor {
   // One batch; returns how many events it held (0 when the inbox has nothing pending).
   Result<size_t> ProcessBatch();
 
+  const Config& config_;
   Storage& storage_;
   Ledger& ledger_;
   const std::map<std::string, const Normaliser*> normalisers_;

@@ -31,6 +31,11 @@ IngestResponse WebhookIngest::Handle(const WebhookRequest& request) const {
     return Error(st.code() == StatusCode::kUnauthenticated ? 401 : 400, st.message());
   }
   const VerifiedWebhook& hook = *verified;
+  if (hook.handshake) {
+    // The platform checks that the URL answers before it enables the webhook; no event.
+    spdlog::info("{} webhook handshake answered", platform);
+    return {200, "{\"status\":\"handshake\"}"};
+  }
 
   NewInboxEvent event;
   event.shop_id = hook.shop->id;

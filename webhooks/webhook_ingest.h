@@ -3,11 +3,15 @@
 //   verify (signature, shop, topic)  ->  dedupe key  ->  durable inbox (group commit)  ->  answer
 //
 // The body is not parsed here: parsing is the largest CPU cost of a webhook and belongs to the
-// event processor, off the request path. A body that turns out to be malformed is still stored
-// (it was signed by the shop) and is marked failed by the processor, visible to the merchant;
-// the platform gets 200 so that it does not retry a delivery that can never succeed.
+// event processor, off the request path. (The WooCommerce verifier is the one exception: it reads
+// the resource id and modified date, because WooCommerce's headers name no stable event.) A body
+// that turns out to be malformed is still stored (it was signed by the shop) and is marked failed
+// by the processor, visible to the merchant; the platform gets 200 so that it does not retry a
+// delivery that can never succeed.
 //
-// Answers:  200 stored | 200 duplicate (a redelivery; nothing changes) | 400 missing headers |
+// Answers:  200 stored | 200 duplicate (a redelivery; nothing changes) |
+//           200 handshake (WooCommerce's ping on webhook creation; nothing stored) |
+//           400 missing headers |
 //           401 unknown shop or bad signature (nothing stored) | 413 body too large |
 //           503 storage unavailable (the platform retries; nothing was acknowledged).
 // Thread-safety: Handle is safe from any number of request threads.

@@ -333,7 +333,8 @@ json ParseKeptKeys(std::string_view body) {
 
 }  // namespace
 
-Result<NormalisedEvent> ShopifyNormaliser::Normalise(std::string_view topic,
+Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
+                                                     std::string_view topic,
                                                      std::string_view body) const {
   OrderEventKind kind = OrderEventKind::kCreated;
   bool is_order = true;

@@ -21,8 +21,9 @@ class ShopifyNormaliser final : public Normaliser {
   // orders/create, orders/paid, orders/updated, orders/cancelled -> OrderEvent;
   // customers/create, customers/update -> CustomerEvent; any other topic -> IgnoredEvent
   // (its body is not read). InvalidArgument, naming the field, for a body that is not JSON
-  // or lacks what the model needs.
-  Result<NormalisedEvent> Normalise(std::string_view topic, std::string_view body) const override;
+  // or lacks what the model needs. Shopify says what happened by topic: `shop` is not needed.
+  Result<NormalisedEvent> Normalise(const ShopConfig& shop, std::string_view topic,
+                                    std::string_view body) const override;
 };
 
 }  // namespace loyaltyd

@@ -16,7 +16,7 @@ namespace loyaltyd {
 namespace {
 
 constexpr const char* kUsage =
-    R"(loyaltyd - self-hosted loyalty daemon for Shopify stores (WooCommerce support is coming)
+    R"(loyaltyd - self-hosted loyalty daemon for Shopify and WooCommerce stores
 
 Usage:
   loyaltyd serve --config FILE         Run the daemon (webhooks, ledger, admin API).
@@ -34,6 +34,7 @@ constexpr const char* kServeUsage = R"(Usage: loyaltyd serve --config FILE
 
 Runs the daemon in the foreground, logging to stderr:
   POST /webhooks/shopify                Shopify webhooks (signed with the shop's webhook_secret)
+  POST /webhooks/woocommerce            WooCommerce webhooks (likewise; the creation ping gets 200)
   GET  /healthz                         liveness
   GET  /api/v1/...                      admin API (Authorization: Bearer <admin.token>)
 The config is validated first; any problem is printed and the daemon exits with code 2.

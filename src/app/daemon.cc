@@ -6,10 +6,14 @@
 
 #include <thread>
 
+#include "app/reward_clients.h"
 #include "connectors/shopify/shopify_connector.h"
+#include "connectors/woocommerce/woocommerce_connector.h"
 #include "http/admin_api.h"
 #include "http/server_tuning.h"
 #include "ledger/ledger.h"
+#include "outbox/outbox_worker.h"
+#include "rewards/redemption_service.h"
 #include "storage/sqlite_storage.h"
 #include "webhooks/event_processor.h"
 #include "webhooks/group_committer.h"
@@ -21,9 +25,14 @@ struct Daemon::Components {
   std::unique_ptr<SqliteStorage> storage;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<ShopifyConnector> shopify;
+  std::unique_ptr<WooCommerceConnector> woocommerce;
   std::unique_ptr<EventProcessor> processor;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<WebhookIngest> shopify_ingest;
+  std::unique_ptr<WebhookIngest> woocommerce_ingest;
+  std::map<std::string, std::unique_ptr<RewardClient>> reward_clients;
+  std::unique_ptr<OutboxWorker> outbox;
+  std::unique_ptr<RedemptionService> redemptions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::atomic<bool> stop_requested{false};
@@ -87,10 +96,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   p.storage = std::move(storage).value();
   p.ledger = std::make_unique<Ledger>(cfg, *p.storage, daemon->clock_);
   p.shopify = std::make_unique<ShopifyConnector>(cfg);
+  p.woocommerce = std::make_unique<WooCommerceConnector>(cfg);
   p.processor = std::make_unique<EventProcessor>(
-      *p.storage, *p.ledger,
+      cfg, *p.storage, *p.ledger,
       std::map<std::string, const Normaliser*>{
-          {std::string(PlatformName(Platform::kShopify)), &p.shopify->normaliser()}});
+          {std::string(PlatformName(Platform::kShopify)), &p.shopify->normaliser()},
+          {std::string(PlatformName(Platform::kWooCommerce)), &p.woocommerce->normaliser()}});
   EventProcessor* processor = p.processor.get();
   p.committer = std::make_unique<GroupCommitter>(
       *p.storage, static_cast<size_t>(cfg.storage.group_commit_max_batch),
@@ -98,7 +109,20 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   p.shopify_ingest = std::make_unique<WebhookIngest>(
       Platform::kShopify, p.shopify->verifier(), *p.committer, daemon->clock_,
       static_cast<size_t>(cfg.server.max_body_bytes));
-  p.admin_api = std::make_unique<AdminApi>(cfg.admin.token, *p.storage);
+  p.woocommerce_ingest = std::make_unique<WebhookIngest>(
+      Platform::kWooCommerce, p.woocommerce->verifier(), *p.committer, daemon->clock_,
+      static_cast<size_t>(cfg.server.max_body_bytes));
+  p.reward_clients = MakeRewardClients(cfg, daemon->clock_);
+  std::map<std::string, RewardClient*> clients;
+  for (auto& [shop_id, client] : p.reward_clients) clients.emplace(shop_id, client.get());
+  p.outbox = std::make_unique<OutboxWorker>(cfg, *p.storage, daemon->clock_, std::move(clients));
+  OutboxWorker* outbox = p.outbox.get();
+  p.redemptions = std::make_unique<RedemptionService>(
+      cfg, *p.storage, daemon->clock_,
+      [outbox](const std::string& shop_id) { return outbox->HasClientFor(shop_id); },
+      [outbox] { outbox->Wake(); });
+  p.admin_api = std::make_unique<AdminApi>(cfg, *p.storage, daemon->clock_, *p.redemptions,
+                                           [outbox] { outbox->Wake(); });
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();
@@ -106,6 +130,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
     res.set_content("{\"status\":\"ok\"}", "application/json");
   });
   RegisterWebhookRoute(server, "/webhooks/shopify", *p.shopify_ingest);
+  RegisterWebhookRoute(server, "/webhooks/woocommerce", *p.woocommerce_ingest);
   p.admin_api->Register(server);
   server.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
@@ -131,6 +156,7 @@ Status Daemon::Run() {
 
   p.processor->Start();
   p.committer->Start();
+  p.outbox->Start();
 
   std::thread signal_watcher([this, stop_signals] {
     int sig = 0;
@@ -151,6 +177,7 @@ Status Daemon::Run() {
   signal_watcher.join();
   p.committer->Stop();
   p.processor->Stop();
+  p.outbox->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
   spdlog::info("loyaltyd stopped: {} webhook(s) stored in {} commit(s), {} event(s) processed",
                stats.events, stats.batches, p.processor->processed_total());

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "config/config.h"
 #include "connectors/shopify/shopify_samples.h"
+#include "connectors/woocommerce/woocommerce_samples.h"
 #include "core/crypto.h"
 #include "http/server_tuning.h"
 
@@ -28,27 +30,134 @@ bool ParseU64(const std::string& text, uint64_t& out) {
   return true;
 }
 
+// "2026-01-01T10:00:05": now, in UTC, as WooCommerce writes date_modified_gmt. Each trigger is
+// then a new state of the order (a new idempotency key), as a real status change would be.
+std::string NowGmt() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  return text;
+}
+
+int Send(const std::string& url, const std::string& path, const httplib::Headers& headers,
+         const std::string& body, const std::string& what, const std::string& email) {
+  httplib::Client client(url);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  auto res = client.Post(path, headers, body, "application/json");
+  if (!res) {
+    std::fprintf(stderr, "loyaltyd trigger: cannot reach %s (%s); is `loyaltyd serve` running?\n",
+                 url.c_str(), httplib::to_string(res.error()).c_str());
+    return 1;
+  }
+  std::printf("sent %s to %s\n", what.c_str(), url.c_str());
+  std::printf("loyaltyd answered %d %s\n", res->status, res->body.c_str());
+  if (res->status / 100 != 2) return 1;
+  std::printf(
+      "see the balance: curl -H \"Authorization: Bearer <admin.token>\" "
+      "\"%s/api/v1/customers?email=%s\"\n",
+      url.c_str(), email.c_str());
+  return 0;
+}
+
+// `--platform woocommerce`: a signed delivery shaped as WC_Webhook::deliver sends it.
+int RunWooCommerceTrigger(const std::map<std::string, std::string>& flags, const Config& config,
+                          const std::string& config_path) {
+  const std::string shop_id = Flag(flags, "shop");
+  const ShopConfig* shop = nullptr;
+  for (const ShopConfig& s : config.shops) {
+    if (s.platform == Platform::kWooCommerce && (shop_id.empty() || s.id == shop_id)) {
+      shop = &s;
+      break;
+    }
+  }
+  if (shop == nullptr) {
+    std::fprintf(stderr, "loyaltyd trigger: no WooCommerce shop %s in %s\n",
+                 shop_id.empty() ? "" : ("'" + shop_id + "'").c_str(), config_path.c_str());
+    return 2;
+  }
+  const std::string topic = Flag(flags, "topic", "order.updated");
+  const std::vector<std::string> topics = WooCommerceSampleTopics();
+  if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
+    std::fprintf(stderr,
+                 "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
+    for (const std::string& t : topics) std::fprintf(stderr, " %s", t.c_str());
+    std::fprintf(stderr, "\n");
+    return 2;
+  }
+  std::random_device entropy;
+  std::mt19937_64 random(entropy());
+  WooCommerceSampleOptions options;
+  // WooCommerce ids are small integers (WordPress post or order-table ids).
+  options.order_id = 1000 + random() % 1'000'000;
+  options.customer_id = 7001;
+  if ((flags.count("order-id") && !ParseU64(Flag(flags, "order-id"), options.order_id)) ||
+      (flags.count("customer-id") && !ParseU64(Flag(flags, "customer-id"), options.customer_id))) {
+    std::fprintf(stderr, "loyaltyd trigger: --order-id and --customer-id take integers\n");
+    return 2;
+  }
+  options.email = Flag(flags, "email", "ada@example.com");
+  options.subtotal = Flag(flags, "total", "49.00");
+  options.currency = config.program.currency;
+  options.status = Flag(flags, "status");
+  options.date_modified_gmt = NowGmt();
+  Result<std::string> body = WooCommerceSampleBody(topic, options);
+  if (!body.ok()) {
+    std::fprintf(stderr, "loyaltyd trigger: %s\n", body.status().message().c_str());
+    return 2;
+  }
+  const size_t dot = topic.find('.');
+  const std::string delivery_id = RandomHex(16);
+  httplib::Headers headers{
+      {"X-WC-Webhook-Source", "https://" + shop->domain + "/"},
+      {"X-WC-Webhook-Topic", topic},
+      {"X-WC-Webhook-Resource", topic.substr(0, dot)},
+      {"X-WC-Webhook-Event", topic.substr(dot + 1)},
+      {"X-WC-Webhook-Signature", HmacSha256Base64(shop->webhook_secret, *body)},
+      {"X-WC-Webhook-ID", "1"},
+      {"X-WC-Webhook-Delivery-ID", delivery_id}};
+  const std::string url =
+      Flag(flags, "url", "http://" + config.server.host + ":" + std::to_string(config.server.port));
+  const std::string what = topic + " for shop " + shop->id + " (order " +
+                           std::to_string(options.order_id) + ", customer " +
+                           std::to_string(options.customer_id) + ", " + options.email +
+                           ", delivery " + delivery_id + ")";
+  return Send(url, "/webhooks/woocommerce", headers, *body, what, options.email);
+}
+
 }  // namespace
 
 const char* TriggerUsage() {
   return R"(Usage: loyaltyd trigger --config FILE [--topic TOPIC] [options]
 
-Sends a signed sample Shopify webhook to a running loyaltyd, the way Shopify would, so you can
-watch points arrive without a real shop. The body is signed with the shop's webhook_secret
-from FILE; the daemon's address comes from server.listen unless --url is given.
+Sends a signed sample Shopify or WooCommerce webhook to a running loyaltyd, the way the
+platform would, so you can watch points arrive without a real shop. The body is signed with
+the shop's webhook_secret from FILE; the daemon's address comes from server.listen unless
+--url is given.
 
 Options:
-  --topic TOPIC        orders/paid (default), orders/create, customers/create, customers/update
-  --shop ID            shop id from the config (default: the first Shopify shop)
+  --platform NAME      shopify (default) or woocommerce
+  --topic TOPIC        shopify: orders/paid (default), orders/create, orders/updated,
+                         orders/cancelled, customers/create, customers/update
+                       woocommerce: order.updated (default), order.created, order.deleted,
+                         order.restored, customer.created, customer.updated
+  --shop ID            shop id from the config (default: the first shop of the platform)
   --url URL            daemon base URL (default: http://<server.listen>)
   --order-id N         order id (default: random); reuse it to send create then paid
-  --customer-id N      customer id (default: 7001)
-  --email ADDRESS      customer email (default: ada@example.com)
+  --customer-id N      customer id (default: 7001); woocommerce: 0 sends a guest order
+  --email ADDRESS      customer (woocommerce: billing) email (default: ada@example.com)
   --total AMOUNT       order subtotal as a decimal string (default: 49.00)
-  --event-id ID        X-Shopify-Event-Id (default: random); reuse it to see a redelivery
+  --event-id ID        shopify: X-Shopify-Event-Id (default: random); reuse it to see a
+                       redelivery
+  --status STATUS      woocommerce: the order's status (default: pending for order.created,
+                       processing otherwise); points are earned at the shop's earn_on_status
 
-Example:
+Examples:
   loyaltyd trigger --config config/example.json --topic orders/paid --email ada@example.com
+  loyaltyd trigger --config config/example.json --platform woocommerce --order-id 1234 \\
+       --topic order.updated --status processing
   curl -H "Authorization: Bearer <admin.token>" \
        "http://127.0.0.1:8080/api/v1/customers?email=ada@example.com"
 )";
@@ -67,6 +176,12 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
     return 2;
   }
   const Config& config = loaded.config;
+  const std::string platform = Flag(flags, "platform", "shopify");
+  if (platform == "woocommerce") return RunWooCommerceTrigger(flags, config, config_path);
+  if (platform != "shopify") {
+    std::fprintf(stderr, "loyaltyd trigger: --platform must be shopify or woocommerce\n");
+    return 2;
+  }
 
   const std::string shop_id = Flag(flags, "shop");
   const ShopConfig* shop = nullptr;
@@ -115,9 +230,6 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
   }
   const std::string url =
       Flag(flags, "url", "http://" + config.server.host + ":" + std::to_string(config.server.port));
-  httplib::Client client(url);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
   httplib::Headers headers{{"X-Shopify-Topic", topic},
                            {"X-Shopify-Shop-Domain", shop->domain},
                            {"X-Shopify-Hmac-Sha256", HmacSha256Base64(shop->webhook_secret, *body)},
@@ -125,23 +237,11 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
                            {"X-Shopify-Webhook-Id", RandomHex(16)},
                            {"X-Shopify-API-Version", "2025-10"},
                            {"X-Shopify-Triggered-At", "2026-01-01T00:00:00Z"}};
-  auto res = client.Post("/webhooks/shopify", headers, *body, "application/json");
-  if (!res) {
-    std::fprintf(stderr, "loyaltyd trigger: cannot reach %s (%s); is `loyaltyd serve` running?\n",
-                 url.c_str(), httplib::to_string(res.error()).c_str());
-    return 1;
-  }
-  std::printf("sent %s for shop %s (order %llu, customer %llu, %s, event %s) to %s\n",
-              topic.c_str(), shop->id.c_str(), static_cast<unsigned long long>(options.order_id),
-              static_cast<unsigned long long>(options.customer_id), options.email.c_str(),
-              event_id.c_str(), url.c_str());
-  std::printf("loyaltyd answered %d %s\n", res->status, res->body.c_str());
-  if (res->status / 100 != 2) return 1;
-  std::printf(
-      "see the balance: curl -H \"Authorization: Bearer <admin.token>\" "
-      "\"%s/api/v1/customers?email=%s\"\n",
-      url.c_str(), options.email.c_str());
-  return 0;
+  const std::string what = topic + " for shop " + shop->id + " (order " +
+                           std::to_string(options.order_id) + ", customer " +
+                           std::to_string(options.customer_id) + ", " + options.email + ", event " +
+                           event_id + ")";
+  return Send(url, "/webhooks/shopify", headers, *body, what, options.email);
 }
 
 }  // namespace loyaltyd

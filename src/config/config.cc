@@ -257,6 +257,90 @@ void ReadAdmin(ObjectReader& r, AdminConfig& admin) {
   }
 }
 
+// "scheme://host[:port]" without a path: http is accepted for loopback fakes and the demo.
+bool IsBaseUrl(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return false;
+  const std::string rest = url.substr(scheme_end + 3);
+  return !rest.empty() && rest.find('/') == std::string::npos &&
+         std::all_of(rest.begin(), rest.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':';
+         });
+}
+
+void ReadShopApi(ObjectReader& r, ShopConfig& shop) {
+  ShopApiConfig& api = shop.api;
+  api.configured = true;
+  r.String("base_url", api.base_url);
+  if (r.Find("base_url", false) != nullptr && !IsBaseUrl(api.base_url)) {
+    r.Problem(r.PathOf("base_url"),
+              "must be \"https://host[:port]\" without a path, e.g. \"https://" +
+                  (shop.domain.empty() ? std::string("shop.example.com") : shop.domain) + "\"");
+  }
+  if (api.base_url.empty() && !shop.domain.empty()) api.base_url = "https://" + shop.domain;
+  r.Integer("timeout_seconds", api.timeout_seconds, 1, 120);
+  if (shop.platform == Platform::kShopify) {
+    r.String("access_token", api.access_token, true);
+    if (r.Find("access_token", false) != nullptr && api.access_token.empty()) {
+      r.Problem(r.PathOf("access_token"),
+                "must be the app's Admin API access token (X-Shopify-Access-Token)");
+    }
+    r.String("api_version", api.api_version);
+    // Shopify versions are quarterly: YYYY-01, -04, -07, -10.
+    const std::string& v = api.api_version;
+    const bool version_ok =
+        v.size() == 7 && v[4] == '-' &&
+        std::all_of(v.begin(), v.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+        (v.substr(5) == "01" || v.substr(5) == "04" || v.substr(5) == "07" || v.substr(5) == "10");
+    if (!version_ok) {
+      r.Problem(r.PathOf("api_version"),
+                "must be a Shopify API version such as \"2025-07\" (YYYY-01, -04, -07 or -10)");
+    }
+  } else {
+    r.String("consumer_key", api.consumer_key, true);
+    r.String("consumer_secret", api.consumer_secret, true);
+    if (r.Find("consumer_key", false) != nullptr && api.consumer_key.rfind("ck_", 0) != 0) {
+      r.Problem(r.PathOf("consumer_key"),
+                "must be a WooCommerce REST API consumer key (starts with \"ck_\")");
+    }
+    if (r.Find("consumer_secret", false) != nullptr && api.consumer_secret.rfind("cs_", 0) != 0) {
+      r.Problem(r.PathOf("consumer_secret"),
+                "must be a WooCommerce REST API consumer secret (starts with \"cs_\")");
+    }
+  }
+}
+
+void ReadEarnOnStatus(ObjectReader& r, ShopConfig& shop) {
+  const json* value = r.Find("earn_on_status", false);
+  if (value == nullptr) return;
+  static const std::set<std::string> kStatuses = {"pending",   "processing", "on-hold", "completed",
+                                                  "cancelled", "refunded",   "failed"};
+  const std::string path = r.PathOf("earn_on_status");
+  if (!value->is_array() || value->empty()) {
+    r.Problem(path,
+              "must be a non-empty array of order statuses, e.g. [\"processing\", "
+              "\"completed\"]");
+    return;
+  }
+  shop.earn_on_status.clear();
+  for (size_t i = 0; i < value->size(); ++i) {
+    const json& status = (*value)[i];
+    const std::string element = path + "[" + std::to_string(i) + "]";
+    if (!status.is_string()) {
+      r.Problem(element, "must be a string, not " + TypeName(status));
+    } else if (status == "cancelled" || status == "refunded" || status == "failed" ||
+               kStatuses.count(status.get<std::string>()) == 0) {
+      r.Problem(element,
+                "must be an order status at which an order is paid for: "
+                "\"pending\", \"processing\", \"on-hold\" or \"completed\"");
+    } else {
+      shop.earn_on_status.push_back(status.get<std::string>());
+    }
+  }
+}
+
 void ReadShop(ObjectReader& r, ShopConfig& shop) {
   r.String("id", shop.id, true);
   if (r.Find("id", false) != nullptr && !IsShopId(shop.id)) {
@@ -266,8 +350,10 @@ void ReadShop(ObjectReader& r, ShopConfig& shop) {
   r.String("platform", platform, true);
   if (platform == "shopify") {
     shop.platform = Platform::kShopify;
+  } else if (platform == "woocommerce") {
+    shop.platform = Platform::kWooCommerce;
   } else if (r.Find("platform", false) != nullptr && r.Find("platform", false)->is_string()) {
-    r.Problem(r.PathOf("platform"), "must be \"shopify\" (WooCommerce is not supported yet)");
+    r.Problem(r.PathOf("platform"), "must be \"shopify\" or \"woocommerce\"");
   }
   r.String("domain", shop.domain, true);
   shop.domain = Lower(shop.domain);
@@ -282,6 +368,104 @@ void ReadShop(ObjectReader& r, ShopConfig& shop) {
               "must be the app's webhook signing secret (at least 8 characters)");
   }
   r.String("previous_webhook_secret", shop.previous_webhook_secret);
+  r.Object("api", false, [&](ObjectReader& api) { ReadShopApi(api, shop); });
+  if (shop.platform == Platform::kWooCommerce) {
+    ReadEarnOnStatus(r, shop);
+  } else if (r.Find("earn_on_status", false) != nullptr) {
+    r.Problem(r.PathOf("earn_on_status"),
+              "applies to WooCommerce shops only; Shopify orders earn when paid");
+  }
+}
+
+// A positive decimal amount in the program currency, or 0 with a problem reported.
+int64_t ReadAmount(ObjectReader& r, std::string_view key, const ProgramConfig& program,
+                   bool currency_ok, bool required) {
+  const json* value = r.Find(key, required);
+  if (value == nullptr) return 0;
+  if (!value->is_string()) {
+    r.Problem(r.PathOf(key), "must be a decimal string such as \"5.00\", not " + TypeName(*value));
+    return 0;
+  }
+  if (!currency_ok) return 0;
+  Result<int64_t> minor = ParseDecimalToMinor(value->get<std::string>(), program.currency_exponent);
+  if (!minor.ok() || *minor <= 0) {
+    r.Problem(r.PathOf(key),
+              "must be a positive amount in " + program.currency + " such as \"5.00\"" +
+                  (minor.ok() ? std::string() : " (" + minor.status().message() + ")"));
+    return 0;
+  }
+  return *minor;
+}
+
+void ReadReward(ObjectReader& r, RewardConfig& reward, const ProgramConfig& program,
+                bool currency_ok) {
+  r.String("id", reward.id, true);
+  if (r.Find("id", false) != nullptr && !IsShopId(reward.id)) {
+    r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  }
+  r.String("name", reward.name);
+  r.Integer("points", reward.points, 1, 1'000'000'000, true);
+  std::string kind;
+  r.String("kind", kind, true);
+  const std::optional<RewardKind> parsed = ParseRewardKind(kind);
+  if (parsed) {
+    reward.kind = *parsed;
+  } else if (r.Find("kind", false) != nullptr && r.Find("kind", false)->is_string()) {
+    r.Problem(r.PathOf("kind"),
+              "must be one of fixed_discount, percentage_discount, free_shipping, store_credit");
+  }
+  const bool has_amount =
+      reward.kind == RewardKind::kFixedDiscount || reward.kind == RewardKind::kStoreCredit;
+  if (parsed && has_amount) {
+    reward.amount_minor = ReadAmount(r, "amount", program, currency_ok, true);
+  } else if (r.Find("amount", false) != nullptr && parsed) {
+    r.Problem(r.PathOf("amount"), "applies to fixed_discount and store_credit rewards only");
+  }
+  if (parsed && reward.kind == RewardKind::kPercentageDiscount) {
+    r.Integer("percentage", reward.percentage, 1, 100, true);
+  } else if (r.Find("percentage", false) != nullptr && parsed) {
+    r.Problem(r.PathOf("percentage"), "applies to percentage_discount rewards only");
+  }
+  const bool is_code = parsed && reward.kind != RewardKind::kStoreCredit;
+  if (r.Find("minimum_order", false) != nullptr) {
+    if (!is_code && parsed) {
+      r.Problem(r.PathOf("minimum_order"), "applies to discount code rewards only");
+    } else {
+      reward.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+    }
+  }
+  r.Integer("expires_after_days", reward.expires_after_days, 0, 3650);
+  r.String("code_prefix", reward.code_prefix);
+  // Codes are typed by customers and WooCommerce lower-cases them: keep the prefix plain.
+  if (reward.code_prefix.size() > 20 ||
+      !std::all_of(reward.code_prefix.begin(), reward.code_prefix.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    r.Problem(r.PathOf("code_prefix"),
+              "must be at most 20 upper-case letters, digits, '-' or '_', e.g. \"LOYAL-\"");
+  }
+  const json* restrict_value = r.Find("restrict_to_customer", false);
+  if (restrict_value != nullptr) {
+    if (!restrict_value->is_boolean()) {
+      r.Problem(r.PathOf("restrict_to_customer"),
+                "must be true or false, not " + TypeName(*restrict_value));
+    } else {
+      reward.restrict_to_customer = restrict_value->get<bool>();
+    }
+  }
+  if (reward.name.empty()) reward.name = reward.id;
+}
+
+void ReadOutbox(ObjectReader& r, OutboxConfig& outbox) {
+  r.Integer("max_attempts", outbox.max_attempts, 1, 1000);
+  r.Integer("initial_backoff_ms", outbox.initial_backoff_ms, 1, 3'600'000);
+  r.Integer("max_backoff_ms", outbox.max_backoff_ms, 1, 86'400'000);
+  r.Integer("poll_interval_ms", outbox.poll_interval_ms, 10, 60'000);
+  if (outbox.max_backoff_ms < outbox.initial_backoff_ms) {
+    r.Problem(r.PathOf("max_backoff_ms"), "must be at least initial_backoff_ms (" +
+                                              std::to_string(outbox.initial_backoff_ms) + ")");
+  }
 }
 
 void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program, bool currency_ok) {
@@ -338,6 +522,15 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     }
     program.earn.push_back(std::move(rule));
   });
+  std::set<std::string> reward_ids;
+  r.ObjectArray("rewards", false, [&](ObjectReader& reward_reader, size_t) {
+    RewardConfig reward;
+    ReadReward(reward_reader, reward, program, currency_ok);
+    if (!reward.id.empty() && !reward_ids.insert(reward.id).second) {
+      reward_reader.Problem(reward_reader.PathOf("id"), "duplicate reward id '" + reward.id + "'");
+    }
+    program.rewards.push_back(std::move(reward));
+  });
 }
 
 std::string DescribeParseError(std::string_view text, const json::parse_error& error) {
@@ -374,6 +567,13 @@ const ShopConfig* Config::FindShopByDomain(std::string_view platform_domain,
               static_cast<unsigned char>(shop.domain[i]);
     }
     if (equal) return &shop;
+  }
+  return nullptr;
+}
+
+const RewardConfig* ProgramConfig::FindReward(std::string_view id) const {
+  for (const RewardConfig& reward : rewards) {
+    if (reward.id == id) return &reward;
   }
   return nullptr;
 }
@@ -426,6 +626,7 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
       problems.push_back({"shops", "at least one shop is required; loyaltyd has nothing to serve"});
     }
     top.Object("program", true, [&](ObjectReader& r) { ReadProgram(r, config.program); });
+    top.Object("outbox", false, [&](ObjectReader& r) { ReadOutbox(r, config.outbox); });
   }
   // Problems arrive in the order keys were read; sort by path so the output reads like the file.
   std::stable_sort(problems.begin(), problems.end(),

@@ -45,6 +45,20 @@ struct AdminConfig {
   std::string token;
 };
 
+// Credentials and address of the platform's admin API, for writing rewards back.
+//   Shopify:     access_token (X-Shopify-Access-Token), api_version ("2025-07").
+//   WooCommerce: consumer_key and consumer_secret (HTTP basic auth over HTTPS).
+// base_url defaults to https://<domain>; tests and the demo point it at a fake store.
+struct ShopApiConfig {
+  bool configured = false;  // false: the shop takes webhooks but rewards cannot be issued
+  std::string base_url;     // scheme://host[:port], no trailing slash
+  std::string access_token;
+  std::string api_version = "2025-07";
+  std::string consumer_key;
+  std::string consumer_secret;
+  int timeout_seconds = 10;
+};
+
 struct ShopConfig {
   std::string id;
   Platform platform = Platform::kShopify;
@@ -53,6 +67,10 @@ struct ShopConfig {
   // for up to an hour). previous_webhook_secret is optional.
   std::string webhook_secret;
   std::string previous_webhook_secret;
+  ShopApiConfig api;
+  // WooCommerce: the order statuses at which an order earns points ("processing",
+  // "completed"). An order earns once, at the first of these statuses it reaches.
+  std::vector<std::string> earn_on_status = {"processing", "completed"};
 };
 
 enum class EarnRuleType { kSpend };
@@ -64,10 +82,35 @@ struct EarnRule {
   int64_t per_minor = 0;  // amount of eligible spend, in minor units of program.currency
 };
 
+// One entry of the rewards catalogue (program.rewards): what a customer can spend points on.
+struct RewardConfig {
+  std::string id;    // stable; the redemption API names it
+  std::string name;  // shown to the customer, e.g. "$5 off your next order"
+  int64_t points = 0;
+  RewardKind kind = RewardKind::kFixedDiscount;
+  int64_t amount_minor = 0;         // fixed_discount, store_credit (program currency)
+  int percentage = 0;               // percentage_discount, 1..100
+  int64_t minimum_order_minor = 0;  // 0: none
+  int expires_after_days = 0;       // 0: the code never expires
+  std::string code_prefix = "LOYAL-";
+  bool restrict_to_customer = true;
+};
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
   std::vector<EarnRule> earn;
+  std::vector<RewardConfig> rewards;
+
+  const RewardConfig* FindReward(std::string_view id) const;
+};
+
+// The outbox worker: how platform calls are retried.
+struct OutboxConfig {
+  int max_attempts = 8;  // then the job is failed and its redemption refunded
+  int64_t initial_backoff_ms = 1000;
+  int64_t max_backoff_ms = 300'000;
+  int poll_interval_ms = 200;  // how often the worker looks for due jobs when idle
 };
 
 struct Config {
@@ -77,6 +120,7 @@ struct Config {
   AdminConfig admin;
   std::vector<ShopConfig> shops;
   ProgramConfig program;
+  OutboxConfig outbox;
 
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;

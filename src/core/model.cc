@@ -14,6 +14,28 @@ std::string_view PlatformName(Platform platform) {
   return "unknown";
 }
 
+std::string_view RewardKindName(RewardKind kind) {
+  switch (kind) {
+    case RewardKind::kFixedDiscount:
+      return "fixed_discount";
+    case RewardKind::kPercentageDiscount:
+      return "percentage_discount";
+    case RewardKind::kFreeShipping:
+      return "free_shipping";
+    case RewardKind::kStoreCredit:
+      return "store_credit";
+  }
+  return "unknown";
+}
+
+std::optional<RewardKind> ParseRewardKind(std::string_view name) {
+  for (RewardKind kind : {RewardKind::kFixedDiscount, RewardKind::kPercentageDiscount,
+                          RewardKind::kFreeShipping, RewardKind::kStoreCredit}) {
+    if (RewardKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
 std::string NormaliseEmail(std::string_view email) {
   size_t begin = 0;
   size_t end = email.size();

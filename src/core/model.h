@@ -20,6 +20,14 @@ enum class Platform { kShopify, kWooCommerce };
 
 std::string_view PlatformName(Platform platform);
 
+// What a customer can redeem points for (program.rewards[].kind).
+enum class RewardKind { kFixedDiscount, kPercentageDiscount, kFreeShipping, kStoreCredit };
+
+// The names used in the config and the API: "fixed_discount", "percentage_discount",
+// "free_shipping", "store_credit".
+std::string_view RewardKindName(RewardKind kind);
+std::optional<RewardKind> ParseRewardKind(std::string_view name);
+
 struct Customer {
   std::string platform_customer_id;  // empty for a guest
   std::string email;                 // as sent; may be empty (redacted or absent)
@@ -57,6 +65,9 @@ struct Refund {
   std::string platform_refund_id;
   std::string created_at;  // ISO-8601 as sent
   std::vector<RefundLine> lines;
+  // The refunded amount, positive, when the platform sends only a total (WooCommerce's order
+  // payload has refunds[].total and no lines); 0 when the lines say it (Shopify).
+  int64_t amount_minor = 0;
 };
 
 enum class FinancialStatus {

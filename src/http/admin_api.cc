@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/model.h"
+#include "core/money.h"
 
 namespace loyaltyd {
 namespace {
@@ -76,6 +77,74 @@ json CustomerJson(const CustomerRecord& c) {
               {"updated_at", FormatIso8601Millis(c.updated_at_ms)}};
 }
 
+std::string FormatAmount(int64_t minor, const std::string& currency) {
+  Result<int> exponent = CurrencyExponent(currency);
+  return FormatMinor(minor, exponent.ok() ? *exponent : 2);
+}
+
+std::string IsoOrEmpty(int64_t ms) { return ms == 0 ? "" : FormatIso8601Millis(ms); }
+
+json RedemptionJson(const RedemptionRecord& r) {
+  json value;
+  if (r.reward_kind == "percentage_discount") {
+    value = json{{"percentage", r.percentage}};
+  } else if (r.reward_kind == "free_shipping") {
+    value = json{{"free_shipping", true}};
+  } else {
+    value = json{{"amount", FormatAmount(r.value_minor, r.currency)}, {"currency", r.currency}};
+  }
+  // The code is the customer's to use once the store has it; before that it is not a reward.
+  const bool issued = r.status == RedemptionStatus::kIssued;
+  return json{
+      {"id", r.id},
+      {"customer_id", r.customer_id},
+      {"shop_id", r.shop_id},
+      {"reward", {{"id", r.reward_id}, {"name", r.reward_name}, {"kind", r.reward_kind}}},
+      {"points", r.points},
+      {"value", value},
+      {"minimum_order", r.minimum_order_minor == 0
+                            ? json(nullptr)
+                            : json(FormatAmount(r.minimum_order_minor, r.currency))},
+      {"status", RedemptionStatusName(r.status)},
+      {"code", issued && !r.code.empty() ? json(r.code) : json(nullptr)},
+      {"platform_reward_id", issued ? json(r.platform_reward_id) : json(nullptr)},
+      {"expires_at", r.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(r.expires_at_ms))},
+      {"failure_reason", r.failure_reason.empty() ? json(nullptr) : json(r.failure_reason)},
+      {"idempotency_key", r.idempotency_key},
+      {"created_at", FormatIso8601Millis(r.created_at_ms)},
+      {"updated_at", FormatIso8601Millis(r.updated_at_ms)}};
+}
+
+json JobJson(const OutboxJob& j) {
+  return json{{"id", j.id},
+              {"shop_id", j.shop_id},
+              {"kind", j.kind},
+              {"redemption_id", j.redemption_id == 0 ? json(nullptr) : json(j.redemption_id)},
+              {"idempotency_key", j.idempotency_key},
+              {"status", JobStatusName(j.status)},
+              {"attempts", j.attempts},
+              {"next_attempt_at", j.status == JobStatus::kPending
+                                      ? json(FormatIso8601Millis(j.next_attempt_at_ms))
+                                      : json(nullptr)},
+              {"last_error", j.last_error.empty() ? json(nullptr) : json(j.last_error)},
+              {"created_at", FormatIso8601Millis(j.created_at_ms)},
+              {"updated_at", FormatIso8601Millis(j.updated_at_ms)}};
+}
+
+// Maps a service error to its HTTP answer; storage trouble is 503 as everywhere.
+void ReplyServiceError(httplib::Response& res, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return ReplyError(res, 404, status.message());
+    case StatusCode::kInvalidArgument:
+      return ReplyError(res, 422, status.message());
+    case StatusCode::kFailedPrecondition:
+      return ReplyError(res, 409, status.message());
+    default:
+      return ReplyStorageError(res, status);
+  }
+}
+
 }  // namespace
 
 void AdminApi::Register(httplib::Server& server) {
@@ -94,6 +163,12 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get("/api/v1/customers", route(&AdminApi::ListCustomers));
   server.Get(R"(/api/v1/customers/(\d+))", route(&AdminApi::GetCustomer));
   server.Get(R"(/api/v1/customers/(\d+)/ledger)", route(&AdminApi::GetLedger));
+  server.Post(R"(/api/v1/customers/(\d+)/redemptions)", route(&AdminApi::Redeem));
+  server.Get(R"(/api/v1/customers/(\d+)/redemptions)", route(&AdminApi::ListRedemptions));
+  server.Get(R"(/api/v1/redemptions/(\d+))", route(&AdminApi::GetRedemption));
+  server.Get("/api/v1/rewards", route(&AdminApi::ListRewards));
+  server.Get("/api/v1/jobs", route(&AdminApi::ListJobs));
+  server.Post(R"(/api/v1/jobs/(\d+)/retry)", route(&AdminApi::RetryJob));
   server.Get("/api/v1/events", route(&AdminApi::ListEvents));
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
 }
@@ -175,6 +250,120 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
              {"points_balance", (*customer)->points_balance},
              {"entries", out},
              {"next_before", next}});
+}
+
+void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400,
+                      "the body must be a JSON object such as {\"reward\": \"five-off\"}");
+  }
+  for (const auto& [key, value] : body.items()) {
+    (void)value;
+    if (key != "reward")
+      return ReplyError(res, 400, "unknown key '" + key + "'; send {\"reward\": ID}");
+  }
+  if (!body.contains("reward") || !body["reward"].is_string()) {
+    return ReplyError(res, 400, "'reward' is required: the id of a reward in GET /api/v1/rewards");
+  }
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "redemption, sent again unchanged when retrying the same request");
+  }
+  Result<RedeemResult> result = redemptions_.Redeem(*id, body["reward"].get<std::string>(),
+                                                    req.get_header_value("Idempotency-Key"));
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  json out = RedemptionJson(result->redemption);
+  out["points_balance"] = result->balance_after;
+  if (result->replayed) res.set_header("Idempotent-Replayed", "true");
+  res.set_header("Location", "/api/v1/redemptions/" + std::to_string(result->redemption.id));
+  Reply(res, result->replayed ? 200 : 201, out);
+}
+
+void AdminApi::ListRedemptions(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
+  if (!customer.ok()) return ReplyStorageError(res, customer.status());
+  if (!customer->has_value())
+    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  Result<std::vector<RedemptionRecord>> list = storage_.ListRedemptions(*id, before, limit);
+  if (!list.ok()) return ReplyStorageError(res, list.status());
+  json out = json::array();
+  for (const RedemptionRecord& r : *list) out.push_back(RedemptionJson(r));
+  json next = list->size() == limit && !list->empty() ? json(list->back().id) : json(nullptr);
+  Reply(res, 200, json{{"customer_id", *id}, {"redemptions", out}, {"next_before", next}});
+}
+
+void AdminApi::GetRedemption(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such redemption");
+  Result<std::optional<RedemptionRecord>> r = storage_.GetRedemption(*id);
+  if (!r.ok()) return ReplyStorageError(res, r.status());
+  if (!r->has_value()) return ReplyError(res, 404, "no redemption with id " + std::to_string(*id));
+  Reply(res, 200, RedemptionJson(**r));
+}
+
+void AdminApi::ListRewards(const httplib::Request&, httplib::Response& res) {
+  json out = json::array();
+  for (const RewardConfig& r : config_.program.rewards) {
+    json reward{{"id", r.id},
+                {"name", r.name},
+                {"kind", RewardKindName(r.kind)},
+                {"points", r.points},
+                {"restrict_to_customer", r.restrict_to_customer},
+                {"expires_after_days",
+                 r.expires_after_days == 0 ? json(nullptr) : json(r.expires_after_days)}};
+    if (r.kind == RewardKind::kPercentageDiscount) {
+      reward["percentage"] = r.percentage;
+    } else if (r.kind != RewardKind::kFreeShipping) {
+      reward["amount"] = FormatAmount(r.amount_minor, config_.program.currency);
+      reward["currency"] = config_.program.currency;
+    }
+    reward["minimum_order"] =
+        r.minimum_order_minor == 0
+            ? json(nullptr)
+            : json(FormatAmount(r.minimum_order_minor, config_.program.currency));
+    out.push_back(std::move(reward));
+  }
+  Reply(res, 200, json{{"rewards", out}});
+}
+
+void AdminApi::ListJobs(const httplib::Request& req, httplib::Response& res) {
+  std::optional<JobStatus> status;
+  if (req.has_param("status")) {
+    status = ParseJobStatus(req.get_param_value("status"));
+    if (!status) return ReplyError(res, 400, "status must be one of pending, done, failed");
+  }
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  Result<std::vector<OutboxJob>> jobs = storage_.ListJobs(status, before, limit);
+  if (!jobs.ok()) return ReplyStorageError(res, jobs.status());
+  json out = json::array();
+  for (const OutboxJob& j : *jobs) out.push_back(JobJson(j));
+  json next = jobs->size() == limit && !jobs->empty() ? json(jobs->back().id) : json(nullptr);
+  Reply(res, 200, json{{"jobs", out}, {"next_before", next}});
+}
+
+void AdminApi::RetryJob(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such job");
+  Result<std::optional<OutboxJob>> job = storage_.GetJob(*id);
+  if (!job.ok()) return ReplyStorageError(res, job.status());
+  if (!job->has_value()) return ReplyError(res, 404, "no job with id " + std::to_string(*id));
+  Status st = storage_.RetryJob(*id, clock_.NowMillis());
+  if (!st.ok()) return ReplyServiceError(res, st);
+  wake_outbox_();
+  Result<std::optional<OutboxJob>> updated = storage_.GetJob(*id);
+  if (!updated.ok() || !updated->has_value()) return ReplyStorageError(res, updated.status());
+  Reply(res, 200, JobJson(**updated));
 }
 
 void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {

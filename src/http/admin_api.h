@@ -1,26 +1,45 @@
-// AdminApi: the merchant's read API under /api/v1, behind the bearer token `admin.token`.
+// AdminApi: the merchant's API under /api/v1, behind the bearer token `admin.token`.
 //
-//   GET /api/v1/customers?email=E         customers with that email (case-insensitive)
-//   GET /api/v1/customers/{id}            one customer with its points balance
-//   GET /api/v1/customers/{id}/ledger     its ledger entries, newest first (?limit, ?before)
-//   GET /api/v1/events?status=S           inbox events, newest first (?limit, ?before)
-//   GET /api/v1/stats                     inbox counts per status (the processing backlog)
+//   GET  /api/v1/customers?email=E         customers with that email (case-insensitive)
+//   GET  /api/v1/customers/{id}            one customer with its points balance
+//   GET  /api/v1/customers/{id}/ledger     its ledger entries, newest first (?limit, ?before)
+//   POST /api/v1/customers/{id}/redemptions  {"reward": ID} + Idempotency-Key: spend points
+//   GET  /api/v1/customers/{id}/redemptions  its redemptions, newest first (?limit, ?before)
+//   GET  /api/v1/redemptions/{id}           one redemption (poll it until issued or failed)
+//   GET  /api/v1/rewards                    the rewards catalogue
+//   GET  /api/v1/jobs?status=S              outbox jobs, newest first (?limit, ?before)
+//   POST /api/v1/jobs/{id}/retry            put a given-up job back in the queue
+//   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
+//   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //
-// Every answer is JSON; errors are {"error": "..."} with 400, 401, 404 or 503.
-// Thread-safety: handlers run on the server's threads and only read Storage.
+// Every answer is JSON; errors are {"error": "..."} with 400, 401, 404, 409, 422 or 503.
+// Thread-safety: handlers run on the server's threads; writes go through RedemptionService and
+// Storage, which serialise them.
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "config/config.h"
+#include "core/clock.h"
 #include "http/server_tuning.h"
+#include "rewards/redemption_service.h"
 #include "storage/storage.h"
 
 namespace loyaltyd {
 
 class AdminApi {
  public:
-  AdminApi(std::string admin_token, Storage& storage)
-      : admin_token_(std::move(admin_token)), storage_(storage) {}
+  // `wake_outbox` is called when a job is put back in the queue. All references must outlive
+  // the API.
+  AdminApi(const Config& config, Storage& storage, const Clock& clock,
+           RedemptionService& redemptions, std::function<void()> wake_outbox)
+      : admin_token_(config.admin.token),
+        config_(config),
+        storage_(storage),
+        clock_(clock),
+        redemptions_(redemptions),
+        wake_outbox_(std::move(wake_outbox)) {}
 
   // Adds the routes to `server`. AdminApi must outlive the server.
   void Register(httplib::Server& server);
@@ -32,11 +51,21 @@ class AdminApi {
   void ListCustomers(const httplib::Request& req, httplib::Response& res);
   void GetCustomer(const httplib::Request& req, httplib::Response& res);
   void GetLedger(const httplib::Request& req, httplib::Response& res);
+  void Redeem(const httplib::Request& req, httplib::Response& res);
+  void ListRedemptions(const httplib::Request& req, httplib::Response& res);
+  void GetRedemption(const httplib::Request& req, httplib::Response& res);
+  void ListRewards(const httplib::Request& req, httplib::Response& res);
+  void ListJobs(const httplib::Request& req, httplib::Response& res);
+  void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
 
   const std::string admin_token_;
+  const Config& config_;
   Storage& storage_;
+  const Clock& clock_;
+  RedemptionService& redemptions_;
+  std::function<void()> wake_outbox_;
 };
 
 }  // namespace loyaltyd

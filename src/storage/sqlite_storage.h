@@ -53,6 +53,24 @@ class SqliteStorage final : public Storage {
                                              size_t limit) override;
   Result<InboxCounts> CountInbox() override;
 
+  Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& redemption,
+                                                  int64_t now_ms) override;
+  Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) override;
+  Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t customer_id, int64_t before_id,
+                                                        size_t limit) override;
+  Result<std::vector<OutboxJob>> LoadDueJobs(int64_t now_ms, size_t limit) override;
+  Result<int> BeginJobAttempt(int64_t job_id, int64_t lease_until_ms, int64_t now_ms) override;
+  Status RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms, const std::string& error,
+                       int64_t now_ms) override;
+  Status AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) override;
+  Status CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
+                           const std::string& code, int64_t now_ms) override;
+  Status FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) override;
+  Status RetryJob(int64_t job_id, int64_t now_ms) override;
+  Result<std::optional<OutboxJob>> GetJob(int64_t id) override;
+  Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status, int64_t before_id,
+                                          size_t limit) override;
+
  private:
   class ReadLease;
   SqliteStorage() = default;
@@ -62,6 +80,9 @@ class SqliteStorage final : public Storage {
 
  private:
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
+  // Under write_mu_: the redemption the query finds (?1 = a, ?2 = *b when b is given).
+  Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
+                                                               const std::string* b);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);

@@ -1,11 +1,16 @@
 // Storage: the one interface to loyaltyd's durable state (docs/storage.md describes each table).
 //
-// Two groups of operations:
+// Three groups of operations:
 //   * the webhook inbox: AppendToInbox stores a batch of verified deliveries in one transaction
 //     (the group committer's unit of durability) and reports which were duplicates;
 //   * event outcomes: CommitEventOutcomes applies what processing decided for a batch of inbox
 //     events — customer identity, order record, ledger entries, balances and the event's new
 //     status — atomically per event, so a crash either applies an event whole or not at all.
+//   * redemptions and the outbox: CreateRedemption deducts points, records the redemption and
+//     queues the platform call that issues the reward, in one durable transaction; the outbox
+//     worker then claims each due job (BeginJobAttempt, durable before the call goes out) and
+//     settles it (CompleteRewardJob, FailRewardJob — which returns the points — or
+//     RescheduleJob). A job is never lost between those steps: until settled it stays pending.
 // Reads serve the admin API.
 //
 // Thread-safety: every method may be called from any thread. Writes are serialised inside the
@@ -108,6 +113,7 @@ struct CustomerRecord {
 
 struct LedgerEntryRecord {
   int64_t id = 0;
+  int64_t redemption_id = 0;  // for "redeem" and "refund" entries
   int64_t customer_id = 0;
   int64_t points = 0;
   int64_t balance_after = 0;
@@ -119,6 +125,81 @@ struct LedgerEntryRecord {
   std::string order_platform_id;
   std::string order_name;
   int64_t created_at_ms = 0;
+};
+
+enum class RedemptionStatus { kPending, kIssued, kFailed };
+std::string_view RedemptionStatusName(RedemptionStatus status);
+
+// A redemption about to be made: the reward's terms are copied in, so that a later change to
+// the catalogue never changes what a customer already paid for.
+struct NewRedemption {
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string idempotency_key;  // from the client (Idempotency-Key header); unique per customer
+  std::string reward_id;
+  std::string reward_kind;  // RewardKindName
+  std::string reward_name;
+  int64_t points = 0;
+  std::string code;  // generated discount code; "" for store credit
+  int64_t value_minor = 0;
+  std::string currency;
+  int percentage = 0;
+  int64_t minimum_order_minor = 0;
+  int64_t expires_at_ms = 0;  // 0: never
+  bool restrict_to_customer = true;
+};
+
+struct RedemptionRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string idempotency_key;
+  std::string reward_id;
+  std::string reward_kind;
+  std::string reward_name;
+  int64_t points = 0;
+  std::string code;
+  int64_t value_minor = 0;
+  std::string currency;
+  int percentage = 0;
+  int64_t minimum_order_minor = 0;
+  int64_t expires_at_ms = 0;
+  bool restrict_to_customer = true;
+  RedemptionStatus status = RedemptionStatus::kPending;
+  std::string platform_reward_id;
+  std::string failure_reason;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct CreateRedemptionResult {
+  enum class Outcome {
+    kCreated,             // points deducted, job queued
+    kExisting,            // the idempotency key was used before: `redemption` is that one
+    kInsufficientPoints,  // nothing changed; `balance` is what the customer has
+  };
+  Outcome outcome = Outcome::kCreated;
+  RedemptionRecord redemption;
+  int64_t balance = 0;
+};
+
+enum class JobStatus { kPending, kDone, kFailed };
+std::string_view JobStatusName(JobStatus status);
+std::optional<JobStatus> ParseJobStatus(std::string_view name);
+
+// One platform call to make, written in the same transaction as the change that causes it.
+struct OutboxJob {
+  int64_t id = 0;
+  std::string shop_id;
+  std::string kind;             // "issue_reward"
+  int64_t redemption_id = 0;    // for issue_reward
+  std::string idempotency_key;  // what the platform call is keyed on (the code itself, ...)
+  JobStatus status = JobStatus::kPending;
+  int attempts = 0;  // calls started, counted before each call goes out
+  int64_t next_attempt_at_ms = 0;
+  std::string last_error;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
 };
 
 struct InboxCounts {
@@ -157,6 +238,48 @@ class Storage {
   virtual Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status,
                                                      int64_t before_id, size_t limit) = 0;
   virtual Result<InboxCounts> CountInbox() = 0;
+
+  // --- Redemptions and the outbox ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns it
+  // (kExisting); when the balance is below the cost, changes nothing (kInsufficientPoints);
+  // otherwise records the redemption, a "redeem" ledger entry of -points, the new balance and
+  // an "issue_reward" outbox job due now. The writer is serialised, so concurrent redemptions
+  // on one balance never take it below zero. NotFound for an unknown customer.
+  virtual Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& redemption,
+                                                          int64_t now_ms) = 0;
+  virtual Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) = 0;
+  // Newest first.
+  virtual Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t customer_id,
+                                                                int64_t before_id,
+                                                                size_t limit) = 0;
+
+  // Pending jobs with next_attempt_at_ms <= now_ms, oldest due first.
+  virtual Result<std::vector<OutboxJob>> LoadDueJobs(int64_t now_ms, size_t limit) = 0;
+  // Counts an attempt and pushes next_attempt_at_ms to lease_until_ms, durably, before the
+  // call goes out: after a crash mid-call the job comes back due with attempts > 0, which tells
+  // the worker to look for the reward before creating it again. Returns the new attempt count.
+  virtual Result<int> BeginJobAttempt(int64_t job_id, int64_t lease_until_ms, int64_t now_ms) = 0;
+  // A transient failure: due again at next_attempt_at_ms, with the error kept.
+  virtual Status RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms, const std::string& error,
+                               int64_t now_ms) = 0;
+  // Gives up on a job whose outcome is unknown (transient failures until the attempt limit):
+  // the job is failed, its redemption stays pending and keeps its points, because the reward
+  // may exist; RetryJob puts it back.
+  virtual Status AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) = 0;
+  // Success: the job is done and its redemption issued, in one transaction. Idempotent.
+  virtual Status CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
+                                   const std::string& code, int64_t now_ms) = 0;
+  // The platform rejected the reward for good: the job and its redemption are failed and the
+  // points go back with a "refund" ledger entry that says why, in one transaction. Idempotent.
+  virtual Status FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) = 0;
+  // A failed job is due again now with a fresh attempt budget (the merchant fixed the cause).
+  // FailedPrecondition when the job is not failed or its redemption was already refunded.
+  virtual Status RetryJob(int64_t job_id, int64_t now_ms) = 0;
+  virtual Result<std::optional<OutboxJob>> GetJob(int64_t id) = 0;
+  // Newest first; status filter optional.
+  virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
+                                                  int64_t before_id, size_t limit) = 0;
 };
 
 }  // namespace loyaltyd

@@ -40,7 +40,11 @@ DaemonHarness::DaemonHarness() {
        {{{"id", "it"},
          {"platform", "shopify"},
          {"domain", kShopDomain},
-         {"webhook_secret", kWebhookSecret}}}},
+         {"webhook_secret", kWebhookSecret}},
+        {{"id", "it-woo"},
+         {"platform", "woocommerce"},
+         {"domain", kWooDomain},
+         {"webhook_secret", kWooSecret}}}},
       {"program",
        {{"currency", "USD"}, {"earn", {{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}}}}}};
 }
@@ -117,10 +121,37 @@ HttpAnswer DaemonHarness::PostShopifyWebhook(const std::string& topic, const std
   return {res->status, res->body};
 }
 
+HttpAnswer DaemonHarness::PostWooCommerceWebhook(const std::string& topic, const std::string& body,
+                                                 const std::string& delivery_id,
+                                                 const std::string& secret,
+                                                 const std::string& domain) {
+  const size_t dot = topic.find('.');
+  httplib::Headers headers{
+      {"X-WC-Webhook-Source", "https://" + domain + "/"},
+      {"X-WC-Webhook-Topic", topic},
+      {"X-WC-Webhook-Resource", topic.substr(0, dot)},
+      {"X-WC-Webhook-Event", dot == std::string::npos ? "" : topic.substr(dot + 1)},
+      {"X-WC-Webhook-Signature", HmacSha256Base64(secret, body)},
+      {"X-WC-Webhook-ID", "7"},
+      {"X-WC-Webhook-Delivery-ID", delivery_id}};
+  auto res = client_->Post("/webhooks/woocommerce", headers, body, "application/json");
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
 HttpAnswer DaemonHarness::Get(const std::string& path, const std::string& token) {
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   auto res = client_->Get(path.c_str(), headers);
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+HttpAnswer DaemonHarness::Post(const std::string& path, const std::string& body,
+                               const httplib::Headers& extra, const std::string& token) {
+  httplib::Headers headers = extra;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = client_->Post(path.c_str(), headers, body, "application/json");
   if (!res) return {};
   return {res->status, res->body};
 }

@@ -23,6 +23,9 @@ namespace loyaltyd::testing {
 inline constexpr const char* kShopDomain = "it-shop.myshopify.com";
 inline constexpr const char* kWebhookSecret = "it-webhook-secret-0123456789abcdef";
 inline constexpr const char* kAdminToken = "it-admin-token-0123456789abcdef0123";
+// The WooCommerce shop of the generated config (id "it-woo").
+inline constexpr const char* kWooDomain = "it-woo.example.com";
+inline constexpr const char* kWooSecret = "it-woo-secret-0123456789abcdef";
 
 struct HttpAnswer {
   int status = 0;  // 0 when the request could not be sent
@@ -50,7 +53,16 @@ class DaemonHarness {
                                 const std::string& event_id,
                                 const std::string& secret = kWebhookSecret,
                                 const std::string& domain = kShopDomain);
+  // Posts as WooCommerce's WC_Webhook::deliver does: X-WC-Webhook-Source is
+  // "https://<domain>/", the signature is base64(HMAC-SHA256(secret, body)).
+  HttpAnswer PostWooCommerceWebhook(const std::string& topic, const std::string& body,
+                                    const std::string& delivery_id = "0123456789abcdef",
+                                    const std::string& secret = kWooSecret,
+                                    const std::string& domain = kWooDomain);
   HttpAnswer Get(const std::string& path, const std::string& token = kAdminToken);
+  // POST with the admin token and a JSON body; `headers` are added (e.g. Idempotency-Key).
+  HttpAnswer Post(const std::string& path, const std::string& body,
+                  const httplib::Headers& headers = {}, const std::string& token = kAdminToken);
 
   // Polls GET /api/v1/stats until nothing is pending (or the timeout passes).
   bool WaitUntilProcessed(std::chrono::milliseconds timeout = std::chrono::seconds(10));

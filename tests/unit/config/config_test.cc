@@ -207,6 +207,9 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
 
   json j = ValidConfig();
   j["logging"] = json::object();
+  j["outbox"] = json::object();
+  j["program"]["rewards"] = json::array(
+      {{{"id", "five"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}}});
   const std::string kStray = "zzzzzzzzzzzzzzzz";
   const std::vector<std::pair<std::string, json::json_pointer>> levels = {
       {"", json::json_pointer("")},
@@ -218,6 +221,8 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"shops[0]", json::json_pointer("/properties/shops/items")},
       {"program", json::json_pointer("/properties/program")},
       {"program.earn[0]", json::json_pointer("/properties/program/properties/earn/items")},
+      {"program.rewards[0]", json::json_pointer("/properties/program/properties/rewards/items")},
+      {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
       {"", json::json_pointer("")},
@@ -229,6 +234,8 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"shops[0]", json::json_pointer("/shops/0")},
       {"program", json::json_pointer("/program")},
       {"program.earn[0]", json::json_pointer("/program/earn/0")},
+      {"program.rewards[0]", json::json_pointer("/program/rewards/0")},
+      {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
   ConfigLoadResult r = ParseConfig(j.dump());

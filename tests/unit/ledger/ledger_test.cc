@@ -146,5 +146,28 @@ TEST_F(LedgerTest, CommitAppliesDecisionsOnce) {
   EXPECT_EQ((*customers)[0].points_balance, 49);  // the same order paid twice earns once
 }
 
+TEST_F(LedgerTest, WooCommerceOrderPaidAgainInALaterBatchEarnsOnce) {
+  // WooCommerce reports "paid" as a status: order.updated at processing, then again at completed
+  // (or the same delivery resent). Each is a kPaid event, committed in its own batch.
+  Order order = PaidOrder();
+  order.platform_order_id = "1234";
+  order.customer.reset();  // a guest, keyed by the billing email
+  order.email = "Guest@Example.com";
+  for (const char* key : {"processing", "completed", "processing-resent"}) {
+    ASSERT_TRUE(storage_
+                    ->AppendToInbox(
+                        {NewInboxEvent{"woo", "woocommerce", "order.updated", key, "d", "{}", 1}})
+                    .ok());
+    auto pending = storage_->LoadPendingEvents(0, 10);
+    ASSERT_EQ(pending->size(), 1u);
+    EventOutcome outcome =
+        ledger_->Decide((*pending)[0], NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+    ASSERT_TRUE(ledger_->Commit({outcome}).ok());
+  }
+  auto customers = storage_->FindCustomersByEmail("guest@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 49);
+}
+
 }  // namespace
 }  // namespace loyaltyd

@@ -48,6 +48,40 @@ class GatedStorage final : public Storage {
     return inner_.ListEvents(s, b, l);
   }
   Result<InboxCounts> CountInbox() override { return inner_.CountInbox(); }
+  Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& r, int64_t n) override {
+    return inner_.CreateRedemption(r, n);
+  }
+  Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) override {
+    return inner_.GetRedemption(id);
+  }
+  Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t c, int64_t b, size_t l) override {
+    return inner_.ListRedemptions(c, b, l);
+  }
+  Result<std::vector<OutboxJob>> LoadDueJobs(int64_t n, size_t l) override {
+    return inner_.LoadDueJobs(n, l);
+  }
+  Result<int> BeginJobAttempt(int64_t j, int64_t u, int64_t n) override {
+    return inner_.BeginJobAttempt(j, u, n);
+  }
+  Status RescheduleJob(int64_t j, int64_t a, const std::string& e, int64_t n) override {
+    return inner_.RescheduleJob(j, a, e, n);
+  }
+  Status AbandonJob(int64_t j, const std::string& e, int64_t n) override {
+    return inner_.AbandonJob(j, e, n);
+  }
+  Status CompleteRewardJob(int64_t j, const std::string& p, const std::string& c,
+                           int64_t n) override {
+    return inner_.CompleteRewardJob(j, p, c, n);
+  }
+  Status FailRewardJob(int64_t j, const std::string& r, int64_t n) override {
+    return inner_.FailRewardJob(j, r, n);
+  }
+  Status RetryJob(int64_t j, int64_t n) override { return inner_.RetryJob(j, n); }
+  Result<std::optional<OutboxJob>> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> s, int64_t b,
+                                          size_t l) override {
+    return inner_.ListJobs(s, b, l);
+  }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);

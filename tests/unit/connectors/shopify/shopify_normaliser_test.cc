@@ -24,7 +24,7 @@ std::string Fixture(const std::string& name) {
 
 Order NormaliseOrder(const std::string& body, const std::string& topic = "orders/paid") {
   ShopifyNormaliser normaliser;
-  Result<NormalisedEvent> event = normaliser.Normalise(topic, body);
+  Result<NormalisedEvent> event = normaliser.Normalise(ShopConfig{}, topic, body);
   EXPECT_TRUE(event.ok()) << event.status().message();
   if (!event.ok() || !std::holds_alternative<OrderEvent>(*event)) {
     ADD_FAILURE() << "not an order event";
@@ -35,7 +35,7 @@ Order NormaliseOrder(const std::string& body, const std::string& topic = "orders
 
 Status NormaliseError(const std::string& body, const std::string& topic = "orders/paid") {
   ShopifyNormaliser normaliser;
-  Result<NormalisedEvent> event = normaliser.Normalise(topic, body);
+  Result<NormalisedEvent> event = normaliser.Normalise(ShopConfig{}, topic, body);
   return event.ok() ? Status::Ok() : event.status();
 }
 
@@ -172,7 +172,7 @@ TEST(ShopifyNormaliserTest, TopicsMapToEventKinds) {
       {"orders/updated", OrderEventKind::kUpdated},
       {"orders/cancelled", OrderEventKind::kCancelled}};
   for (const auto& [topic, kind] : cases) {
-    Result<NormalisedEvent> e = normaliser.Normalise(topic, body);
+    Result<NormalisedEvent> e = normaliser.Normalise(ShopConfig{}, topic, body);
     ASSERT_TRUE(e.ok()) << topic;
     ASSERT_TRUE(std::holds_alternative<OrderEvent>(*e)) << topic;
     EXPECT_EQ(std::get<OrderEvent>(*e).kind, kind) << topic;
@@ -185,7 +185,7 @@ TEST(ShopifyNormaliserTest, TopicsMapToEventKinds) {
 TEST(ShopifyNormaliserTest, CustomerTopicsGiveTheIdentity) {
   ShopifyNormaliser normaliser;
   for (const char* topic : {"customers/create", "customers/update"}) {
-    Result<NormalisedEvent> e = normaliser.Normalise(topic, Fixture("customer.json"));
+    Result<NormalisedEvent> e = normaliser.Normalise(ShopConfig{}, topic, Fixture("customer.json"));
     ASSERT_TRUE(e.ok()) << e.status().message();
     ASSERT_TRUE(std::holds_alternative<CustomerEvent>(*e));
     const Customer& c = std::get<CustomerEvent>(*e).customer;
@@ -200,7 +200,8 @@ TEST(ShopifyNormaliserTest, CustomerTopicsGiveTheIdentity) {
 
 TEST(ShopifyNormaliserTest, OtherTopicsAreIgnoredWithoutReadingTheBody) {
   ShopifyNormaliser normaliser;
-  Result<NormalisedEvent> e = normaliser.Normalise("products/update", "not even json");
+  Result<NormalisedEvent> e =
+      normaliser.Normalise(ShopConfig{}, "products/update", "not even json");
   ASSERT_TRUE(e.ok());
   ASSERT_TRUE(std::holds_alternative<IgnoredEvent>(*e));
   EXPECT_NE(std::get<IgnoredEvent>(*e).reason.find("products/update"), std::string::npos);

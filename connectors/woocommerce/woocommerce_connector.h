@@ -1,0 +1,26 @@
+// The WooCommerce connector: what loyaltyd needs to take webhooks from WooCommerce shops.
+// (The REST API write-back client joins it with redemption.)
+// Thread-safety: immutable after construction; its parts are used from many threads.
+#pragma once
+
+#include "config/config.h"
+#include "connector/connector.h"
+#include "connectors/woocommerce/woocommerce_normaliser.h"
+#include "connectors/woocommerce/woocommerce_verifier.h"
+
+namespace loyaltyd {
+
+class WooCommerceConnector {
+ public:
+  // `config` must outlive the connector.
+  explicit WooCommerceConnector(const Config& config) : verifier_(config) {}
+
+  const WebhookVerifier& verifier() const { return verifier_; }
+  const Normaliser& normaliser() const { return normaliser_; }
+
+ private:
+  WooCommerceVerifier verifier_;
+  WooCommerceNormaliser normaliser_;
+};
+
+}  // namespace loyaltyd

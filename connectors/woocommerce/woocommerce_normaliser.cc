@@ -1,0 +1,342 @@
+#include "connectors/woocommerce/woocommerce_normaliser.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/money.h"
+
+namespace loyaltyd {
+namespace {
+
+using nlohmann::json;
+
+// A field that is missing or malformed. Thrown inside this file only and turned into an
+// InvalidArgument Status by Normalise, so that the readers below stay short.
+struct PayloadError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& path, const std::string& why) {
+  throw PayloadError{path + ": " + why};
+}
+
+// obj[key], or nullptr when absent or JSON null.
+const json* Field(const json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+// A WooCommerce id as decimal text. WooCommerce writes ids as JSON integers; 0 means "none"
+// (a guest's customer_id, a deleted product's product_id) and gives "".
+std::string IdText(const json& obj, const char* key, const std::string& path, bool required) {
+  const json* v = Field(obj, key);
+  std::string text;
+  if (v == nullptr) {
+    if (required) Fail(path + key, "missing");
+    return "";
+  }
+  if (v->is_number_unsigned()) {
+    text = std::to_string(v->get<uint64_t>());
+  } else if (v->is_number_integer() && v->get<int64_t>() >= 0) {
+    text = std::to_string(v->get<int64_t>());
+  } else if (v->is_string() && !v->get_ref<const std::string&>().empty() &&
+             v->get_ref<const std::string&>().find_first_not_of("0123456789") ==
+                 std::string::npos) {
+    text = v->get<std::string>();
+  } else {
+    Fail(path + key, "must be an integer id");
+  }
+  if (text.find_first_not_of('0') == std::string::npos) {
+    if (required) Fail(path + key, "must not be 0");
+    return "";
+  }
+  return text;
+}
+
+std::string Text(const json& obj, const char* key) {
+  const json* v = Field(obj, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+bool Flag(const json& obj, const char* key, bool fallback) {
+  const json* v = Field(obj, key);
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+// "<date>Z" from a *_gmt field (WooCommerce writes "2026-01-01T10:00:05", UTC without a
+// designator), else the site-local field as sent.
+std::string Timestamp(const json& obj, const char* gmt_key, const char* local_key) {
+  const std::string gmt = Text(obj, gmt_key);
+  if (!gmt.empty()) return gmt.back() == 'Z' ? gmt : gmt + "Z";
+  return Text(obj, local_key);
+}
+
+int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) Fail(path, "amounts overflow");
+  return sum;
+}
+
+int64_t CheckedSub(int64_t a, int64_t b, const std::string& path) {
+  int64_t difference = 0;
+  if (__builtin_sub_overflow(a, b, &difference)) Fail(path, "amounts overflow");
+  return difference;
+}
+
+// Reads decimal-string amounts in the order's currency (wc_format_decimal output). An integer
+// JSON number is exact and accepted; a float is refused: it may already have lost cents.
+class MoneyReader {
+ public:
+  explicit MoneyReader(int exponent) : exponent_(exponent) {}
+
+  int64_t Read(const json& obj, const char* key, const std::string& path, bool required) const {
+    const json* v = Field(obj, key);
+    if (v == nullptr) {
+      if (required) Fail(path + key, "missing");
+      return 0;
+    }
+    std::string text;
+    if (v->is_string()) {
+      text = v->get<std::string>();
+    } else if (v->is_number_unsigned()) {
+      text = std::to_string(v->get<uint64_t>());
+    } else if (v->is_number_integer()) {
+      text = std::to_string(v->get<int64_t>());
+    } else {
+      Fail(path + key, "must be a decimal string such as \"10.00\"");
+    }
+    Result<int64_t> minor = ParseDecimalToMinor(text, exponent_);
+    if (!minor.ok()) Fail(path + key, minor.status().message());
+    return *minor;
+  }
+
+ private:
+  int exponent_;
+};
+
+bool IsCancelledStatus(const std::string& status) {
+  return status == "cancelled" || status == "refunded" || status == "failed" || status == "trash";
+}
+
+FinancialStatus ParseFinancialStatus(const std::string& status, bool has_refunds) {
+  if (status == "pending" || status == "on-hold" || status == "checkout-draft") {
+    return FinancialStatus::kPending;
+  }
+  if (status == "processing" || status == "completed") {
+    return has_refunds ? FinancialStatus::kPartiallyRefunded : FinancialStatus::kPaid;
+  }
+  if (status == "refunded") return FinancialStatus::kRefunded;
+  if (status == "cancelled" || status == "failed") return FinancialStatus::kVoided;
+  return FinancialStatus::kUnknown;
+}
+
+LineItem ReadLineItem(const json& line, const std::string& path, const MoneyReader& money,
+                      bool taxes_included) {
+  LineItem item;
+  item.platform_line_id = IdText(line, "id", path, true);
+  item.product_id = IdText(line, "product_id", path, false);
+  item.variant_id = IdText(line, "variation_id", path, false);
+  item.sku = Text(line, "sku");
+  item.title = Text(line, "name");
+  const json* quantity = Field(line, "quantity");
+  if (quantity == nullptr || !quantity->is_number_integer() || quantity->get<int64_t>() < 0) {
+    Fail(path + "quantity", "must be a non-negative integer");
+  }
+  item.quantity = quantity->get<int64_t>();
+  // Never `price`: it is total / quantity as a PHP float.
+  const int64_t subtotal = money.Read(line, "subtotal", path, true);
+  const int64_t subtotal_tax = money.Read(line, "subtotal_tax", path, false);
+  const int64_t total = money.Read(line, "total", path, true);
+  const int64_t total_tax = money.Read(line, "total_tax", path, false);
+  item.tax_minor = total_tax;
+  if (taxes_included) {
+    item.gross_minor = CheckedAdd(subtotal, subtotal_tax, path + "subtotal");
+    item.discount_minor =
+        CheckedSub(item.gross_minor, CheckedAdd(total, total_tax, path + "total"), path + "total");
+  } else {
+    item.gross_minor = subtotal;
+    item.discount_minor = CheckedSub(subtotal, total, path + "total");
+  }
+  return item;
+}
+
+Refund ReadRefund(const json& r, const std::string& path, const MoneyReader& money) {
+  Refund refund;
+  refund.platform_refund_id = IdText(r, "id", path, true);
+  // WooCommerce writes the refunded amount negated: "-" . wc_format_decimal(amount).
+  const int64_t total = money.Read(r, "total", path, true);
+  refund.amount_minor = total < 0 ? -total : total;
+  return refund;
+}
+
+Order ReadOrder(const json& o) {
+  Order order;
+  order.platform_order_id = IdText(o, "id", "", true);
+  const std::string number = Text(o, "number");
+  order.name = "#" + (number.empty() ? order.platform_order_id : number);
+  // WooCommerce has one store currency; an order's `currency` is what it was placed in.
+  order.currency = Text(o, "currency");
+  if (order.currency.empty()) Fail("currency", "missing");
+  Result<int> exponent = CurrencyExponent(order.currency);
+  if (!exponent.ok()) Fail("currency", exponent.status().message());
+  const MoneyReader money(*exponent);
+
+  const std::string status = Text(o, "status");
+  if (status.empty()) Fail("status", "missing");
+  order.taxes_included = Flag(o, "prices_include_tax", false);
+  order.cancelled = status == "cancelled" || status == "failed" || status == "trash";
+  order.created_at = Timestamp(o, "date_created_gmt", "date_created");
+  order.updated_at = Timestamp(o, "date_modified_gmt", "date_modified");
+  order.total_minor = money.Read(o, "total", "", true);
+  order.total_tax_minor = money.Read(o, "total_tax", "", false);
+  order.total_discounts_minor = money.Read(o, "discount_total", "", false);
+  order.total_shipping_minor = money.Read(o, "shipping_total", "", false);
+
+  // The order's contact is its billing address; guests (customer_id 0) have nothing else.
+  if (const json* billing = Field(o, "billing")) order.email = Text(*billing, "email");
+  const std::string customer_id = IdText(o, "customer_id", "", false);
+  if (!customer_id.empty()) {
+    Customer customer;
+    customer.platform_customer_id = customer_id;
+    // The payload has no account email, only billing.email (order.email); the account's email
+    // arrives with customer.* topics.
+    if (const json* billing = Field(o, "billing")) {
+      customer.first_name = Text(*billing, "first_name");
+      customer.last_name = Text(*billing, "last_name");
+    }
+    order.customer = std::move(customer);
+  }
+
+  const json* lines = Field(o, "line_items");
+  if (lines == nullptr) Fail("line_items", "missing");
+  if (!lines->is_array()) Fail("line_items", "must be an array");
+  for (size_t i = 0; i < lines->size(); ++i) {
+    const std::string path = "line_items[" + std::to_string(i) + "].";
+    order.line_items.push_back(ReadLineItem((*lines)[i], path, money, order.taxes_included));
+    const int64_t subtotal = money.Read((*lines)[i], "subtotal", path, true);
+    order.subtotal_minor = CheckedAdd(order.subtotal_minor, subtotal, path + "subtotal");
+  }
+  if (const json* refunds = Field(o, "refunds")) {
+    if (!refunds->is_array()) Fail("refunds", "must be an array");
+    for (size_t i = 0; i < refunds->size(); ++i) {
+      order.refunds.push_back(
+          ReadRefund((*refunds)[i], "refunds[" + std::to_string(i) + "].", money));
+    }
+  }
+  order.financial_status = ParseFinancialStatus(status, !order.refunds.empty());
+  return order;
+}
+
+Customer ReadCustomer(const json& c) {
+  Customer customer;
+  customer.platform_customer_id = IdText(c, "id", "", true);
+  customer.email = Text(c, "email");
+  if (customer.email.empty()) {
+    if (const json* billing = Field(c, "billing")) customer.email = Text(*billing, "email");
+  }
+  customer.first_name = Text(c, "first_name");
+  customer.last_name = Text(c, "last_name");
+  return customer;
+}
+
+// Every key the readers above look at, at any depth. Parsing builds only these (meta_data,
+// addresses, _links and the like are skipped). Sorted for search.
+constexpr std::string_view kKeysRead[] = {
+    "billing",
+    "currency",
+    "customer_id",
+    "date_created",
+    "date_created_gmt",
+    "date_modified",
+    "date_modified_gmt",
+    "discount_total",
+    "email",
+    "first_name",
+    "id",
+    "last_name",
+    "line_items",
+    "name",
+    "number",
+    "prices_include_tax",
+    "product_id",
+    "quantity",
+    "refunds",
+    "shipping_total",
+    "sku",
+    "status",
+    "subtotal",
+    "subtotal_tax",
+    "total",
+    "total_tax",
+    "variation_id",
+};
+
+bool IsKeyRead(const json& key) {
+  const std::string& name = key.get_ref<const std::string&>();
+  return std::binary_search(std::begin(kKeysRead), std::end(kKeysRead), std::string_view(name));
+}
+
+// Parses the body keeping only the keys in kKeysRead. Throws json::parse_error.
+json ParseKeptKeys(std::string_view body) {
+  return json::parse(body, [](int, json::parse_event_t event, json& parsed) {
+    return event != json::parse_event_t::key || IsKeyRead(parsed);
+  });
+}
+
+// What an order event means, from the order's status (see the header).
+OrderEventKind KindFor(const ShopConfig& shop, std::string_view topic, const std::string& status) {
+  if (std::find(shop.earn_on_status.begin(), shop.earn_on_status.end(), status) !=
+      shop.earn_on_status.end()) {
+    return OrderEventKind::kPaid;
+  }
+  if (IsCancelledStatus(status)) return OrderEventKind::kCancelled;
+  return topic == "order.created" ? OrderEventKind::kCreated : OrderEventKind::kUpdated;
+}
+
+}  // namespace
+
+Result<NormalisedEvent> WooCommerceNormaliser::Normalise(const ShopConfig& shop,
+                                                         std::string_view topic,
+                                                         std::string_view body) const {
+  const bool is_order =
+      topic == "order.created" || topic == "order.updated" || topic == "order.restored";
+  const bool is_customer = topic == "customer.created" || topic == "customer.updated";
+  if (!is_order && !is_customer && topic != "order.deleted") {
+    return NormalisedEvent(
+        IgnoredEvent{"topic '" + std::string(topic) + "' has no effect on the ledger"});
+  }
+
+  try {
+    json root;
+    try {
+      root = ParseKeptKeys(body);
+    } catch (const json::parse_error& error) {
+      return InvalidArgument(std::string("malformed JSON: ") + error.what());
+    }
+    if (!root.is_object()) return InvalidArgument("body must be a JSON object");
+    if (topic == "order.deleted") {
+      return NormalisedEvent(IgnoredEvent{
+          "order " + IdText(root, "id", "", true) +
+          " was trashed or deleted; the body carries only its id, so nothing is recorded "
+          "(order.restored brings it back)"});
+    }
+    if (is_customer) return NormalisedEvent(CustomerEvent{ReadCustomer(root)});
+    Order order = ReadOrder(root);
+    const OrderEventKind kind = KindFor(shop, topic, Text(root, "status"));
+    return NormalisedEvent(OrderEvent{kind, std::move(order)});
+  } catch (const PayloadError& error) {
+    return InvalidArgument(error.message);
+  } catch (const json::exception& error) {
+    // A field of an unexpected JSON type that the readers above did not anticipate.
+    return InvalidArgument(std::string("unexpected payload shape: ") + error.what());
+  }
+}
+
+}  // namespace loyaltyd

@@ -1,0 +1,251 @@
+#include "outbox/outbox_worker.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace loyaltyd {
+namespace {
+
+constexpr size_t kJobsPerRound = 16;
+
+std::string Describe(const PlatformResponse& response) {
+  std::string text = response.status.ToString();
+  if (!response.error_detail.empty() &&
+      response.status.message().find(response.error_detail) == std::string::npos) {
+    text += " (" + response.error_detail + ")";
+  }
+  return text;
+}
+
+bool IsTransient(const Status& status) {
+  return status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kUnauthenticated;
+}
+
+RewardRequest BuildRequest(const RedemptionRecord& redemption, const CustomerRecord& customer,
+                           const OutboxJob& job, int currency_exponent) {
+  RewardRequest request;
+  request.idempotency_key = job.idempotency_key;
+  request.kind = ParseRewardKind(redemption.reward_kind).value_or(RewardKind::kFixedDiscount);
+  request.code = redemption.code;
+  request.title =
+      redemption.reward_name + " (loyalty redemption " + std::to_string(redemption.id) + ")";
+  request.currency = redemption.currency;
+  request.currency_exponent = currency_exponent;
+  request.amount_minor = redemption.value_minor;
+  request.percentage = redemption.percentage;
+  request.minimum_order_minor = redemption.minimum_order_minor;
+  request.starts_at_ms = redemption.created_at_ms;
+  request.ends_at_ms = redemption.expires_at_ms;
+  request.restrict_to_customer = redemption.restrict_to_customer;
+  request.customer_platform_id = customer.platform_customer_id;
+  request.customer_email = customer.email;
+  return request;
+}
+
+}  // namespace
+
+OutboxWorker::OutboxWorker(const Config& config, Storage& storage, const Clock& clock,
+                           std::map<std::string, RewardClient*> clients)
+    : config_(config),
+      storage_(storage),
+      clock_(clock),
+      clients_(std::move(clients)),
+      random_(std::random_device{}()) {}
+
+OutboxWorker::~OutboxWorker() { Stop(); }
+
+void OutboxWorker::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ld-outbox");
+    Loop();
+  });
+}
+
+void OutboxWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxWorker::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+OutboxWorker::Stats OutboxWorker::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+int64_t OutboxWorker::BackoffMs(int attempts, int64_t initial_ms, int64_t max_ms,
+                                int64_t retry_after_ms, double unit_random) {
+  int64_t delay = initial_ms;
+  for (int i = 1; i < attempts && delay < max_ms; ++i) delay *= 2;
+  delay = std::min(delay, max_ms);
+  const int64_t half = delay / 2;
+  delay = half + static_cast<int64_t>(static_cast<double>(delay - half) * unit_random);
+  return std::max(delay, retry_after_ms);
+}
+
+void OutboxWorker::Loop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    Result<int> handled = RunOnce();
+    if (!handled.ok()) {
+      spdlog::warn("outbox: cannot load due jobs: {}", handled.status().ToString());
+    }
+    if (handled.ok() && *handled > 0) continue;  // there may be more due
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(config_.outbox.poll_interval_ms),
+                 [&] { return stopping_ || woken_; });
+  }
+}
+
+Result<int> OutboxWorker::RunOnce() {
+  Result<std::vector<OutboxJob>> due = storage_.LoadDueJobs(clock_.NowMillis(), kJobsPerRound);
+  if (!due.ok()) return due.status();
+  int handled = 0;
+  for (const OutboxJob& job : *due) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    HandleJob(job);
+    ++handled;
+  }
+  return handled;
+}
+
+void OutboxWorker::HandleJob(const OutboxJob& job) {
+  const int64_t now = clock_.NowMillis();
+  if (job.kind != "issue_reward") {
+    Status st = storage_.AbandonJob(job.id, "unknown job kind '" + job.kind + "'", now);
+    if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
+    return;
+  }
+  const ShopConfig* shop = config_.FindShopById(job.shop_id);
+  auto client_it = clients_.find(job.shop_id);
+  if (shop == nullptr || client_it == clients_.end()) {
+    // The config changed under a queued job. Keep it (and its points) for the merchant.
+    const std::string why = "shop '" + job.shop_id +
+                            "' has no admin API client (missing from the config or without "
+                            "shops[].api); fix the config, restart, then retry the job";
+    spdlog::error("outbox: job {}: {}", job.id, why);
+    Status st = storage_.AbandonJob(job.id, why, now);
+    if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
+    return;
+  }
+  RewardClient& client = *client_it->second;
+
+  Result<std::optional<RedemptionRecord>> redemption = storage_.GetRedemption(job.redemption_id);
+  Result<std::optional<CustomerRecord>> customer =
+      redemption.ok() && redemption->has_value()
+          ? storage_.GetCustomer((*redemption)->customer_id)
+          : Result<std::optional<CustomerRecord>>(std::optional<CustomerRecord>());
+  if (!redemption.ok() || !customer.ok()) {
+    spdlog::warn("outbox: job {}: cannot read its redemption; will retry", job.id);
+    return;  // still pending and due: the next round tries again
+  }
+  if (!redemption->has_value() || !customer->has_value()) {
+    Status st = storage_.AbandonJob(job.id, "its redemption or customer is missing", now);
+    if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
+    return;
+  }
+  const RewardRequest request =
+      BuildRequest(**redemption, **customer, job, config_.program.currency_exponent);
+
+  // After a crash the job is due again once the lease passes. In this process the lease never
+  // matters: the one worker thread settles the job before it looks for due jobs again.
+  const int64_t lease_ms = int64_t{shop->api.timeout_seconds} * 1000 + 1000;
+  Result<int> attempt = storage_.BeginJobAttempt(job.id, now + lease_ms, now);
+  if (!attempt.ok()) {
+    spdlog::warn("outbox: job {}: cannot start attempt: {}", job.id, attempt.status().ToString());
+    return;
+  }
+
+  if (*attempt > 1) {
+    PlatformResponse found = client.FindReward(request);
+    if (found.status.ok() && !found.platform_reward_id.empty()) {
+      spdlog::info("outbox: job {}: reward already exists in shop {} ({}); not creating it again",
+                   job.id, job.shop_id, found.platform_reward_id);
+      if (found.code.empty()) found.code = request.code;
+      return Settle(job, *attempt, found);
+    }
+    if (!found.status.ok()) {
+      // Not knowing is never a reason to refund: the reward may exist. Retry, and in the end
+      // leave it to the merchant.
+      if (!IsTransient(found.status)) {
+        found.status = Unavailable("cannot tell whether an earlier attempt created the reward: " +
+                                   found.status.message());
+      }
+      return Settle(job, *attempt, found);
+    }
+  }
+  PlatformResponse created = client.CreateReward(request);
+  if (created.status.ok() && created.code.empty()) created.code = request.code;
+  Settle(job, *attempt, created);
+}
+
+void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformResponse& response) {
+  const int64_t now = clock_.NowMillis();
+  Status st;
+  if (response.status.ok()) {
+    st = storage_.CompleteRewardJob(job.id, response.platform_reward_id, response.code, now);
+    if (st.ok()) {
+      spdlog::info("outbox: job {} done: redemption {} issued in shop {} as {}", job.id,
+                   job.redemption_id, job.shop_id,
+                   response.code.empty() ? response.platform_reward_id : response.code);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.issued;
+    }
+  } else if (IsTransient(response.status)) {
+    const std::string error = Describe(response);
+    if (attempt >= config_.outbox.max_attempts) {
+      st = storage_.AbandonJob(job.id, error, now);
+      spdlog::error(
+          "outbox: job {} given up after {} attempts: {}; the redemption keeps its "
+          "points until the job is retried (POST /api/v1/jobs/{}/retry)",
+          job.id, attempt, error, job.id);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.abandoned;
+    } else {
+      const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+      const int64_t delay = BackoffMs(attempt, config_.outbox.initial_backoff_ms,
+                                      config_.outbox.max_backoff_ms, response.retry_after_ms, unit);
+      st = storage_.RescheduleJob(job.id, now + delay, error, now);
+      spdlog::warn("outbox: job {} attempt {} failed: {}; retrying in {} ms", job.id, attempt,
+                   error, delay);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.retried;
+    }
+  } else {
+    const std::string reason =
+        response.error_detail.empty() ? response.status.message() : response.error_detail;
+    st = storage_.FailRewardJob(job.id, reason, now);
+    spdlog::warn("outbox: job {}: shop {} rejected redemption {}: {}; points returned", job.id,
+                 job.shop_id, job.redemption_id, reason);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.rejected;
+  }
+  // The job stays pending with its lease: it is retried once the lease passes.
+  if (!st.ok()) spdlog::error("outbox: job {}: cannot record outcome: {}", job.id, st.ToString());
+}
+
+}  // namespace loyaltyd

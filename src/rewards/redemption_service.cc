@@ -1,0 +1,114 @@
+#include "rewards/redemption_service.h"
+
+#include <algorithm>
+
+#include "core/crypto.h"
+
+namespace loyaltyd {
+namespace {
+
+constexpr int64_t kMillisPerDay = 86'400'000;
+constexpr size_t kMaxIdempotencyKeyLength = 255;
+
+bool IsValidIdempotencyKey(std::string_view key) {
+  return !key.empty() && key.size() <= kMaxIdempotencyKeyLength &&
+         std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+std::string RedemptionService::GenerateCode(std::string_view prefix) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+  // Rejection sampling keeps every character equally likely: bytes at or above the largest
+  // multiple of the alphabet's size are dropped.
+  static constexpr int kLimit = 256 - 256 % static_cast<int>(kAlphabet.size());
+  std::string code(prefix);
+  while (code.size() < prefix.size() + 10) {
+    const std::string hex = RandomHex(16);
+    for (size_t i = 0; i + 1 < hex.size() && code.size() < prefix.size() + 10; i += 2) {
+      const int byte = std::stoi(hex.substr(i, 2), nullptr, 16);
+      if (byte >= kLimit) continue;
+      code.push_back(kAlphabet[static_cast<size_t>(byte) % kAlphabet.size()]);
+    }
+  }
+  return code;
+}
+
+Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_view reward_id,
+                                               std::string_view idempotency_key) {
+  if (!IsValidIdempotencyKey(idempotency_key)) {
+    return InvalidArgument(
+        "the Idempotency-Key header must be 1-255 printable ASCII characters "
+        "without spaces, e.g. a UUID the client generates per redemption");
+  }
+  const RewardConfig* reward = config_.program.FindReward(reward_id);
+  if (reward == nullptr) {
+    std::string known;
+    for (const RewardConfig& r : config_.program.rewards)
+      known += (known.empty() ? "" : ", ") + r.id;
+    return InvalidArgument("no reward '" + std::string(reward_id) + "' in program.rewards" +
+                           (known.empty() ? " (the catalogue is empty)" : "; rewards: " + known));
+  }
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
+  const CustomerRecord& who = **customer;
+  const ShopConfig* shop = config_.FindShopById(who.shop_id);
+  if (shop == nullptr) {
+    return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
+                              who.shop_id + "', which is no longer in the config");
+  }
+  if (!shop_can_issue_(shop->id)) {
+    return FailedPrecondition("shop '" + shop->id +
+                              "' cannot issue rewards: add its admin API credentials under "
+                              "shops[].api in the config");
+  }
+  // A guest has no account to hold store credit or to restrict a Shopify code to.
+  const bool is_guest = who.platform_customer_id.empty();
+  if (is_guest && (reward->kind == RewardKind::kStoreCredit ||
+                   (reward->restrict_to_customer && shop->platform == Platform::kShopify))) {
+    return FailedPrecondition("customer " + std::to_string(customer_id) +
+                              " is a guest (no account in the store); reward '" + reward->id +
+                              "' needs a customer account");
+  }
+
+  NewRedemption redemption;
+  redemption.customer_id = customer_id;
+  redemption.shop_id = shop->id;
+  redemption.idempotency_key = std::string(idempotency_key);
+  redemption.reward_id = reward->id;
+  redemption.reward_kind = std::string(RewardKindName(reward->kind));
+  redemption.reward_name = reward->name;
+  redemption.points = reward->points;
+  if (reward->kind != RewardKind::kStoreCredit) redemption.code = GenerateCode(reward->code_prefix);
+  redemption.value_minor = reward->amount_minor;
+  redemption.currency = config_.program.currency;
+  redemption.percentage = reward->percentage;
+  redemption.minimum_order_minor = reward->minimum_order_minor;
+  const int64_t now = clock_.NowMillis();
+  redemption.expires_at_ms =
+      reward->expires_after_days > 0 ? now + reward->expires_after_days * kMillisPerDay : 0;
+  redemption.restrict_to_customer = reward->restrict_to_customer;
+
+  Result<CreateRedemptionResult> created = storage_.CreateRedemption(redemption, now);
+  if (!created.ok()) return created.status();
+  switch (created->outcome) {
+    case CreateRedemptionResult::Outcome::kInsufficientPoints:
+      return FailedPrecondition("not enough points: reward '" + reward->id + "' costs " +
+                                std::to_string(reward->points) + " points and the balance is " +
+                                std::to_string(created->balance));
+    case CreateRedemptionResult::Outcome::kExisting:
+      if (created->redemption.reward_id != reward->id) {
+        return InvalidArgument("Idempotency-Key '" + std::string(idempotency_key) +
+                               "' was already used for reward '" + created->redemption.reward_id +
+                               "'; use a new key for a new redemption");
+      }
+      return RedeemResult{true, std::move(created->redemption), who.points_balance};
+    case CreateRedemptionResult::Outcome::kCreated:
+      break;
+  }
+  on_queued_();
+  return RedeemResult{false, std::move(created->redemption), created->balance};
+}
+
+}  // namespace loyaltyd

@@ -1,0 +1,64 @@
+// RedemptionService: a customer spends points on a catalogue reward (program.rewards).
+//
+// Redeem() checks what can be checked without touching the books (the reward exists, the shop
+// can issue it, the customer can receive it), generates the discount code, and hands Storage one
+// durable transaction that deducts the points, records the redemption and queues the outbox job
+// that creates the reward in the store. The answer comes back as soon as that transaction is
+// committed: the redemption is then `pending`, and the outbox worker makes it `issued` (with
+// the code) or `failed` (points returned).
+//
+// Idempotency: the client's Idempotency-Key is unique per customer. The same key again returns
+// the same redemption and changes nothing; the same key for a different reward is an error, as
+// in Stripe's API, because silently returning the other redemption would hide a client bug.
+// Thread-safety: Redeem may be called from any thread; Storage serialises the writes.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/storage.h"
+
+namespace loyaltyd {
+
+struct RedeemResult {
+  bool replayed = false;  // the idempotency key had been used: nothing changed
+  RedemptionRecord redemption;
+  int64_t balance_after = 0;  // the customer's balance once this redemption is taken
+};
+
+class RedemptionService {
+ public:
+  // `shop_can_issue(shop_id)` says whether the daemon has a write-back client for that shop;
+  // `on_queued` wakes the outbox worker. All references must outlive the service.
+  RedemptionService(const Config& config, Storage& storage, const Clock& clock,
+                    std::function<bool(const std::string& shop_id)> shop_can_issue,
+                    std::function<void()> on_queued)
+      : config_(config),
+        storage_(storage),
+        clock_(clock),
+        shop_can_issue_(std::move(shop_can_issue)),
+        on_queued_(std::move(on_queued)) {}
+
+  // Errors: NotFound (no such customer), InvalidArgument (unknown reward, malformed key, key
+  // reused for another reward), FailedPrecondition (not enough points, or the reward cannot be
+  // issued to this customer or shop; the message says why and what to do), Unavailable.
+  Result<RedeemResult> Redeem(int64_t customer_id, std::string_view reward_id,
+                              std::string_view idempotency_key);
+
+  // A fresh code: the reward's prefix and 10 characters from an alphabet without look-alikes
+  // (no 0/O, 1/I/L): 31^10, about 8 * 10^14 codes, so guessing one is hopeless.
+  static std::string GenerateCode(std::string_view prefix);
+
+ private:
+  const Config& config_;
+  Storage& storage_;
+  const Clock& clock_;
+  std::function<bool(const std::string&)> shop_can_issue_;
+  std::function<void()> on_queued_;
+};
+
+}  // namespace loyaltyd
