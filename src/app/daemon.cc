@@ -113,6 +113,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
       Platform::kWooCommerce, p.woocommerce->verifier(), *p.committer, daemon->clock_,
       static_cast<size_t>(cfg.server.max_body_bytes));
   p.reward_clients = MakeRewardClients(cfg, daemon->clock_);
+  for (const ShopConfig& shop : cfg.shops) {
+    if (p.reward_clients.count(shop.id) != 0) {
+      spdlog::info("shop {}: rewards are issued through {}", shop.id, shop.api.base_url);
+    } else if (!cfg.program.rewards.empty()) {
+      spdlog::warn("shop {}: no shops[].api credentials, so its customers cannot redeem rewards",
+                   shop.id);
+    }
+  }
   std::map<std::string, RewardClient*> clients;
   for (auto& [shop_id, client] : p.reward_clients) clients.emplace(shop_id, client.get());
   p.outbox = std::make_unique<OutboxWorker>(cfg, *p.storage, daemon->clock_, std::move(clients));
@@ -179,8 +187,12 @@ Status Daemon::Run() {
   p.processor->Stop();
   p.outbox->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
-  spdlog::info("loyaltyd stopped: {} webhook(s) stored in {} commit(s), {} event(s) processed",
-               stats.events, stats.batches, p.processor->processed_total());
+  const OutboxWorker::Stats outbox = p.outbox->stats();
+  spdlog::info(
+      "loyaltyd stopped: {} webhook(s) stored in {} commit(s), {} event(s) processed; outbox: {} "
+      "reward(s) issued, {} rejected, {} retried, {} given up",
+      stats.events, stats.batches, p.processor->processed_total(), outbox.issued, outbox.rejected,
+      outbox.retried, outbox.abandoned);
   return served ? Status::Ok() : Internal("HTTP server stopped unexpectedly");
 }
 

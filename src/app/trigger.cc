@@ -156,7 +156,7 @@ Options:
 
 Examples:
   loyaltyd trigger --config config/example.json --topic orders/paid --email ada@example.com
-  loyaltyd trigger --config config/example.json --platform woocommerce --order-id 1234 \\
+  loyaltyd trigger --config config/example.json --platform woocommerce --order-id 1234 \
        --topic order.updated --status processing
   curl -H "Authorization: Bearer <admin.token>" \
        "http://127.0.0.1:8080/api/v1/customers?email=ada@example.com"

@@ -127,18 +127,17 @@ Result<int> OutboxWorker::RunOnce() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
     }
-    HandleJob(job);
-    ++handled;
+    if (HandleJob(job)) ++handled;
   }
   return handled;
 }
 
-void OutboxWorker::HandleJob(const OutboxJob& job) {
+bool OutboxWorker::HandleJob(const OutboxJob& job) {
   const int64_t now = clock_.NowMillis();
   if (job.kind != "issue_reward") {
     Status st = storage_.AbandonJob(job.id, "unknown job kind '" + job.kind + "'", now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
-    return;
+    return st.ok();
   }
   const ShopConfig* shop = config_.FindShopById(job.shop_id);
   auto client_it = clients_.find(job.shop_id);
@@ -150,7 +149,7 @@ void OutboxWorker::HandleJob(const OutboxJob& job) {
     spdlog::error("outbox: job {}: {}", job.id, why);
     Status st = storage_.AbandonJob(job.id, why, now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
-    return;
+    return st.ok();
   }
   RewardClient& client = *client_it->second;
 
@@ -161,12 +160,12 @@ void OutboxWorker::HandleJob(const OutboxJob& job) {
           : Result<std::optional<CustomerRecord>>(std::optional<CustomerRecord>());
   if (!redemption.ok() || !customer.ok()) {
     spdlog::warn("outbox: job {}: cannot read its redemption; will retry", job.id);
-    return;  // still pending and due: the next round tries again
+    return false;  // still pending and due: the next poll tries again
   }
   if (!redemption->has_value() || !customer->has_value()) {
     Status st = storage_.AbandonJob(job.id, "its redemption or customer is missing", now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
-    return;
+    return st.ok();
   }
   const RewardRequest request =
       BuildRequest(**redemption, **customer, job, config_.program.currency_exponent);
@@ -177,7 +176,7 @@ void OutboxWorker::HandleJob(const OutboxJob& job) {
   Result<int> attempt = storage_.BeginJobAttempt(job.id, now + lease_ms, now);
   if (!attempt.ok()) {
     spdlog::warn("outbox: job {}: cannot start attempt: {}", job.id, attempt.status().ToString());
-    return;
+    return false;
   }
 
   if (*attempt > 1) {
@@ -186,7 +185,8 @@ void OutboxWorker::HandleJob(const OutboxJob& job) {
       spdlog::info("outbox: job {}: reward already exists in shop {} ({}); not creating it again",
                    job.id, job.shop_id, found.platform_reward_id);
       if (found.code.empty()) found.code = request.code;
-      return Settle(job, *attempt, found);
+      Settle(job, *attempt, found);
+      return true;
     }
     if (!found.status.ok()) {
       // Not knowing is never a reason to refund: the reward may exist. Retry, and in the end
@@ -195,12 +195,14 @@ void OutboxWorker::HandleJob(const OutboxJob& job) {
         found.status = Unavailable("cannot tell whether an earlier attempt created the reward: " +
                                    found.status.message());
       }
-      return Settle(job, *attempt, found);
+      Settle(job, *attempt, found);
+      return true;
     }
   }
   PlatformResponse created = client.CreateReward(request);
   if (created.status.ok() && created.code.empty()) created.code = request.code;
   Settle(job, *attempt, created);
+  return true;
 }
 
 void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformResponse& response) {

@@ -52,7 +52,8 @@ class OutboxWorker {
 
   bool HasClientFor(const std::string& shop_id) const { return clients_.count(shop_id) != 0; }
 
-  // Handles the jobs due now; returns how many were attempted. For tests and the thread.
+  // Handles the jobs due now; returns how many were attempted (a job whose data cannot be read
+  // is not: the worker then waits a poll interval instead of spinning). For tests and the thread.
   Result<int> RunOnce();
 
   // The delay before attempt `attempts` + 1: initial * 2^(attempts-1), capped at max_ms, with
@@ -71,7 +72,8 @@ class OutboxWorker {
 
  private:
   void Loop();
-  void HandleJob(const OutboxJob& job);
+  // False when the job could not be attempted (storage trouble); it stays due.
+  bool HandleJob(const OutboxJob& job);
   void Settle(const OutboxJob& job, int attempt, const PlatformResponse& response);
 
   const Config& config_;

@@ -119,7 +119,8 @@ void PrintHelp() {
                 f.name, f.default_port);
   }
   std::printf(
-      "  --customer=ID:EMAIL    seed a customer (repeatable; default 1001:demo@example.com)\n"
+      "  --customer=ID:EMAIL    seed a customer (repeatable; default 7001:ada@example.com,\n"
+      "                         the customer `loyaltyd trigger` sends by default)\n"
       "  --help                 this text\n"
       "\n"
       "Control endpoints (no auth), Shopify: POST /_fake/customers {\"id\",\"email\"},\n"
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (customers.empty()) customers.push_back("1001:demo@example.com");
+  if (customers.empty()) customers.push_back("7001:ada@example.com");
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
