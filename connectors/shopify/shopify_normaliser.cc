@@ -8,30 +8,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "connectors/common/payload_reader.h"
 #include "core/money.h"
 
 namespace loyaltyd {
 namespace {
 
 using nlohmann::json;
-
-// A field that is missing or malformed. Thrown inside this file only and turned into an
-// InvalidArgument Status by Normalise, so that the readers below stay short.
-struct PayloadError {
-  std::string message;
-};
-
-[[noreturn]] void Fail(const std::string& path, const std::string& why) {
-  throw PayloadError{path + ": " + why};
-}
-
-// obj[key], or nullptr when absent or JSON null.
-const json* Field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
+using payload::CheckedAdd;
+using payload::Fail;
+using payload::Field;
+using payload::Flag;
+using payload::PayloadError;
+using payload::Text;
 
 // A Shopify id as exact decimal text. nlohmann keeps integer literals as 64-bit integers, so an
 // id above 2^53 survives; a float id would already have lost digits and is refused.
@@ -48,16 +37,6 @@ std::string IdText(const json& obj, const char* key, const std::string& path, bo
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return text;
   }
   Fail(path + key, "must be an integer id");
-}
-
-std::string Text(const json& obj, const char* key) {
-  const json* v = Field(obj, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-bool Flag(const json& obj, const char* key, bool fallback) {
-  const json* v = Field(obj, key);
-  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
 // The text of an amount. Shopify sends decimal strings; refund line subtotals are JSON numbers.
@@ -110,12 +89,6 @@ class MoneyReader {
   std::string currency_;
   int exponent_;
 };
-
-int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
-  int64_t sum = 0;
-  if (__builtin_add_overflow(a, b, &sum)) Fail(path, "amounts overflow");
-  return sum;
-}
 
 FinancialStatus ParseFinancialStatus(const std::string& s) {
   if (s == "pending") return FinancialStatus::kPending;

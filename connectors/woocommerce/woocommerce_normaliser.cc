@@ -8,30 +8,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "connectors/common/payload_reader.h"
 #include "core/money.h"
 
 namespace loyaltyd {
 namespace {
 
 using nlohmann::json;
-
-// A field that is missing or malformed. Thrown inside this file only and turned into an
-// InvalidArgument Status by Normalise, so that the readers below stay short.
-struct PayloadError {
-  std::string message;
-};
-
-[[noreturn]] void Fail(const std::string& path, const std::string& why) {
-  throw PayloadError{path + ": " + why};
-}
-
-// obj[key], or nullptr when absent or JSON null.
-const json* Field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
+using payload::CheckedAdd;
+using payload::CheckedSub;
+using payload::Fail;
+using payload::Field;
+using payload::Flag;
+using payload::PayloadError;
+using payload::Text;
 
 // A WooCommerce id as decimal text. WooCommerce writes ids as JSON integers; 0 means "none"
 // (a guest's customer_id, a deleted product's product_id) and gives "".
@@ -60,34 +50,12 @@ std::string IdText(const json& obj, const char* key, const std::string& path, bo
   return text;
 }
 
-std::string Text(const json& obj, const char* key) {
-  const json* v = Field(obj, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-bool Flag(const json& obj, const char* key, bool fallback) {
-  const json* v = Field(obj, key);
-  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
-}
-
 // "<date>Z" from a *_gmt field (WooCommerce writes "2026-01-01T10:00:05", UTC without a
 // designator), else the site-local field as sent.
 std::string Timestamp(const json& obj, const char* gmt_key, const char* local_key) {
   const std::string gmt = Text(obj, gmt_key);
   if (!gmt.empty()) return gmt.back() == 'Z' ? gmt : gmt + "Z";
   return Text(obj, local_key);
-}
-
-int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
-  int64_t sum = 0;
-  if (__builtin_add_overflow(a, b, &sum)) Fail(path, "amounts overflow");
-  return sum;
-}
-
-int64_t CheckedSub(int64_t a, int64_t b, const std::string& path) {
-  int64_t difference = 0;
-  if (__builtin_sub_overflow(a, b, &difference)) Fail(path, "amounts overflow");
-  return difference;
 }
 
 // Reads decimal-string amounts in the order's currency (wc_format_decimal output). An integer

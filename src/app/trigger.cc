@@ -62,31 +62,36 @@ int Send(const std::string& url, const std::string& path, const httplib::Headers
   return 0;
 }
 
+// The shop of `platform` named `shop_id` (or the first one when empty); says why on stderr when
+// there is none.
+const ShopConfig* FindShop(const Config& config, Platform platform, const std::string& shop_id,
+                           const char* platform_title, const std::string& config_path) {
+  for (const ShopConfig& s : config.shops) {
+    if (s.platform == platform && (shop_id.empty() || s.id == shop_id)) return &s;
+  }
+  const std::string named = shop_id.empty() ? "" : " '" + shop_id + "'";
+  std::fprintf(stderr, "loyaltyd trigger: no %s shop%s in %s\n", platform_title, named.c_str(),
+               config_path.c_str());
+  return nullptr;
+}
+
+// Whether there is a sample body for `topic`; lists the topics on stderr when not.
+bool HasSample(const std::string& topic, const std::vector<std::string>& topics) {
+  if (std::find(topics.begin(), topics.end(), topic) != topics.end()) return true;
+  std::fprintf(stderr, "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
+  for (const std::string& t : topics) std::fprintf(stderr, " %s", t.c_str());
+  std::fprintf(stderr, "\n");
+  return false;
+}
+
 // `--platform woocommerce`: a signed delivery shaped as WC_Webhook::deliver sends it.
 int RunWooCommerceTrigger(const std::map<std::string, std::string>& flags, const Config& config,
                           const std::string& config_path) {
-  const std::string shop_id = Flag(flags, "shop");
-  const ShopConfig* shop = nullptr;
-  for (const ShopConfig& s : config.shops) {
-    if (s.platform == Platform::kWooCommerce && (shop_id.empty() || s.id == shop_id)) {
-      shop = &s;
-      break;
-    }
-  }
-  if (shop == nullptr) {
-    std::fprintf(stderr, "loyaltyd trigger: no WooCommerce shop %s in %s\n",
-                 shop_id.empty() ? "" : ("'" + shop_id + "'").c_str(), config_path.c_str());
-    return 2;
-  }
+  const ShopConfig* shop =
+      FindShop(config, Platform::kWooCommerce, Flag(flags, "shop"), "WooCommerce", config_path);
+  if (shop == nullptr) return 2;
   const std::string topic = Flag(flags, "topic", "order.updated");
-  const std::vector<std::string> topics = WooCommerceSampleTopics();
-  if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
-    std::fprintf(stderr,
-                 "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
-    for (const std::string& t : topics) std::fprintf(stderr, " %s", t.c_str());
-    std::fprintf(stderr, "\n");
-    return 2;
-  }
+  if (!HasSample(topic, WooCommerceSampleTopics())) return 2;
   std::random_device entropy;
   std::mt19937_64 random(entropy());
   WooCommerceSampleOptions options;
@@ -183,29 +188,11 @@ int RunTrigger(const std::map<std::string, std::string>& flags) {
     return 2;
   }
 
-  const std::string shop_id = Flag(flags, "shop");
-  const ShopConfig* shop = nullptr;
-  for (const ShopConfig& s : config.shops) {
-    if (s.platform == Platform::kShopify && (shop_id.empty() || s.id == shop_id)) {
-      shop = &s;
-      break;
-    }
-  }
-  if (shop == nullptr) {
-    std::fprintf(stderr, "loyaltyd trigger: no Shopify shop %s in %s\n",
-                 shop_id.empty() ? "" : ("'" + shop_id + "'").c_str(), config_path.c_str());
-    return 2;
-  }
-
+  const ShopConfig* shop =
+      FindShop(config, Platform::kShopify, Flag(flags, "shop"), "Shopify", config_path);
+  if (shop == nullptr) return 2;
   const std::string topic = Flag(flags, "topic", "orders/paid");
-  const std::vector<std::string> topics = ShopifySampleTopics();
-  if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
-    std::fprintf(stderr,
-                 "loyaltyd trigger: no sample for topic '%s'; choose one of:", topic.c_str());
-    for (const std::string& t : topics) std::fprintf(stderr, " %s", t.c_str());
-    std::fprintf(stderr, "\n");
-    return 2;
-  }
+  if (!HasSample(topic, ShopifySampleTopics())) return 2;
 
   std::random_device entropy;
   std::mt19937_64 random(entropy());

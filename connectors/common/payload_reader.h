@@ -1,0 +1,59 @@
+// Small readers for webhook JSON payloads, shared by the connectors' normalisers.
+//
+// A normaliser reads many optional fields; checking each one's presence and type inline would
+// bury the mapping. These readers either return the field or throw PayloadError with the JSON
+// path and the reason; each Normalise() catches PayloadError at its top and returns
+// InvalidArgument, so the exception never leaves the connector.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace loyaltyd::payload {
+
+// A field that is missing or malformed: "line_items[0].price_set: missing".
+struct PayloadError {
+  std::string message;
+};
+
+[[noreturn]] inline void Fail(const std::string& path, const std::string& why) {
+  throw PayloadError{path + ": " + why};
+}
+
+// obj[key], or nullptr when absent or JSON null.
+inline const nlohmann::json* Field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+// The string at key, or "" when absent or not a string.
+inline std::string Text(const nlohmann::json& obj, const char* key) {
+  const nlohmann::json* v = Field(obj, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// The boolean at key, or `fallback` when absent or not a boolean.
+inline bool Flag(const nlohmann::json& obj, const char* key, bool fallback) {
+  const nlohmann::json* v = Field(obj, key);
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+// Money sums in minor units: an overflow is a malformed payload, never a wrapped amount.
+inline int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) Fail(path, "amounts overflow");
+  return sum;
+}
+
+inline int64_t CheckedSub(int64_t a, int64_t b, const std::string& path) {
+  int64_t difference = 0;
+  if (__builtin_sub_overflow(a, b, &difference)) Fail(path, "amounts overflow");
+  return difference;
+}
+
+}  // namespace loyaltyd::payload
