@@ -177,10 +177,44 @@ Refund ReadRefund(const json& r, const std::string& path, const MoneyReader& mon
           quantity != nullptr && quantity->is_number_integer() ? quantity->get<int64_t>() : 0;
       line.subtotal_minor = money.Read(rl, "subtotal", p, false);
       line.tax_minor = money.Read(rl, "total_tax", p, false);
+      if (const json* item = Field(rl, "line_item")) {
+        line.is_gift_card = Flag(*item, "gift_card", false);
+      }
       refund.lines.push_back(std::move(line));
     }
   }
   return refund;
+}
+
+// A refund sent on its own (refunds/create): the body is the REST Refund resource, with its
+// order_id and refund_line_items[] (line_item_id, quantity, subtotal, total_tax, their *_set
+// and the refunded line_item itself) — https://shopify.dev/api/admin-rest/2025-01/resources/refund
+// and https://shopify.dev/docs/api/admin-graphql/latest/objects/RefundLineItem. It names no
+// order currency: the shop currency is the one its line amounts give in shop_money.
+Order ReadRefundOrder(const json& r) {
+  Order order;
+  order.platform_order_id = IdText(r, "order_id", "", true);
+  const json* lines = Field(r, "refund_line_items");
+  if (lines != nullptr && !lines->is_array()) Fail("refund_line_items", "must be an array");
+  for (size_t i = 0; lines != nullptr && i < lines->size() && order.currency.empty(); ++i) {
+    if (const json* set = Field((*lines)[i], "subtotal_set")) {
+      if (const json* shop_money = Field(*set, "shop_money")) {
+        order.currency = Text(*shop_money, "currency_code");
+      }
+    }
+  }
+  int exponent = 2;  // unused when the refund has no lines: nothing is read as money
+  if (!order.currency.empty()) {
+    Result<int> e = CurrencyExponent(order.currency);
+    if (!e.ok())
+      Fail("refund_line_items[0].subtotal_set.shop_money.currency_code", e.status().message());
+    exponent = *e;
+  } else if (lines != nullptr && !lines->empty()) {
+    Fail("refund_line_items[0].subtotal_set.shop_money.currency_code",
+         "missing: the shop currency of the refunded amounts is needed");
+  }
+  order.refunds.push_back(ReadRefund(r, "", MoneyReader(order.currency, exponent)));
+  return order;
 }
 
 Order ReadOrder(const json& o) {
@@ -257,9 +291,11 @@ constexpr std::string_view kKeysRead[] = {
     "gift_card",
     "id",
     "last_name",
+    "line_item",
     "line_item_id",
     "line_items",
     "name",
+    "order_id",
     "price",
     "price_set",
     "product_id",
@@ -319,6 +355,8 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
     kind = OrderEventKind::kUpdated;
   } else if (topic == "orders/cancelled") {
     kind = OrderEventKind::kCancelled;
+  } else if (topic == "refunds/create") {
+    kind = OrderEventKind::kRefunded;
   } else if (topic == "customers/create" || topic == "customers/update") {
     is_order = false;
   } else {
@@ -334,6 +372,9 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
       return InvalidArgument(std::string("malformed JSON: ") + error.what());
     }
     if (!root.is_object()) return InvalidArgument("body must be a JSON object");
+    if (kind == OrderEventKind::kRefunded) {
+      return NormalisedEvent(OrderEvent{kind, ReadRefundOrder(root)});
+    }
     if (is_order) return NormalisedEvent(OrderEvent{kind, ReadOrder(root)});
     return NormalisedEvent(CustomerEvent{ReadCustomer(root, "")});
   } catch (const PayloadError& error) {

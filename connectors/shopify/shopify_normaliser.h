@@ -19,6 +19,7 @@ namespace loyaltyd {
 class ShopifyNormaliser final : public Normaliser {
  public:
   // orders/create, orders/paid, orders/updated, orders/cancelled -> OrderEvent;
+  // refunds/create -> OrderEvent of kind kRefunded (the order id and the one refund);
   // customers/create, customers/update -> CustomerEvent; any other topic -> IgnoredEvent
   // (its body is not read). InvalidArgument, naming the field, for a body that is not JSON
   // or lacks what the model needs. Shopify says what happened by topic: `shop` is not needed.

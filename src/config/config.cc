@@ -468,18 +468,119 @@ void ReadOutbox(ObjectReader& r, OutboxConfig& outbox) {
   }
 }
 
+// A list of non-empty strings under key (exclusions). Product ids may also be JSON integers:
+// nlohmann keeps integers exact, and merchants copy them from admin URLs.
+void ReadStringList(ObjectReader& r, std::string_view key, std::vector<std::string>& out,
+                    bool product_ids) {
+  const json* value = r.Find(key, false);
+  if (value == nullptr) return;
+  const std::string path = r.PathOf(key);
+  const char* example = product_ids ? "[\"632910392\"]" : "[\"GIFT-WRAP\"]";
+  if (!value->is_array()) {
+    r.Problem(path, "must be an array of strings such as " + std::string(example) + ", not " +
+                        TypeName(*value));
+    return;
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < value->size(); ++i) {
+    const json& element = (*value)[i];
+    const std::string element_path = path + "[" + std::to_string(i) + "]";
+    std::string text;
+    if (product_ids && element.is_number_unsigned()) {
+      text = std::to_string(element.get<uint64_t>());
+    } else if (element.is_string()) {
+      text = element.get<std::string>();
+    } else {
+      r.Problem(element_path, "must be a string, not " + TypeName(element));
+      continue;
+    }
+    if (product_ids && (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                        }))) {
+      r.Problem(element_path, "must be a product id of digits such as \"632910392\"");
+      continue;
+    }
+    if (text.empty()) {
+      r.Problem(element_path, "must not be empty");
+      continue;
+    }
+    if (!seen.insert(product_ids ? text : Lower(text)).second) {
+      r.Problem(element_path, "'" + text + "' is listed twice");
+      continue;
+    }
+    out.push_back(std::move(text));
+  }
+}
+
+// Keys that only a spend rule takes; a first_order rule that sets one is told so.
+constexpr std::string_view kSpendOnlyKeys[] = {"per",
+                                               "rounding",
+                                               "exclude_product_ids",
+                                               "exclude_skus",
+                                               "exclude_vendors",
+                                               "minimum_order",
+                                               "max_points_per_order"};
+
 void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program, bool currency_ok) {
   std::string type;
   r.String("type", type, true);
+  bool spend = false;
   if (type == "spend") {
     rule.type = EarnRuleType::kSpend;
     rule.id = "spend";
+    spend = true;
+  } else if (type == "first_order") {
+    rule.type = EarnRuleType::kFirstOrder;
+    rule.id = "first_order";
   } else if (r.Find("type", false) != nullptr && r.Find("type", false)->is_string()) {
-    r.Problem(r.PathOf("type"), "must be \"spend\", not \"" + type + "\"");
+    r.Problem(r.PathOf("type"), "must be \"spend\" or \"first_order\", not \"" + type + "\"");
   }
   r.String("id", rule.id);
-  if (!IsShopId(rule.id)) r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  // Without an id the rule is named after its type; with an unknown type the type's problem
+  // is the one to report, not the missing default.
+  if (r.Find("id", false) != nullptr && !IsShopId(rule.id)) {
+    r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  }
   r.Integer("points", rule.points, 1, 1'000'000'000, true);
+
+  // Order webhooks (Shopify and WooCommerce alike) carry no product tags or collections; an
+  // exclusion by them could never match, so it is refused rather than silently ignored.
+  for (const auto& [key, what] :
+       {std::pair<std::string_view, std::string_view>{"exclude_product_tags", "product tags"},
+        {"exclude_collections", "collections"}}) {
+    if (r.Find(key, false) == nullptr) continue;
+    r.Problem(r.PathOf(key), "cannot be applied: order webhooks do not carry " + std::string(what) +
+                                 "; exclude by exclude_product_ids, exclude_skus or "
+                                 "exclude_vendors instead");
+  }
+
+  if (!spend) {
+    // With an unknown type the type's problem is enough; the keys are still known keys.
+    for (std::string_view key : kSpendOnlyKeys) {
+      if (r.Find(key, false) != nullptr && rule.type == EarnRuleType::kFirstOrder) {
+        r.Problem(r.PathOf(key),
+                  "applies to spend rules only; a first_order rule gives a fixed bonus of "
+                  "`points`");
+      }
+    }
+    return;
+  }
+
+  std::string rounding = "floor";
+  r.String("rounding", rounding);
+  if (rounding == "floor") {
+    rule.rounding = EarnRounding::kFloor;
+  } else if (rounding == "nearest") {
+    rule.rounding = EarnRounding::kNearest;
+  } else {
+    r.Problem(r.PathOf("rounding"),
+              "must be \"floor\" (round down) or \"nearest\" (half up), not \"" + rounding + "\"");
+  }
+  ReadStringList(r, "exclude_product_ids", rule.exclude_product_ids, true);
+  ReadStringList(r, "exclude_skus", rule.exclude_skus, false);
+  ReadStringList(r, "exclude_vendors", rule.exclude_vendors, false);
+  rule.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  r.Integer("max_points_per_order", rule.max_points_per_order, 1, 1'000'000'000'000);
 
   const json* per = r.Find("per", true);
   if (per == nullptr) return;
@@ -513,12 +614,18 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     }
   }
   std::set<std::string> rule_ids;
+  int first_order_rules = 0;
   r.ObjectArray("earn", false, [&](ObjectReader& rule_reader, size_t) {
     EarnRule rule;
     ReadEarnRule(rule_reader, rule, program, currency_ok);
-    if (!rule_ids.insert(rule.id).second) {
+    if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
       rule_reader.Problem(rule_reader.PathOf("id"),
                           "duplicate rule id '" + rule.id + "'; give each rule its own \"id\"");
+    }
+    // The bonus is once per customer whatever the rule's id; a second rule could never pay.
+    if (rule.type == EarnRuleType::kFirstOrder && ++first_order_rules > 1) {
+      rule_reader.Problem(rule_reader.PathOf("type"),
+                          "only one first_order rule is allowed; a customer has one first order");
     }
     program.earn.push_back(std::move(rule));
   });
@@ -530,6 +637,16 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
       reward_reader.Problem(reward_reader.PathOf("id"), "duplicate reward id '" + reward.id + "'");
     }
     program.rewards.push_back(std::move(reward));
+  });
+  r.Object("refunds", false, [&](ObjectReader& refunds_reader) {
+    const json* allow = refunds_reader.Find("allow_negative_balance", false);
+    if (allow == nullptr) return;
+    if (!allow->is_boolean()) {
+      refunds_reader.Problem(refunds_reader.PathOf("allow_negative_balance"),
+                             "must be a boolean, not " + TypeName(*allow));
+      return;
+    }
+    program.refunds.allow_negative_balance = allow->get<bool>();
   });
 }
 

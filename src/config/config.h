@@ -73,13 +73,31 @@ struct ShopConfig {
   std::vector<std::string> earn_on_status = {"processing", "completed"};
 };
 
-enum class EarnRuleType { kSpend };
+// kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
+// first paid order loyaltyd processes (once ever per customer, enforced by storage).
+enum class EarnRuleType { kSpend, kFirstOrder };
+
+// How a spend rule turns eligible spend into whole `per` units.
+enum class EarnRounding {
+  kFloor,    // down: 49.99 per 1.00 is 49 units
+  kNearest,  // half up: 49.50 per 1.00 is 50 units, 49.49 is 49
+};
 
 struct EarnRule {
-  std::string id;  // stable identifier, part of the ledger's once-only key; default "spend"
+  std::string id;  // stable identifier, part of the ledger's once-only key; default the type
   EarnRuleType type = EarnRuleType::kSpend;
-  int64_t points = 0;     // points per `per`
-  int64_t per_minor = 0;  // amount of eligible spend, in minor units of program.currency
+  int64_t points = 0;     // spend: points per `per`; first_order: the bonus
+  int64_t per_minor = 0;  // spend: amount of eligible spend, in minor units of program.currency
+  // Spend only. Lines matching any exclusion are not eligible spend for this rule. The lists
+  // hold what order webhooks carry: product ids and SKUs match exactly, vendors without regard
+  // to case (WooCommerce has no vendors). Product tags and collections are not in order
+  // payloads, so the loader rejects exclusions by them rather than pretend to apply them.
+  EarnRounding rounding = EarnRounding::kFloor;
+  std::vector<std::string> exclude_product_ids = {};
+  std::vector<std::string> exclude_skus = {};
+  std::vector<std::string> exclude_vendors = {};
+  int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
+  int64_t max_points_per_order = 0;  // 0: no cap
 };
 
 // One entry of the rewards catalogue (program.rewards): what a customer can spend points on.
@@ -96,11 +114,19 @@ struct RewardConfig {
   bool restrict_to_customer = true;
 };
 
+// program.refunds: how refunds and cancellations take back points (docs/configuration.md).
+struct RefundsConfig {
+  // When a clawback exceeds the balance (the points were already spent): false takes what is
+  // there and records the shortfall in the ledger entry; true lets the balance go negative.
+  bool allow_negative_balance = false;
+};
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
   std::vector<EarnRule> earn;
   std::vector<RewardConfig> rewards;
+  RefundsConfig refunds;
 
   const RewardConfig* FindReward(std::string_view id) const;
 };

@@ -59,6 +59,9 @@ struct RefundLine {
   int64_t quantity = 0;
   int64_t subtotal_minor = 0;  // refunded merchandise amount for this line
   int64_t tax_minor = 0;
+  // The refunded line is a gift card (Shopify's refund_line_items[].line_item.gift_card), for
+  // a refund that arrives without its order's lines (refunds/create).
+  bool is_gift_card = false;
 };
 
 struct Refund {
@@ -103,8 +106,9 @@ struct Order {
   std::vector<Refund> refunds;
 };
 
-// What a webhook means once normalised.
-enum class OrderEventKind { kCreated, kPaid, kUpdated, kCancelled };
+// What a webhook means once normalised. kRefunded is a refund sent on its own (Shopify's
+// refunds/create): its Order carries only platform_order_id and the one refund in `refunds`.
+enum class OrderEventKind { kCreated, kPaid, kUpdated, kCancelled, kRefunded };
 
 struct OrderEvent {
   OrderEventKind kind = OrderEventKind::kCreated;

@@ -128,4 +128,9 @@ std::string FormatMoney(const Money& money) {
   return FormatMinor(money.minor, exponent.ok() ? *exponent : 2) + " " + money.currency;
 }
 
+int64_t MulDivFloor(int64_t a, int64_t b, int64_t c) {
+  __extension__ typedef __int128 Int128;  // a GCC/Clang extension; -Wpedantic knows it is one
+  return static_cast<int64_t>(static_cast<Int128>(a) * b / c);
+}
+
 }  // namespace loyaltyd

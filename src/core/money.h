@@ -28,6 +28,11 @@ Result<int64_t> ParseDecimalToMinor(std::string_view text, int exponent);
 // Formats minor units as a decimal string with exactly `exponent` fractional digits.
 std::string FormatMinor(int64_t minor, int exponent);
 
+// floor(a * b / c) for a, b >= 0 and c > 0, exact: the product is taken in 128 bits. For
+// proportional shares (points for a refunded part of an order), whose result is at most
+// max(a, b) when b <= c or a <= c.
+int64_t MulDivFloor(int64_t a, int64_t b, int64_t c);
+
 struct Money {
   int64_t minor = 0;
   std::string currency;  // ISO-4217, e.g. "USD"

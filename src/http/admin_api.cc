@@ -236,6 +236,7 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
         {"balance_after", e.balance_after},
         {"kind", e.kind},
         {"rule_id", e.rule_id},
+        {"refund_key", e.refund_key.empty() ? json(nullptr) : json(e.refund_key)},
         {"description", e.description},
         {"source_event", {{"id", e.source_event_id}, {"topic", e.source_topic}}},
         {"order", e.order_platform_id.empty()

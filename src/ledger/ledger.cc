@@ -1,5 +1,8 @@
 #include "ledger/ledger.h"
 
+#include <algorithm>
+
+#include "core/money.h"
 #include "rules/earn_rules.h"
 
 namespace loyaltyd {
@@ -28,6 +31,35 @@ std::optional<CustomerIdentity> OrderOwner(const std::string& shop_id, const Ord
   who.email_normalised = NormaliseEmail(who.email);
   if (who.platform_customer_id.empty() && who.email_normalised.empty()) return std::nullopt;
   return who;
+}
+
+// What each refund in the event gives back, on the lines that earn (the earn rules' definition
+// of eligible spend: no gift cards). Shopify says it per line; WooCommerce's order payload has
+// only each refund's total, which is taken as the same share of the eligible spend as of the
+// order's total. A cancellation or full refund adds the "full" record, which takes back the rest.
+std::vector<RefundRecord> RefundRecordsOf(const Order& order, bool full) {
+  std::vector<RefundRecord> records;
+  for (const Refund& refund : order.refunds) {
+    RefundRecord record;
+    record.refund_key = refund.platform_refund_id;
+    for (const RefundLine& line : refund.lines) {
+      bool gift_card = line.is_gift_card;
+      for (const LineItem& item : order.line_items) {
+        if (item.platform_line_id == line.platform_line_id) gift_card = item.is_gift_card;
+      }
+      if (gift_card) continue;
+      record.merchandise_minor += std::max<int64_t>(line.subtotal_minor, 0);
+      record.tax_minor += std::max<int64_t>(line.tax_minor, 0);
+    }
+    if (refund.lines.empty() && refund.amount_minor > 0 && order.total_minor > 0) {
+      // amount <= total, so the share is at most the eligible spend.
+      record.merchandise_minor = MulDivFloor(std::min(refund.amount_minor, order.total_minor),
+                                             EligibleSpendMinor(order), order.total_minor);
+    }
+    records.push_back(std::move(record));
+  }
+  if (full) records.push_back(RefundRecord{"full", 0, 0, true});
+  return records;
 }
 
 }  // namespace
@@ -63,21 +95,46 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   const bool paid_event = order_event.kind == OrderEventKind::kPaid;
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
+  outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
+  if (order_event.kind == OrderEventKind::kRefunded) {
+    // A refund on its own names its order and nothing else: the order row is only created when
+    // absent, and the refund waits there until the order earns (storage applies it then).
+    outcome.order = OrderRecord{event.shop_id, order.platform_order_id, "", "", 0, 0, false, ""};
+    outcome.order->placeholder = true;
+    outcome.refunds = RefundRecordsOf(order, false);
+    outcome.reason = "refund recorded; it takes back its share of the order's points";
+    return outcome;
+  }
+
   outcome.customer = OrderOwner(event.shop_id, order);
   outcome.order =
       OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,
                   order.total_minor, EligibleSpendMinor(order), paid_event, order.created_at};
+  outcome.order->taxes_included = order.taxes_included;
+  const bool full = order.cancelled || order.financial_status == FinancialStatus::kRefunded ||
+                    order_event.kind == OrderEventKind::kCancelled;
+  outcome.refunds = RefundRecordsOf(order, full);
+  const std::string refunds_note =
+      full ? "; the order is cancelled or fully refunded: the points it earned are taken back"
+      : outcome.refunds.empty() ? ""
+                                : "; " + std::to_string(outcome.refunds.size()) +
+                                      " refund(s) take back their share of the order's points";
 
   switch (order_event.kind) {
     case OrderEventKind::kCreated:
-      outcome.reason = "order recorded; points are earned when it is paid";
+      outcome.reason = "order recorded; points are earned when it is paid" + refunds_note;
       return outcome;
     case OrderEventKind::kUpdated:
     case OrderEventKind::kCancelled:
-      outcome.status = EventStatus::kIgnored;
-      outcome.reason = "order recorded; " + event.topic + " does not change points yet";
+      if (outcome.refunds.empty()) {
+        outcome.status = EventStatus::kIgnored;
+        outcome.reason = "order recorded; " + event.topic + " changes no points";
+      } else {
+        outcome.reason = "order recorded" + refunds_note;
+      }
       return outcome;
     case OrderEventKind::kPaid:
+    case OrderEventKind::kRefunded:
       break;
   }
 
@@ -86,8 +143,8 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     outcome.reason = "guest order with neither a customer nor an email: no points earned";
     return outcome;
   }
-  if (order.cancelled) {
-    outcome.reason = "order is cancelled: no points earned";
+  if (full) {
+    outcome.reason = "order is cancelled or refunded: no points earned";
     return outcome;
   }
   Result<std::vector<EarnAward>> awards = ComputeEarnAwards(config_.program, order);
@@ -96,12 +153,19 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     return Outcome(event, EventStatus::kFailed, awards.status().message());
   }
   int64_t total = 0;
+  std::string notes;  // rules that earned nothing, and why (below their minimum order)
   for (const EarnAward& award : *awards) {
-    outcome.points.push_back(PointsChange{award.rule_id, "earn", award.points, award.description});
+    outcome.points.push_back(PointsChange{award.rule_id, "earn", award.points, award.description,
+                                          award.once_per_customer_key});
     total += award.points;
+    if (award.points == 0) notes += "; rule " + award.rule_id + ": " + award.description;
   }
-  outcome.reason = awards->empty() ? "order paid; eligible spend earns no points"
-                                   : "order paid; " + std::to_string(total) + " point(s) earned";
+  // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
+  // only the customer's first, so the total here counts it as offered.
+  outcome.reason = (awards->empty() ? "order paid; eligible spend earns no points"
+                                    : "order paid; " + std::to_string(total) + " point(s) earned") +
+                   refunds_note;
+  outcome.reason += notes;
   return outcome;
 }
 

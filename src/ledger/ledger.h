@@ -4,7 +4,17 @@
 // EventOutcome — who the customer is, what order is recorded, which points are earned and why,
 // and the event's final status with a reason a merchant can read. Commit() hands a batch of
 // outcomes to Storage, which applies each atomically. Points are earned at most once per
-// (order, rule) by a unique key in storage, so deciding the same event twice is harmless.
+// (order, rule) by a unique key in storage, so deciding the same event twice is harmless; the
+// first-order bonus is offered on every paid order and a per-customer once key in storage keeps
+// only the first one applied (docs/configuration.md says why "first" means first processed).
+//
+// Refunds: Decide turns each refund an event carries (Shopify's refunds/create, the refunds[]
+// of any order payload; a cancellation or full refund as one "full" record) into the eligible
+// amount it gives back, line by line with the earn rules' definition (no gift cards). It cannot
+// know what the order earned or what earlier refunds took: storage records each refund once per
+// (order, refund id) and writes the "clawback" entries, in the same transaction, from the
+// cumulative amounts (formula at SqliteStorage::ApplyClawbacks, docs/storage.md). A refund that
+// arrives before its order has earned is kept and applied when the order earns.
 //
 // Identity: a customer is (shop, platform customer id); an order without a customer belongs to
 // the guest keyed by its normalised email; a guest order with neither earns nothing and its

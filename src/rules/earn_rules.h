@@ -2,13 +2,19 @@
 //
 // Eligible spend is merchandise after discounts, without shipping, without tax (also when the
 // shop's prices include tax) and without gift-card lines: buying a gift card is not spending,
-// the spend happens when the card is redeemed. A `spend` rule then gives
-// floor(eligible / per) * points.
+// the spend happens when the card is redeemed. A `spend` rule then drops the lines it excludes
+// (by product id, SKU or vendor: what order webhooks carry), rounds eligible / per to whole
+// units (down, or half up), and gives units * points, capped per order if the rule says so.
+// An order whose eligible spend is below the rule's minimum_order earns 0 under it, and the
+// award says why. A `first_order` rule offers a fixed bonus on every paid order with eligible
+// spend, keyed once per customer: storage grants it to the first such order it applies and
+// refuses it to every later one (see PointsChange::once_per_customer_key).
 // Thread-safety: pure functions over immutable inputs.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -17,18 +23,26 @@
 
 namespace loyaltyd {
 
+// The once-per-customer key of the first-order bonus. Not the rule id: renaming the rule must
+// not pay the bonus a second time.
+inline constexpr std::string_view kFirstOrderOnceKey = "first_order";
+
 struct EarnAward {
   std::string rule_id;
-  int64_t points = 0;
+  int64_t points = 0;       // 0 only for an order below a rule's minimum_order
   std::string description;  // for the ledger: how the points were computed
+  // Non-empty: the customer earns this award at most once ever, whatever the order.
+  std::string once_per_customer_key = {};
 };
 
-// Eligible spend of an order in minor units of the order's currency. Never negative.
+// Eligible spend of an order in minor units of the order's currency, before any rule's
+// exclusions. Never negative.
 int64_t EligibleSpendMinor(const Order& order);
 
 // Awards for a paid order. FailedPrecondition when the order's currency is not the program's
 // (loyaltyd does not convert currencies: the points would be wrong). Rules that give 0 points
-// are omitted.
+// are omitted, except a spend rule whose minimum_order the order misses: its 0-point award
+// tells the ledger why the order earned nothing under it.
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order);
 
 }  // namespace loyaltyd

@@ -3,8 +3,12 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <unordered_map>
+
+#include "core/money.h"
 
 namespace loyaltyd {
 namespace {
@@ -60,8 +64,26 @@ CREATE TABLE IF NOT EXISTS orders (
   eligible_minor    INTEGER NOT NULL,
   paid              INTEGER NOT NULL DEFAULT 0,
   created_at        TEXT NOT NULL DEFAULT '',
+  taxes_included    INTEGER NOT NULL DEFAULT 0,
   updated_at_ms     INTEGER NOT NULL,
   UNIQUE (shop_id, platform_order_id)
+);
+
+-- Each refund (and one "full" row for a cancellation or full refund) of an order, recorded once
+-- whatever the redeliveries and whether or not the order has earned yet; `applied` once its
+-- clawback is decided, `clawback_points` its share (before any shortfall).
+CREATE TABLE IF NOT EXISTS order_refunds (
+  id                INTEGER PRIMARY KEY,
+  order_id          INTEGER NOT NULL REFERENCES orders(id),
+  refund_key        TEXT NOT NULL,
+  merchandise_minor INTEGER NOT NULL,
+  tax_minor         INTEGER NOT NULL,
+  refunds_rest      INTEGER NOT NULL DEFAULT 0,
+  applied           INTEGER NOT NULL DEFAULT 0,
+  clawback_points   INTEGER NOT NULL DEFAULT 0,
+  source_event_id   INTEGER REFERENCES inbox_events(id),
+  created_at_ms     INTEGER NOT NULL,
+  UNIQUE (order_id, refund_key)
 );
 
 CREATE TABLE IF NOT EXISTS ledger_entries (
@@ -70,17 +92,23 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
   order_id        INTEGER REFERENCES orders(id),
   rule_id         TEXT NOT NULL,
   kind            TEXT NOT NULL,
+  -- "clawback" entries: the refund (order_refunds.refund_key) whose share they take back.
+  refund_key      TEXT NOT NULL DEFAULT '',
   points          INTEGER NOT NULL,
   balance_after   INTEGER NOT NULL,
   description     TEXT NOT NULL,
-  -- What caused the entry: a webhook (earn) or a redemption (redeem, refund).
+  -- What caused the entry: a webhook (earn, clawback) or a redemption (redeem, refund).
   source_event_id INTEGER REFERENCES inbox_events(id),
   redemption_id   INTEGER REFERENCES redemptions(id),
   created_at_ms   INTEGER NOT NULL,
-  UNIQUE (order_id, rule_id, kind),
+  -- Set for an award a customer gets once ever (the first-order bonus), NULL otherwise.
+  once_key        TEXT,
+  UNIQUE (order_id, rule_id, kind, refund_key),
   UNIQUE (redemption_id, kind)
 );
 CREATE INDEX IF NOT EXISTS ledger_entries_customer ON ledger_entries(customer_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_once
+  ON ledger_entries(customer_id, once_key) WHERE once_key IS NOT NULL;
 
 -- A customer's spend of points on a catalogue reward, with the reward's terms as they were.
 CREATE TABLE IF NOT EXISTS redemptions (
@@ -624,23 +652,36 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
   }
 
   int64_t order_id = 0;
-  if (outcome.order) {
+  if (outcome.order && outcome.order->placeholder) {
+    const OrderRecord& o = *outcome.order;
+    // The no-op update makes RETURNING give the id of an existing row too.
+    Stmt upsert(*writer_statements_,
+                "INSERT INTO orders (shop_id, platform_order_id, currency, total_minor, "
+                "eligible_minor, updated_at_ms) VALUES (?1, ?2, '', 0, 0, ?3) "
+                "ON CONFLICT(shop_id, platform_order_id) DO UPDATE SET id = id RETURNING id");
+    LOYALTYD_RETURN_IF_ERROR(upsert.prepare_status());
+    upsert.Bind(1, o.shop_id).Bind(2, o.platform_order_id).Bind(3, now_ms);
+    const int rc = upsert.Step();
+    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording refunded order");
+    order_id = upsert.Int(0);
+  } else if (outcome.order) {
     const OrderRecord& o = *outcome.order;
     Stmt upsert(*writer_statements_,
                 "INSERT INTO orders (shop_id, platform_order_id, customer_id, name, currency, "
-                "total_minor, eligible_minor, paid, created_at, updated_at_ms) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                "total_minor, eligible_minor, paid, created_at, updated_at_ms, taxes_included) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                 "ON CONFLICT(shop_id, platform_order_id) DO UPDATE SET "
                 "customer_id = COALESCE(excluded.customer_id, customer_id), "
                 "name = excluded.name, currency = excluded.currency, "
                 "total_minor = excluded.total_minor, eligible_minor = excluded.eligible_minor, "
-                "paid = MAX(paid, excluded.paid), updated_at_ms = excluded.updated_at_ms "
-                "RETURNING id");
+                "paid = MAX(paid, excluded.paid), updated_at_ms = excluded.updated_at_ms, "
+                "taxes_included = excluded.taxes_included RETURNING id");
     LOYALTYD_RETURN_IF_ERROR(upsert.prepare_status());
     upsert.Bind(1, o.shop_id).Bind(2, o.platform_order_id);
     if (customer_id != 0) upsert.Bind(3, customer_id);
     upsert.Bind(4, o.name).Bind(5, o.currency).Bind(6, o.total_minor).Bind(7, o.eligible_minor);
     upsert.Bind(8, int64_t{o.paid ? 1 : 0}).Bind(9, o.created_at).Bind(10, now_ms);
+    upsert.Bind(11, int64_t{o.taxes_included ? 1 : 0});
     const int rc = upsert.Step();
     if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording order");
     order_id = upsert.Int(0);
@@ -658,16 +699,20 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
 
     Stmt insert(*writer_statements_,
                 "INSERT INTO ledger_entries (customer_id, order_id, rule_id, kind, points, "
-                "balance_after, description, source_event_id, created_at_ms) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                "ON CONFLICT(order_id, rule_id, kind) DO NOTHING");
+                "balance_after, description, source_event_id, created_at_ms, once_key) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                // No conflict target: both the (order, rule, kind) key and the customer's
+                // once key make a repeat a no-op, in the same statement and transaction.
+                "ON CONFLICT DO NOTHING");
     LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
     insert.Bind(1, customer_id).Bind(2, order_id).Bind(3, change.rule_id).Bind(4, change.kind);
     insert.Bind(5, change.points).Bind(6, after).Bind(7, change.description);
     insert.Bind(8, outcome.event_id).Bind(9, now_ms);
+    if (!change.once_per_customer_key.empty()) insert.Bind(10, change.once_per_customer_key);
     const int rc = insert.Step();
     if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "writing ledger entry");
-    if (sqlite3_changes(writer_) == 0) continue;  // this (order, rule) already earned
+    // This (order, rule) already earned, or the customer already has this once-only award.
+    if (sqlite3_changes(writer_) == 0) continue;
 
     Stmt update(*writer_statements_,
                 "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
@@ -676,7 +721,148 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const int urc = update.Step();
     if (urc != SQLITE_DONE) return SqliteError(writer_, urc, "updating balance");
   }
+
+  if (!outcome.refunds.empty() && order_id == 0) return Internal("refund without an order");
+  for (const RefundRecord& refund : outcome.refunds) {
+    // Once per (order, refund): a redelivered refund, or the same refund inside a later order
+    // payload, changes nothing.
+    Stmt insert(*writer_statements_,
+                "INSERT INTO order_refunds (order_id, refund_key, merchandise_minor, tax_minor, "
+                "refunds_rest, source_event_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                "ON CONFLICT(order_id, refund_key) DO NOTHING");
+    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
+    insert.Bind(1, order_id).Bind(2, refund.refund_key).Bind(3, refund.merchandise_minor);
+    insert.Bind(4, refund.tax_minor).Bind(5, int64_t{refund.refunds_rest ? 1 : 0});
+    insert.Bind(6, outcome.event_id).Bind(7, now_ms);
+    const int rc = insert.Step();
+    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "recording refund");
+  }
+  // New refunds claw back now; refunds recorded before the order earned claw back when it does.
+  if (order_id != 0 && (!outcome.refunds.empty() || !outcome.points.empty())) {
+    LOYALTYD_RETURN_IF_ERROR(
+        ApplyClawbacks(order_id, outcome.event_id, outcome.allow_negative_balance, now_ms));
+  }
   return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
+}
+
+// The clawback formula. With E the points the order earned, S its eligible spend and C_k the
+// eligible amount refunded by its first k refunds (in the order they were recorded), the k-th
+// refund's clawback is
+//     target(k) - target(k-1),  target(k) = floor(E * min(C_k, S) / S),
+// and target(k) = E from the first "full" row (cancellation or full refund) on. target never
+// decreases and never exceeds E, so the clawbacks add up to at most what the order earned, and
+// to exactly E once everything is refunded; the final net depends only on the set of refunds,
+// not on the order they arrived in. Points are integers; the product is taken in 128 bits.
+Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
+                                     bool allow_negative_balance, int64_t now_ms) {
+  Stmt earned_stmt(*writer_statements_,
+                   "SELECT COALESCE(SUM(l.points), 0), COALESCE(MAX(l.customer_id), 0), "
+                   "o.eligible_minor, o.taxes_included FROM orders o "
+                   "LEFT JOIN ledger_entries l ON l.order_id = o.id AND l.kind = 'earn' "
+                   "WHERE o.id = ?1 GROUP BY o.id");
+  LOYALTYD_RETURN_IF_ERROR(earned_stmt.prepare_status());
+  earned_stmt.Bind(1, order_id);
+  if (earned_stmt.Step() != SQLITE_ROW) return Internal("order vanished during processing");
+  const int64_t earned = earned_stmt.Int(0);
+  const int64_t customer_id = earned_stmt.Int(1);
+  const int64_t eligible = earned_stmt.Int(2);
+  const bool taxes_included = earned_stmt.Int(3) != 0;
+  earned_stmt.Reset();
+  if (earned <= 0 || customer_id == 0) return Status::Ok();  // refunds wait for the earn
+
+  struct Row {
+    int64_t id;
+    std::string refund_key;
+    int64_t eligible_refunded;
+    bool rest;
+    bool applied;
+    int64_t clawback_points;
+  };
+  std::vector<Row> rows;
+  {
+    Stmt s(*writer_statements_,
+           "SELECT id, refund_key, merchandise_minor, tax_minor, refunds_rest, applied, "
+           "clawback_points FROM order_refunds WHERE order_id = ?1 ORDER BY id");
+    LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+    s.Bind(1, order_id);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      // The same definition as earning: merchandise after discounts, without tax.
+      const int64_t eligible_refunded =
+          std::max<int64_t>(s.Int(2) - (taxes_included ? s.Int(3) : 0), 0);
+      rows.push_back(
+          Row{s.Int(0), s.Text(1), eligible_refunded, s.Int(4) != 0, s.Int(5) != 0, s.Int(6)});
+    }
+    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "reading refunds");
+  }
+
+  int64_t refunded = 0;  // C_k, saturating: an absurd sum must not wrap to a small one
+  bool rest = false;
+  int64_t clawed = 0;  // target(k-1): the shares already decided
+  for (const Row& row : rows) {
+    if (__builtin_add_overflow(refunded, row.eligible_refunded, &refunded)) {
+      refunded = std::numeric_limits<int64_t>::max();
+    }
+    rest = rest || row.rest;
+    if (row.applied) {
+      clawed += row.clawback_points;
+      continue;
+    }
+    int64_t target = earned;
+    if (!rest && refunded < eligible) {
+      target = MulDivFloor(earned, refunded, eligible);  // refunded < eligible: <= earned
+    }
+    const int64_t share = std::max<int64_t>(target - clawed, 0);
+    clawed += share;
+
+    Stmt mark(*writer_statements_,
+              "UPDATE order_refunds SET applied = 1, clawback_points = ?2 WHERE id = ?1");
+    LOYALTYD_RETURN_IF_ERROR(mark.prepare_status());
+    mark.Bind(1, row.id).Bind(2, share);
+    const int mrc = mark.Step();
+    if (mrc != SQLITE_DONE) return SqliteError(writer_, mrc, "applying refund");
+    if (share == 0) continue;  // a gift card or shipping refund: nothing to take back
+
+    Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
+    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
+    balance.Bind(1, customer_id);
+    if (balance.Step() != SQLITE_ROW) return Internal("customer vanished during processing");
+    const int64_t before = balance.Int(0);
+    balance.Reset();
+    // Points already spent on rewards cannot be taken back: unless the program allows a
+    // negative balance, take what is there and record what could not be taken.
+    const int64_t available = std::max<int64_t>(before, 0);
+    const int64_t taken = allow_negative_balance ? share : std::min(share, available);
+    std::string description =
+        (row.refund_key == "full" ? std::string("order cancelled or fully refunded")
+                                  : "refund " + row.refund_key) +
+        ": " + std::to_string(share) + " of the " + std::to_string(earned) +
+        " point(s) the order earned taken back";
+    if (taken < share) {
+      description += "; shortfall of " + std::to_string(share - taken) +
+                     " point(s) already spent: the balance held " + std::to_string(available);
+    }
+
+    Stmt insert(*writer_statements_,
+                "INSERT INTO ledger_entries (customer_id, order_id, rule_id, kind, refund_key, "
+                "points, balance_after, description, source_event_id, created_at_ms) "
+                "VALUES (?1, ?2, '', 'clawback', ?3, ?4, ?5, ?6, ?7, ?8) "
+                "ON CONFLICT(order_id, rule_id, kind, refund_key) DO NOTHING");
+    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
+    insert.Bind(1, customer_id).Bind(2, order_id).Bind(3, row.refund_key).Bind(4, -taken);
+    insert.Bind(5, before - taken).Bind(6, description).Bind(7, event_id).Bind(8, now_ms);
+    const int irc = insert.Step();
+    if (irc != SQLITE_DONE) return SqliteError(writer_, irc, "writing clawback ledger entry");
+    if (sqlite3_changes(writer_) == 0) continue;  // this refund already clawed back
+
+    Stmt update(*writer_statements_,
+                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
+    LOYALTYD_RETURN_IF_ERROR(update.prepare_status());
+    update.Bind(1, customer_id).Bind(2, before - taken).Bind(3, now_ms);
+    const int urc = update.Step();
+    if (urc != SQLITE_DONE) return SqliteError(writer_, urc, "updating balance");
+  }
+  return Status::Ok();
 }
 
 Status SqliteStorage::MarkEvent(int64_t event_id, EventStatus status, const std::string& reason,
@@ -724,8 +910,8 @@ Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t custome
   Stmt s(lease.db(),
          "SELECT l.id, l.customer_id, l.points, l.balance_after, l.kind, l.rule_id, "
          "l.description, COALESCE(l.source_event_id, 0), COALESCE(e.topic, ''), "
-         "o.platform_order_id, o.name, l.created_at_ms, COALESCE(l.redemption_id, 0) "
-         "FROM ledger_entries l "
+         "o.platform_order_id, o.name, l.created_at_ms, COALESCE(l.redemption_id, 0), "
+         "l.refund_key FROM ledger_entries l "
          "LEFT JOIN inbox_events e ON e.id = l.source_event_id "
          "LEFT JOIN orders o ON o.id = l.order_id "
          "WHERE l.customer_id = ?1 AND (?2 <= 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
@@ -748,6 +934,7 @@ Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t custome
     r.order_name = s.Text(10);
     r.created_at_ms = s.Int(11);
     r.redemption_id = s.Int(12);
+    r.refund_key = s.Text(13);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "reading ledger");

@@ -80,6 +80,10 @@ class SqliteStorage final : public Storage {
 
  private:
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
+  // Under write_mu_, inside ApplyOutcome's savepoint: writes the clawbacks that the order's
+  // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds).
+  Status ApplyClawbacks(int64_t order_id, int64_t event_id, bool allow_negative_balance,
+                        int64_t now_ms);
   // Under write_mu_: the redemption the query finds (?1 = a, ?2 = *b when b is given).
   Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
                                                                const std::string* b);

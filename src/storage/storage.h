@@ -78,15 +78,35 @@ struct OrderRecord {
   int64_t eligible_minor = 0;
   bool paid = false;  // once true, stays true (a late orders/create never un-pays an order)
   std::string created_at;
+  bool taxes_included = false;  // refund line subtotals then carry tax, taken out for clawbacks
+  // Only shop and order id are known (a refund sent on its own): creates the row when absent so
+  // that the refund is kept until the order arrives; never changes an existing row.
+  bool placeholder = false;
+};
+
+// A refund or cancellation of an order, recorded once per (order, refund_key) whether or not
+// the order has earned yet. Storage turns recorded refunds into "clawback" ledger entries as
+// soon as the order has earned (docs/storage.md, order_refunds).
+struct RefundRecord {
+  std::string refund_key;  // the platform refund id; "full" for a cancellation or full refund
+  // Refunded merchandise after discounts on eligible (non-gift-card) lines, and the tax refunded
+  // on them, which is taken out when the order's prices include tax.
+  int64_t merchandise_minor = 0;
+  int64_t tax_minor = 0;
+  bool refunds_rest = false;  // a cancellation or full refund: takes back all the order earned
 };
 
 // A points change caused by an event. Unique per (order, rule_id, kind): applying the same
-// credit twice changes nothing, whatever the redeliveries.
+// credit twice changes nothing, whatever the redeliveries. (Clawbacks are not decided here but
+// by storage from RefundRecords: they depend on what the order earned and was already taken.)
 struct PointsChange {
   std::string rule_id;
   std::string kind;  // "earn"
   int64_t points = 0;
   std::string description;  // why, for the merchant: "1 point per 1.00 USD on 49.00 USD"
+  // Non-empty (e.g. "first_order"): besides the per-order key, the customer gets at most one
+  // entry with this key ever, over all orders; a later change with the same key is skipped.
+  std::string once_per_customer_key = {};
 };
 
 // What processing decided for one inbox event.
@@ -95,8 +115,11 @@ struct EventOutcome {
   EventStatus status = EventStatus::kProcessed;
   std::string reason;  // required for kFailed and kIgnored; a summary otherwise
   std::optional<CustomerIdentity> customer;
-  std::optional<OrderRecord> order;  // linked to `customer` when both are present
-  std::vector<PointsChange> points;  // requires `customer` and `order`
+  std::optional<OrderRecord> order;   // linked to `customer` when both are present
+  std::vector<PointsChange> points;   // requires `customer` and `order`
+  std::vector<RefundRecord> refunds;  // requires `order`
+  // program.refunds.allow_negative_balance, for the clawbacks this outcome triggers.
+  bool allow_negative_balance = false;
 };
 
 struct CustomerRecord {
@@ -119,6 +142,7 @@ struct LedgerEntryRecord {
   int64_t balance_after = 0;
   std::string kind;
   std::string rule_id;
+  std::string refund_key;  // for "clawback" entries: the platform refund id, or "full"
   std::string description;
   int64_t source_event_id = 0;
   std::string source_topic;

@@ -348,5 +348,77 @@ TEST(LoyaltydCliTest, ServeRefusesAnInvalidConfigWithExitCode2) {
   EXPECT_NE(out.find("malformed JSON"), std::string::npos) << out;
 }
 
+// A refunds/create body shaped like Shopify's (REST Refund resource): one line of `quantity`.
+std::string RefundBody(uint64_t refund_id, uint64_t order_id, uint64_t line_id, int quantity,
+                       const std::string& subtotal) {
+  json line = {{"id", refund_id + 1},
+               {"quantity", quantity},
+               {"line_item_id", line_id},
+               {"restock_type", "return"},
+               {"subtotal", std::stod(subtotal)},
+               {"total_tax", 0.0},
+               {"subtotal_set", Money(subtotal)},
+               {"total_tax_set", Money("0.00")},
+               {"line_item", {{"id", line_id}, {"gift_card", false}, {"quantity", 3}}}};
+  return json{{"id", refund_id},
+              {"order_id", order_id},
+              {"created_at", "2026-11-24T12:00:00-05:00"},
+              {"refund_line_items", json::array({line})},
+              {"transactions", json::array()}}
+      .dump();
+}
+
+TEST_F(ShopifyIngestTest, RefundClawsBackItsShareOnceThroughTheApi) {
+  // Three items at 30.00: 90 points. Refunding one takes back its 30, once, whatever the
+  // redeliveries; the ledger shows the clawback with its refund id.
+  ASSERT_EQ(
+      daemon_
+          .PostShopifyWebhook("orders/paid",
+                              OrderBody(6001, 7010, "refund@example.com", "30.00", 3), "evt-paid")
+          .status,
+      200);
+  ASSERT_TRUE(daemon_.WaitUntilProcessed());
+  EXPECT_EQ(daemon_.BalanceOf("refund@example.com"), 90);
+  const std::string refund = RefundBody(8801, 6001, 6002, 1, "30.00");
+  ASSERT_EQ(daemon_.PostShopifyWebhook("refunds/create", refund, "evt-refund").status, 200);
+  ASSERT_EQ(daemon_.PostShopifyWebhook("refunds/create", refund, "evt-refund-again").status, 200);
+  ASSERT_TRUE(daemon_.WaitUntilProcessed());
+  EXPECT_EQ(daemon_.BalanceOf("refund@example.com"), 60);
+
+  HttpAnswer found = daemon_.Get("/api/v1/customers?email=refund@example.com");
+  ASSERT_EQ(found.status, 200);
+  const int64_t id = found.Json()["customers"][0]["id"];
+  HttpAnswer ledger = daemon_.Get("/api/v1/customers/" + std::to_string(id) + "/ledger");
+  ASSERT_EQ(ledger.status, 200);
+  const json entries = ledger.Json()["entries"];
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0]["kind"], "clawback");
+  EXPECT_EQ(entries[0]["points"], -30);
+  EXPECT_EQ(entries[0]["balance_after"], 60);
+  EXPECT_EQ(entries[0]["refund_key"], "8801");
+  EXPECT_EQ(entries[0]["source_event"]["topic"], "refunds/create");
+  EXPECT_EQ(entries[0]["order"]["platform_order_id"], "6001");
+  EXPECT_EQ(entries[1]["kind"], "earn");
+  EXPECT_EQ(entries[1]["refund_key"], nullptr);
+}
+
+TEST_F(ShopifyIngestTest, RefundThatOvertakesThePaidOrderIsAppliedWhenItEarns) {
+  ASSERT_EQ(daemon_
+                .PostShopifyWebhook("refunds/create", RefundBody(8802, 6101, 6102, 2, "60.00"),
+                                    "evt-early-refund")
+                .status,
+            200);
+  ASSERT_TRUE(daemon_.WaitUntilProcessed());
+  EXPECT_EQ(daemon_.BalanceOf("early@example.com"), -1);  // nobody to take from yet
+  ASSERT_EQ(
+      daemon_
+          .PostShopifyWebhook("orders/paid", OrderBody(6101, 7011, "early@example.com", "30.00", 3),
+                              "evt-late-paid")
+          .status,
+      200);
+  ASSERT_TRUE(daemon_.WaitUntilProcessed());
+  EXPECT_EQ(daemon_.BalanceOf("early@example.com"), 30);
+}
+
 }  // namespace
 }  // namespace loyaltyd::testing

@@ -74,6 +74,24 @@ TEST(ConfigTest, DefaultsApplyToOptionalSections) {
   EXPECT_EQ(r.config.logging.format, "text");
 }
 
+TEST(ConfigTest, RefundsAllowNegativeBalanceDefaultsToFalseAndMustBeABoolean) {
+  ConfigLoadResult defaults = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(defaults.ok()) << Problems(defaults);
+  EXPECT_FALSE(defaults.config.program.refunds.allow_negative_balance);
+
+  json j = ValidConfig();
+  j["program"]["refunds"] = {{"allow_negative_balance", true}};
+  ConfigLoadResult allowed = ParseConfig(j.dump());
+  ASSERT_TRUE(allowed.ok()) << Problems(allowed);
+  EXPECT_TRUE(allowed.config.program.refunds.allow_negative_balance);
+
+  j["program"]["refunds"] = {{"allow_negative_balance", "yes"}};
+  ConfigLoadResult wrong = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(wrong, "program.refunds.allow_negative_balance",
+                         "must be a boolean, not a string"))
+      << Problems(wrong);
+}
+
 TEST(ConfigTest, FindsShopByDomainCaseInsensitivelyAndByPlatform) {
   ConfigLoadResult r = ParseConfig(ValidConfig().dump());
   ASSERT_TRUE(r.ok());
@@ -135,6 +153,144 @@ TEST(ConfigTest, EarnPerMustBeAPositiveExactDecimalString) {
   json j = ValidConfig();
   j["program"]["earn"][0]["per"] = 1.0;
   EXPECT_TRUE(HasProblem(ParseConfig(j.dump()), "program.earn[0].per", "decimal string"));
+}
+
+// A USD program with one spend rule, for the earn-rule options (JPY has no decimals).
+json UsdSpendConfig(const json& rule_extra) {
+  json j = ValidConfig();
+  j["program"]["currency"] = "USD";
+  j["program"]["earn"] = json::array({{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}});
+  for (const auto& [key, value] : rule_extra.items()) j["program"]["earn"][0][key] = value;
+  return j;
+}
+
+TEST(ConfigTest, SpendRuleOptionsLoad) {
+  ConfigLoadResult r = ParseConfig(UsdSpendConfig({{"rounding", "nearest"},
+                                                   {"exclude_product_ids", {"632910392", 42}},
+                                                   {"exclude_skus", {"GIFT-WRAP"}},
+                                                   {"exclude_vendors", {"Acme"}},
+                                                   {"minimum_order", "25.00"},
+                                                   {"max_points_per_order", 500}})
+                                       .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const EarnRule& rule = r.config.program.earn.at(0);
+  EXPECT_EQ(rule.rounding, EarnRounding::kNearest);
+  EXPECT_EQ(rule.exclude_product_ids, (std::vector<std::string>{"632910392", "42"}));
+  EXPECT_EQ(rule.exclude_skus, (std::vector<std::string>{"GIFT-WRAP"}));
+  EXPECT_EQ(rule.exclude_vendors, (std::vector<std::string>{"Acme"}));
+  EXPECT_EQ(rule.minimum_order_minor, 2500);
+  EXPECT_EQ(rule.max_points_per_order, 500);
+
+  ConfigLoadResult defaults = ParseConfig(UsdSpendConfig(json::object()).dump());
+  ASSERT_TRUE(defaults.ok()) << Problems(defaults);
+  EXPECT_EQ(defaults.config.program.earn.at(0).rounding, EarnRounding::kFloor);
+  EXPECT_EQ(defaults.config.program.earn.at(0).minimum_order_minor, 0);
+  EXPECT_EQ(defaults.config.program.earn.at(0).max_points_per_order, 0);
+}
+
+TEST(ConfigTest, BadSpendRuleOptionsAreReportedWithTheirPaths) {
+  struct Case {
+    json extra;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"rounding", "up"}},
+       "program.earn[0].rounding",
+       "must be \"floor\" (round down) or \"nearest\" (half up), not \"up\""},
+      {{{"rounding", 1}}, "program.earn[0].rounding", "must be a string, not an integer"},
+      {{{"points", 0}}, "program.earn[0].points", "must be between 1 and 1000000000, not 0"},
+      {{{"points", -5}}, "program.earn[0].points", "must be between 1 and 1000000000, not -5"},
+      {{{"minimum_order", "-1.00"}}, "program.earn[0].minimum_order", "must be a positive amount"},
+      {{{"minimum_order", "0"}}, "program.earn[0].minimum_order", "must be a positive amount"},
+      {{{"minimum_order", "1.005"}}, "program.earn[0].minimum_order", "must be a positive amount"},
+      {{{"minimum_order", 25}}, "program.earn[0].minimum_order", "decimal string"},
+      {{{"max_points_per_order", 0}},
+       "program.earn[0].max_points_per_order",
+       "must be between 1 and 1000000000000, not 0"},
+      {{{"max_points_per_order", "500"}},
+       "program.earn[0].max_points_per_order",
+       "must be an integer, not a string"},
+      {{{"exclude_skus", "GIFT-WRAP"}},
+       "program.earn[0].exclude_skus",
+       "must be an array of strings such as [\"GIFT-WRAP\"], not a string"},
+      {{{"exclude_skus", {""}}}, "program.earn[0].exclude_skus[0]", "must not be empty"},
+      {{{"exclude_skus", {"A", "A"}}}, "program.earn[0].exclude_skus[1]", "'A' is listed twice"},
+      {{{"exclude_vendors", {"Acme", "ACME"}}},
+       "program.earn[0].exclude_vendors[1]",
+       "'ACME' is listed twice"},
+      {{{"exclude_vendors", {7}}}, "program.earn[0].exclude_vendors[0]", "must be a string"},
+      {{{"exclude_product_ids", {"gid://shopify/Product/1"}}},
+       "program.earn[0].exclude_product_ids[0]",
+       "must be a product id of digits"},
+      {{{"exclude_product_ids", {-1}}},
+       "program.earn[0].exclude_product_ids[0]",
+       "must be a string, not an integer"},
+      {{{"exclude_product_ids", {1.5}}},
+       "program.earn[0].exclude_product_ids[0]",
+       "must be a string, not a number"},
+      {{{"exclude_product_tags", {"gift"}}},
+       "program.earn[0].exclude_product_tags",
+       "cannot be applied: order webhooks do not carry product tags; exclude by "
+       "exclude_product_ids, exclude_skus or exclude_vendors instead"},
+      {{{"exclude_collections", {"sale"}}},
+       "program.earn[0].exclude_collections",
+       "cannot be applied: order webhooks do not carry collections"},
+      {{{"exclude_sku", {"A"}}},
+       "program.earn[0]",
+       "unknown key 'exclude_sku', did you mean 'exclude_skus'?"},
+      {{{"minimum", "5.00"}}, "program.earn[0]", "unknown key 'minimum'"},
+  };
+  for (const Case& c : cases) {
+    ConfigLoadResult r = ParseConfig(UsdSpendConfig(c.extra).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << c.extra.dump() << "\n" << Problems(r);
+    EXPECT_EQ(r.problems.size(), 1u) << c.extra.dump() << "\n" << Problems(r);
+  }
+}
+
+TEST(ConfigTest, FirstOrderRuleLoadsAndTakesNoSpendOptions) {
+  json j = UsdSpendConfig(json::object());
+  j["program"]["earn"].push_back({{"type", "first_order"}, {"points", 250}});
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  ASSERT_EQ(r.config.program.earn.size(), 2u);
+  EXPECT_EQ(r.config.program.earn[1].type, EarnRuleType::kFirstOrder);
+  EXPECT_EQ(r.config.program.earn[1].id, "first_order");
+  EXPECT_EQ(r.config.program.earn[1].points, 250);
+
+  j["program"]["earn"][1]["per"] = "1.00";
+  j["program"]["earn"][1]["max_points_per_order"] = 5;
+  r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "program.earn[1].per", "applies to spend rules only")) << Problems(r);
+  EXPECT_TRUE(HasProblem(r, "program.earn[1].max_points_per_order", "applies to spend rules only"))
+      << Problems(r);
+  EXPECT_EQ(r.problems.size(), 2u) << Problems(r);
+
+  json missing = UsdSpendConfig(json::object());
+  missing["program"]["earn"].push_back({{"type", "first_order"}});
+  EXPECT_TRUE(
+      HasProblem(ParseConfig(missing.dump()), "program.earn[1].points", "required key is missing"));
+}
+
+TEST(ConfigTest, SecondFirstOrderRuleAndDuplicateIdsAreRejected) {
+  json j = UsdSpendConfig(json::object());
+  j["program"]["earn"].push_back({{"type", "first_order"}, {"points", 250}});
+  j["program"]["earn"].push_back({{"type", "first_order"}, {"points", 100}, {"id", "welcome"}});
+  j["program"]["earn"].push_back({{"type", "spend"}, {"points", 1}, {"per", "5.00"}});
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "program.earn[2].type", "only one first_order rule is allowed"))
+      << Problems(r);
+  EXPECT_TRUE(HasProblem(r, "program.earn[3].id", "duplicate rule id 'spend'")) << Problems(r);
+  EXPECT_EQ(r.problems.size(), 2u) << Problems(r);
+}
+
+TEST(ConfigTest, UnknownEarnRuleTypeNamesBoth) {
+  json j = UsdSpendConfig({{"type", "signup"}, {"rounding", "nearest"}});
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(
+      HasProblem(r, "program.earn[0].type", "must be \"spend\" or \"first_order\", not \"signup\""))
+      << Problems(r);
+  EXPECT_EQ(r.problems.size(), 1u) << Problems(r);  // its other keys are not "unknown"
 }
 
 TEST(ConfigTest, WrongTypesAreNamed) {
@@ -208,6 +364,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   json j = ValidConfig();
   j["logging"] = json::object();
   j["outbox"] = json::object();
+  j["program"]["refunds"] = json::object();
   j["program"]["rewards"] = json::array(
       {{{"id", "five"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}}});
   const std::string kStray = "zzzzzzzzzzzzzzzz";
@@ -222,6 +379,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program", json::json_pointer("/properties/program")},
       {"program.earn[0]", json::json_pointer("/properties/program/properties/earn/items")},
       {"program.rewards[0]", json::json_pointer("/properties/program/properties/rewards/items")},
+      {"program.refunds", json::json_pointer("/properties/program/properties/refunds")},
       {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
@@ -235,6 +393,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program", json::json_pointer("/program")},
       {"program.earn[0]", json::json_pointer("/program/earn/0")},
       {"program.rewards[0]", json::json_pointer("/program/rewards/0")},
+      {"program.refunds", json::json_pointer("/program/refunds")},
       {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;

@@ -1,5 +1,6 @@
 #include "core/money.h"
 
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -90,6 +91,14 @@ TEST(MoneyTest, MoneyCarriesItsCurrency) {
   EXPECT_EQ(FormatMoney(Money{4900, "JPY"}), "4900 JPY");
   EXPECT_FALSE(ParseMoney("1.00", "ZZZ").ok());
   EXPECT_FALSE(ParseMoney("1.5", "JPY").ok());
+}
+
+TEST(MoneyTest, MulDivFloorIsExactBeyond64BitProducts) {
+  EXPECT_EQ(MulDivFloor(10, 333, 1000), 3);
+  EXPECT_EQ(MulDivFloor(10, 1000, 1000), 10);
+  EXPECT_EQ(MulDivFloor(0, 5, 7), 0);
+  const int64_t big = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(MulDivFloor(big, big - 1, big), big - 1);  // the product needs 126 bits
 }
 
 }  // namespace

@@ -45,12 +45,42 @@ class LedgerTest : public ::testing::Test {
     o.customer = Customer{"115310627314723954", "Bob@Example.com", "Bob", "Norman", {}};
     return o;
   }
+  // Runs one event through the inbox, Decide and Commit in its own batch, as the processor does.
+  void Process(const std::string& topic, OrderEventKind kind, const Order& order) {
+    const std::string key = "event-" + std::to_string(++events_);
+    ASSERT_TRUE(
+        storage_->AppendToInbox({NewInboxEvent{"demo", "shopify", topic, key, key, "{}", 1}}).ok());
+    auto pending = storage_->LoadPendingEvents(0, 10);
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(pending->size(), 1u);
+    ASSERT_TRUE(
+        ledger_->Commit({ledger_->Decide((*pending)[0], NormalisedEvent(OrderEvent{kind, order}))})
+            .ok());
+  }
+  // Bob's balance, or -1 when he is not known yet.
+  int64_t Balance() {
+    auto customers = storage_->FindCustomersByEmail("bob@example.com");
+    EXPECT_TRUE(customers.ok());
+    return customers->size() == 1 ? (*customers)[0].points_balance : -1;
+  }
+  // Bob's ledger entries of one kind, oldest first.
+  std::vector<LedgerEntryRecord> Entries(const std::string& kind) {
+    std::vector<LedgerEntryRecord> out;
+    auto customers = storage_->FindCustomersByEmail("bob@example.com");
+    if (!customers.ok() || customers->size() != 1) return out;
+    auto entries = storage_->ListLedger((*customers)[0].id, 0, 100);
+    for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+      if (it->kind == kind) out.push_back(*it);
+    }
+    return out;
+  }
 
   Config config_;
   FixedClock clock_;
   testing::TempDir dir_;
   std::unique_ptr<SqliteStorage> storage_;
   std::unique_ptr<Ledger> ledger_;
+  int events_ = 0;
 };
 
 TEST_F(LedgerTest, PaidOrderEarnsForItsCustomer) {
@@ -167,6 +197,326 @@ TEST_F(LedgerTest, WooCommerceOrderPaidAgainInALaterBatchEarnsOnce) {
   auto customers = storage_->FindCustomersByEmail("guest@example.com");
   ASSERT_EQ(customers->size(), 1u);
   EXPECT_EQ((*customers)[0].points_balance, 49);
+}
+
+// The first-order bonus: once ever per customer. "First" is the first paid order loyaltyd
+// applies for the customer, not the earliest created_at: see docs/configuration.md.
+class FirstOrderLedgerTest : public LedgerTest {
+ protected:
+  void SetUp() override {
+    LedgerTest::SetUp();
+    config_.program.earn.push_back(EarnRule{"first_order", EarnRuleType::kFirstOrder, 250});
+  }
+  // Stores a delivery under a fresh key, decides it as orders/paid for `order` and commits it.
+  void Pay(const Order& order) {
+    const std::string key = "delivery-" + std::to_string(++deliveries_);
+    ASSERT_TRUE(
+        storage_
+            ->AppendToInbox({NewInboxEvent{"demo", "shopify", "orders/paid", key, key, "{}", 1}})
+            .ok());
+    auto pending = storage_->LoadPendingEvents(0, 10);
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(pending->size(), 1u);
+    ASSERT_TRUE(ledger_
+                    ->Commit({ledger_->Decide(
+                        (*pending)[0], NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}))})
+                    .ok());
+  }
+  static Order OrderNumbered(const std::string& id, const std::string& created_at) {
+    Order o = PaidOrder();
+    o.platform_order_id = id;
+    o.name = "#" + id;
+    o.created_at = created_at;
+    return o;
+  }
+  CustomerRecord Bob() {
+    auto customers = storage_->FindCustomersByEmail("bob@example.com");
+    EXPECT_TRUE(customers.ok());
+    EXPECT_EQ(customers->size(), 1u);
+    return customers->empty() ? CustomerRecord{} : (*customers)[0];
+  }
+  std::vector<LedgerEntryRecord> Entries(const std::string& rule_id) {
+    auto ledger = storage_->ListLedger(Bob().id, 0, 100);
+    EXPECT_TRUE(ledger.ok());
+    std::vector<LedgerEntryRecord> out;
+    for (const LedgerEntryRecord& e : *ledger) {
+      if (e.rule_id == rule_id) out.push_back(e);
+    }
+    return out;
+  }
+
+  int deliveries_ = 0;
+};
+
+TEST_F(FirstOrderLedgerTest, FirstPaidOrderEarnsTheBonusWithItsDescription) {
+  Pay(OrderNumbered("1001", "2026-01-01T10:00:00Z"));
+  EXPECT_EQ(Bob().points_balance, 49 + 250);
+  const auto bonus = Entries("first_order");
+  ASSERT_EQ(bonus.size(), 1u);
+  EXPECT_EQ(bonus[0].points, 250);
+  EXPECT_EQ(bonus[0].description, "first order bonus");
+  EXPECT_EQ(bonus[0].order_platform_id, "1001");
+}
+
+TEST_F(FirstOrderLedgerTest, RedeliveredFirstOrderEarnsTheBonusOnce) {
+  const Order order = OrderNumbered("1001", "2026-01-01T10:00:00Z");
+  Pay(order);
+  Pay(order);  // the same orders/paid under a new delivery id
+  Pay(order);
+  EXPECT_EQ(Bob().points_balance, 49 + 250);
+  EXPECT_EQ(Entries("first_order").size(), 1u);
+  EXPECT_EQ(Entries("spend").size(), 1u);
+}
+
+TEST_F(FirstOrderLedgerTest, SecondOrderEarnsSpendButNoBonus) {
+  Pay(OrderNumbered("1001", "2026-01-01T10:00:00Z"));
+  Pay(OrderNumbered("1002", "2026-02-01T10:00:00Z"));
+  EXPECT_EQ(Bob().points_balance, 49 + 49 + 250);
+  const auto bonus = Entries("first_order");
+  ASSERT_EQ(bonus.size(), 1u);
+  EXPECT_EQ(bonus[0].order_platform_id, "1001");
+  EXPECT_EQ(Entries("spend").size(), 2u);
+}
+
+TEST_F(FirstOrderLedgerTest, OutOfOrderTheFirstOrderProcessedTakesTheBonus) {
+  // #1002 (created later) is paid and processed before #1001's orders/paid arrives. The bonus
+  // has been credited to #1002 and the customer may have spent it: loyaltyd never moves it, and
+  // #1001 does not earn a second one.
+  Pay(OrderNumbered("1002", "2026-01-01T10:05:00Z"));
+  Pay(OrderNumbered("1001", "2026-01-01T10:00:00Z"));
+  EXPECT_EQ(Bob().points_balance, 49 + 49 + 250);
+  const auto bonus = Entries("first_order");
+  ASSERT_EQ(bonus.size(), 1u);
+  EXPECT_EQ(bonus[0].order_platform_id, "1002");
+}
+
+TEST_F(FirstOrderLedgerTest, BonusIsPerCustomer) {
+  Pay(OrderNumbered("1001", ""));
+  Order other = OrderNumbered("1002", "");
+  other.customer = Customer{"9001", "ann@example.com", "Ann", "", {}};
+  Pay(other);
+  auto ann = storage_->FindCustomersByEmail("ann@example.com");
+  ASSERT_EQ(ann->size(), 1u);
+  EXPECT_EQ((*ann)[0].points_balance, 49 + 250);
+  EXPECT_EQ(Bob().points_balance, 49 + 250);
+}
+
+TEST_F(LedgerTest, OrderBelowMinimumRecordsWhyItEarnedNothing) {
+  config_.program.earn[0].minimum_order_minor = 5000;
+  ASSERT_TRUE(
+      storage_->AppendToInbox({NewInboxEvent{"demo", "shopify", "orders/paid", "m1", "d", "{}", 1}})
+          .ok());
+  auto pending = storage_->LoadPendingEvents(0, 10);
+  ASSERT_EQ(pending->size(), 1u);
+  EventOutcome outcome = ledger_->Decide(
+      (*pending)[0], NormalisedEvent(OrderEvent{OrderEventKind::kPaid, PaidOrder()}));
+  EXPECT_EQ(outcome.reason,
+            "order paid; 0 point(s) earned; rule spend: no points: eligible spend of 49.99 USD is "
+            "below the minimum order of 50.00 USD");
+  ASSERT_TRUE(ledger_->Commit({outcome}).ok());
+  auto customers = storage_->FindCustomersByEmail("bob@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 0);
+  auto ledger = storage_->ListLedger((*customers)[0].id, 0, 10);
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].points, 0);
+  EXPECT_EQ((*ledger)[0].description,
+            "no points: eligible spend of 49.99 USD is below the minimum order of 50.00 USD");
+}
+
+// --- Refunds: clawbacks (table-driven; storage does the arithmetic, so each case commits) ---
+
+struct RefundStep {
+  OrderEventKind kind;
+  // refund id -> (line id, refunded subtotal); an empty id list sends no refund.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, int64_t>>>> refunds;
+};
+
+struct ClawbackCase {
+  std::string name;
+  std::vector<int64_t> line_prices;  // line ids "1", "2", ...; a negative price is a gift card
+  std::vector<RefundStep> steps;     // after orders/paid
+  int64_t earned;
+  int64_t final_balance;
+  std::vector<int64_t> clawbacks;  // points of the clawback entries, oldest first
+};
+
+class LedgerClawbackTest : public LedgerTest, public ::testing::WithParamInterface<ClawbackCase> {
+ protected:
+  static Order ThreeLineOrder(const std::vector<int64_t>& prices) {
+    Order o = PaidOrder();
+    o.line_items.clear();
+    for (size_t i = 0; i < prices.size(); ++i) {
+      LineItem line;
+      line.platform_line_id = std::to_string(i + 1);
+      line.quantity = 1;
+      line.gross_minor = prices[i] < 0 ? -prices[i] : prices[i];
+      line.is_gift_card = prices[i] < 0;
+      o.line_items.push_back(line);
+    }
+    return o;
+  }
+};
+
+Order WithRefunds(Order order, const RefundStep& step) {
+  for (const auto& [id, lines] : step.refunds) {
+    Refund refund;
+    refund.platform_refund_id = id;
+    for (const auto& [line_id, subtotal] : lines) {
+      refund.lines.push_back(RefundLine{line_id, 1, subtotal, 0});
+    }
+    order.refunds.push_back(refund);
+  }
+  if (step.kind == OrderEventKind::kCancelled) order.cancelled = true;
+  return order;
+}
+
+TEST_P(LedgerClawbackTest, ClawsBackItsShare) {
+  const ClawbackCase& c = GetParam();
+  const Order order = ThreeLineOrder(c.line_prices);
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  ASSERT_EQ(Balance(), c.earned);
+  // Each step's payload carries every refund so far, as Shopify's later order payloads do.
+  Order so_far = order;
+  for (const RefundStep& step : c.steps) {
+    so_far = WithRefunds(so_far, step);
+    const char* topic =
+        step.kind == OrderEventKind::kCancelled ? "orders/cancelled" : "orders/updated";
+    Process(topic, step.kind, so_far);
+  }
+  EXPECT_EQ(Balance(), c.final_balance);
+  std::vector<int64_t> clawbacks;
+  for (const LedgerEntryRecord& e : Entries("clawback")) clawbacks.push_back(e.points);
+  EXPECT_EQ(clawbacks, c.clawbacks);
+}
+
+RefundStep Updated(
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, int64_t>>>> refunds) {
+  return RefundStep{OrderEventKind::kUpdated, std::move(refunds)};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Refunds, LedgerClawbackTest,
+    ::testing::Values(
+        ClawbackCase{"OneOfThreeLines",
+                     {1000, 2000, 3000},
+                     {Updated({{"r1", {{"2", 2000}}}})},
+                     60,
+                     40,
+                     {-20}},
+        ClawbackCase{"TwoPartialRefundsAddUp",
+                     {1000, 2000, 3000},
+                     {Updated({{"r1", {{"1", 1000}}}}), Updated({{"r2", {{"2", 2000}}}})},
+                     60,
+                     30,
+                     {-10, -20}},
+        ClawbackCase{"FullRefundNetsZero",
+                     {1000, 2000, 3000},
+                     {Updated({{"r1", {{"1", 1000}, {"2", 2000}, {"3", 3000}}}})},
+                     60,
+                     0,
+                     {-60}},
+        ClawbackCase{"CancellationAfterPartialRefundNetsZero",
+                     {1000, 2000, 3000},
+                     {Updated({{"r1", {{"3", 3000}}}}), RefundStep{OrderEventKind::kCancelled, {}}},
+                     60,
+                     0,
+                     {-30, -30}},
+        ClawbackCase{"GiftCardLineClawsNothingBack",
+                     {1000, 2000, -5000},
+                     {Updated({{"r1", {{"3", 5000}}}})},
+                     30,
+                     30,
+                     {}},
+        ClawbackCase{"RedeliveredRefundClawsBackOnce",
+                     {1000, 2000, 3000},
+                     {Updated({{"r1", {{"1", 1000}}}}), Updated({}), Updated({})},
+                     60,
+                     50,
+                     {-10}},
+        // 10 points over 3.33 + 3.33 + 3.34: shares of 3.33, 3.33, 3.34 would be 3.33 points
+        // each; floor of the cumulative target gives 3, 3, 4 and the sum is exactly 10.
+        ClawbackCase{"UnevenSharesStayExact",
+                     {333, 333, 334},
+                     {Updated({{"r1", {{"1", 333}}}}), Updated({{"r2", {{"2", 333}}}}),
+                      Updated({{"r3", {{"3", 334}}}})},
+                     10,
+                     0,
+                     {-3, -3, -4}},
+        ClawbackCase{"UnevenPartialNeverExceedsTheShare",
+                     {333, 333, 334},
+                     {Updated({{"r1", {{"1", 333}}}}), Updated({{"r2", {{"2", 333}}}})},
+                     10,
+                     4,
+                     {-3, -3}}),
+    [](const ::testing::TestParamInfo<ClawbackCase>& info) { return info.param.name; });
+
+TEST_F(LedgerTest, RefundBeforePaidEndsLikePaidThenRefund) {
+  Order order = PaidOrder();
+  order.line_items[0].platform_line_id = "1";
+  LineItem second;
+  second.platform_line_id = "2";
+  second.quantity = 1;
+  second.gross_minor = 2001;
+  order.line_items.push_back(second);  // eligible 70.00: 70 points
+  Order refund_only;
+  refund_only.platform_order_id = order.platform_order_id;
+  refund_only.refunds.push_back(Refund{"r1", "", {RefundLine{"2", 1, 2001, 0}}, 0});
+
+  // A refunds/create that overtakes orders/paid is kept and applied when the order earns.
+  Process("refunds/create", OrderEventKind::kRefunded, refund_only);
+  EXPECT_EQ(Balance(), -1);  // nobody to take from yet
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  const int64_t out_of_order = Balance();
+  const std::vector<LedgerEntryRecord> clawbacks = Entries("clawback");
+
+  // The same events in the usual order, for another order of another customer.
+  storage_.reset();
+  ledger_.reset();
+  auto opened = SqliteStorage::Open(dir_.File("in-order.db"));
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  ledger_ = std::make_unique<Ledger>(config_, *storage_, clock_);
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  Process("refunds/create", OrderEventKind::kRefunded, refund_only);
+  EXPECT_EQ(Balance(), out_of_order);
+  EXPECT_EQ(out_of_order, 70 - 20);  // floor(70 * 20.01 / 70.00)
+  ASSERT_EQ(clawbacks.size(), 1u);
+  EXPECT_EQ(clawbacks[0].refund_key, "r1");
+}
+
+TEST_F(LedgerTest, CancelledOrderThatWasNeverPaidRecordsTheFullRowAndCarriesThePolicy) {
+  config_.program.refunds.allow_negative_balance = true;
+  Order order = PaidOrder();
+  order.cancelled = true;
+  EventOutcome o = ledger_->Decide(Event("orders/cancelled"),
+                                   NormalisedEvent(OrderEvent{OrderEventKind::kCancelled, order}));
+  EXPECT_EQ(o.status, EventStatus::kProcessed);
+  EXPECT_TRUE(o.allow_negative_balance);
+  ASSERT_EQ(o.refunds.size(), 1u);
+  EXPECT_EQ(o.refunds[0].refund_key, "full");
+  EXPECT_TRUE(o.refunds[0].refunds_rest);
+  // A late orders/paid (its payload taken before the cancellation) earns, and the recorded
+  // cancellation takes it all back in the same transaction.
+  Process("orders/cancelled", OrderEventKind::kCancelled, order);
+  order.cancelled = false;
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  EXPECT_EQ(Balance(), 0);
+}
+
+TEST_F(LedgerTest, WooCommerceRefundTotalClawsBackItsShareOfTheOrderTotal) {
+  // WooCommerce's order payload has only each refund's total: 27.50 of a 55.00 order (49.99 of
+  // merchandise) is half the eligible spend, 24.99, which is worth 24 of the 49 points.
+  Order order = PaidOrder();
+  Process("order.updated", OrderEventKind::kPaid, order);
+  order.refunds.push_back(Refund{"71", "", {}, 2750});
+  order.financial_status = FinancialStatus::kPartiallyRefunded;
+  Process("order.updated", OrderEventKind::kPaid, order);
+  EXPECT_EQ(Balance(), 49 - 24);
+  order.financial_status = FinancialStatus::kRefunded;
+  order.refunds.push_back(Refund{"72", "", {}, 2750});
+  Process("order.updated", OrderEventKind::kCancelled, order);
+  EXPECT_EQ(Balance(), 0);
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ TEST(EarnRulesTest, SpendRuleFloorsPerUnit) {
   ASSERT_EQ(awards->size(), 1u);
   EXPECT_EQ((*awards)[0].points, 49);
   EXPECT_EQ((*awards)[0].rule_id, "spend");
-  EXPECT_EQ((*awards)[0].description, "1 point(s) per 1.00 USD on eligible spend of 49.99 USD");
+  EXPECT_EQ((*awards)[0].description,
+            "1 point per 1.00 USD on eligible spend of 49.99 USD, rounded down");
 }
 
 TEST(EarnRulesTest, PointsPerLargerUnit) {
@@ -88,6 +89,236 @@ TEST(EarnRulesTest, CurrencyMismatchIsRefused) {
 TEST(EarnRulesTest, PointsOverflowIsRefusedNotWrapped) {
   const int64_t huge = std::numeric_limits<int64_t>::max() / 2;
   auto awards = ComputeEarnAwards(Program(1000000, 1), OrderWith({Line(huge)}));
+  ASSERT_FALSE(awards.ok());
+  EXPECT_EQ(awards.status().code(), StatusCode::kFailedPrecondition);
+}
+
+LineItem Product(int64_t gross, const std::string& product_id, const std::string& sku,
+                 const std::string& vendor) {
+  LineItem line = Line(gross);
+  line.product_id = product_id;
+  line.sku = sku;
+  line.vendor = vendor;
+  return line;
+}
+
+// One spend rule and one order: the points and the ledger description they give.
+struct SpendCase {
+  std::string name;
+  EarnRule rule;
+  std::vector<LineItem> lines;
+  int64_t points;  // -1: the rule gives no award at all
+  std::string description;
+};
+
+EarnRule Spend(int64_t points, int64_t per_minor) {
+  return EarnRule{"spend", EarnRuleType::kSpend, points, per_minor};
+}
+EarnRule Nearest(EarnRule rule) {
+  rule.rounding = EarnRounding::kNearest;
+  return rule;
+}
+EarnRule ExcludeSkus(EarnRule rule, std::vector<std::string> skus) {
+  rule.exclude_skus = std::move(skus);
+  return rule;
+}
+EarnRule ExcludeProducts(EarnRule rule, std::vector<std::string> ids) {
+  rule.exclude_product_ids = std::move(ids);
+  return rule;
+}
+EarnRule ExcludeVendors(EarnRule rule, std::vector<std::string> vendors) {
+  rule.exclude_vendors = std::move(vendors);
+  return rule;
+}
+EarnRule Minimum(EarnRule rule, int64_t minimum_minor) {
+  rule.minimum_order_minor = minimum_minor;
+  return rule;
+}
+EarnRule Cap(EarnRule rule, int64_t cap) {
+  rule.max_points_per_order = cap;
+  return rule;
+}
+
+TEST(EarnRulesTest, SpendRuleOptions) {
+  const std::vector<SpendCase> cases = {
+      {"floor rounds down",
+       Spend(1, 100),
+       {Line(4999)},
+       49,
+       "1 point per 1.00 USD on eligible spend of 49.99 USD, rounded down"},
+      {"exact division says no rounding",
+       Spend(2, 100),
+       {Line(5000)},
+       100,
+       "2 points per 1.00 USD on eligible spend of 50.00 USD"},
+      {"nearest rounds .99 up",
+       Nearest(Spend(1, 100)),
+       {Line(4999)},
+       50,
+       "1 point per 1.00 USD on eligible spend of 49.99 USD, rounded to nearest"},
+      {"nearest rounds half up",
+       Nearest(Spend(1, 100)),
+       {Line(4950)},
+       50,
+       "1 point per 1.00 USD on eligible spend of 49.50 USD, rounded to nearest"},
+      {"nearest rounds below half down",
+       Nearest(Spend(1, 100)),
+       {Line(4949)},
+       49,
+       "1 point per 1.00 USD on eligible spend of 49.49 USD, rounded to nearest"},
+      {"nearest rounds units, not points",
+       Nearest(Spend(5, 1000)),
+       {Line(4999)},
+       25,
+       "5 points per 10.00 USD on eligible spend of 49.99 USD, rounded to nearest"},
+      {"nearest with an odd per: 1.5 of 3 is half",
+       Nearest(Spend(1, 3)),
+       {Line(4)},
+       1,
+       "1 point per 0.03 USD on eligible spend of 0.04 USD, rounded to nearest"},
+      {"nearest with an odd per: 2 of 3 rounds up",
+       Nearest(Spend(1, 3)),
+       {Line(5)},
+       2,
+       "1 point per 0.03 USD on eligible spend of 0.05 USD, rounded to nearest"},
+      {"nearest below half a unit earns nothing", Nearest(Spend(1, 100)), {Line(49)}, -1, ""},
+      {"excluded SKU",
+       ExcludeSkus(Spend(1, 100), {"GIFT-WRAP"}),
+       {Product(4999, "1", "TEE", "Acme"), Product(500, "2", "GIFT-WRAP", "Acme"),
+        Product(500, "2", "GIFT-WRAP", "Acme")},
+       49,
+       "1 point per 1.00 USD on eligible spend of 49.99 USD (2 lines excluded: SKU GIFT-WRAP), "
+       "rounded down"},
+      {"SKUs match exactly",
+       ExcludeSkus(Spend(1, 100), {"gift-wrap"}),
+       {Product(1000, "1", "GIFT-WRAP", "")},
+       10,
+       "1 point per 1.00 USD on eligible spend of 10.00 USD"},
+      {"excluded product id",
+       ExcludeProducts(Spend(1, 100), {"632910392"}),
+       {Product(2000, "632910392", "", ""), Product(1000, "808950810", "", "")},
+       10,
+       "1 point per 1.00 USD on eligible spend of 10.00 USD (1 line excluded: product "
+       "632910392)"},
+      {"excluded vendor, any case",
+       ExcludeVendors(Spend(1, 100), {"acme"}),
+       {Product(2000, "1", "A", "ACME"), Product(1000, "2", "B", "Other")},
+       10,
+       "1 point per 1.00 USD on eligible spend of 10.00 USD (1 line excluded: vendor ACME)"},
+      {"a line without the field never matches",
+       ExcludeVendors(Spend(1, 100), {"acme"}),
+       {Product(1000, "", "", "")},
+       10,
+       "1 point per 1.00 USD on eligible spend of 10.00 USD"},
+      {"every line excluded earns nothing",
+       ExcludeSkus(Spend(1, 100), {"TEE"}),
+       {Product(1000, "1", "TEE", "")},
+       -1,
+       ""},
+      {"gift cards are not counted as excluded lines",
+       ExcludeSkus(Spend(1, 100), {"X"}),
+       {Line(5000, 0, 0, true), Product(1000, "1", "X", ""), Line(300)},
+       3,
+       "1 point per 1.00 USD on eligible spend of 3.00 USD (1 line excluded: SKU X)"},
+      {"below the minimum earns 0 and says why",
+       Minimum(Spend(1, 100), 2500),
+       {Line(2499)},
+       0,
+       "no points: eligible spend of 24.99 USD is below the minimum order of 25.00 USD"},
+      {"equal to the minimum earns",
+       Minimum(Spend(1, 100), 2500),
+       {Line(2500)},
+       25,
+       "1 point per 1.00 USD on eligible spend of 25.00 USD"},
+      {"the minimum applies to spend after exclusions",
+       Minimum(ExcludeSkus(Spend(1, 100), {"GIFT-WRAP"}), 2500),
+       {Product(2000, "1", "TEE", ""), Product(1000, "2", "GIFT-WRAP", "")},
+       0,
+       "no points: eligible spend of 20.00 USD (1 line excluded: SKU GIFT-WRAP) is below the "
+       "minimum order of 25.00 USD"},
+      {"cap",
+       Cap(Spend(10, 100), 500),
+       {Line(9999)},
+       500,
+       "10 points per 1.00 USD on eligible spend of 99.99 USD, rounded down, capped at 500 "
+       "points per order"},
+      {"at the cap is not capped",
+       Cap(Spend(10, 100), 500),
+       {Line(5000)},
+       500,
+       "10 points per 1.00 USD on eligible spend of 50.00 USD"},
+      {"everything at once",
+       Cap(Minimum(Nearest(ExcludeVendors(ExcludeSkus(Spend(2, 100), {"GIFT-WRAP"}), {"Acme"})),
+                   3000),
+           90),
+       {Product(4950, "1", "TEE", "Other"), Product(500, "2", "GIFT-WRAP", "Other"),
+        Product(9900, "3", "MUG", "acme")},
+       90,
+       "2 points per 1.00 USD on eligible spend of 49.50 USD (2 lines excluded: SKU GIFT-WRAP, "
+       "vendor acme), rounded to nearest, capped at 90 points per order"},
+  };
+  for (const SpendCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ProgramConfig program = Program(1, 100);
+    program.earn = {c.rule};
+    auto awards = ComputeEarnAwards(program, OrderWith(c.lines));
+    ASSERT_TRUE(awards.ok()) << awards.status().ToString();
+    if (c.points < 0) {
+      EXPECT_TRUE(awards->empty());
+      continue;
+    }
+    ASSERT_EQ(awards->size(), 1u);
+    EXPECT_EQ((*awards)[0].points, c.points);
+    EXPECT_EQ((*awards)[0].description, c.description);
+    EXPECT_EQ((*awards)[0].once_per_customer_key, "");
+  }
+}
+
+TEST(EarnRulesTest, ExclusionsAreTheRulesOwnNotTheOrders) {
+  // Two spend rules: only the one that excludes the SKU leaves the line out.
+  ProgramConfig program = Program(1, 100);
+  program.earn.push_back(ExcludeSkus(Spend(1, 100), {"GIFT-WRAP"}));
+  program.earn.back().id = "no-wrap";
+  auto awards = ComputeEarnAwards(
+      program, OrderWith({Product(1000, "1", "TEE", ""), Product(500, "2", "GIFT-WRAP", "")}));
+  ASSERT_TRUE(awards.ok());
+  ASSERT_EQ(awards->size(), 2u);
+  EXPECT_EQ((*awards)[0].points, 15);
+  EXPECT_EQ((*awards)[1].points, 10);
+  // The order's recorded eligible spend is before any rule's exclusions.
+  EXPECT_EQ(EligibleSpendMinor(
+                OrderWith({Product(1000, "1", "TEE", ""), Product(500, "2", "GIFT-WRAP", "")})),
+            1500);
+}
+
+TEST(EarnRulesTest, FirstOrderRuleOffersAOncePerCustomerBonus) {
+  ProgramConfig program = Program(1, 100);
+  program.earn.push_back(EarnRule{"welcome", EarnRuleType::kFirstOrder, 250});
+  auto awards = ComputeEarnAwards(program, OrderWith({Line(1000)}));
+  ASSERT_TRUE(awards.ok());
+  ASSERT_EQ(awards->size(), 2u);
+  EXPECT_EQ((*awards)[1].rule_id, "welcome");
+  EXPECT_EQ((*awards)[1].points, 250);
+  EXPECT_EQ((*awards)[1].description, "first order bonus");
+  // Keyed by the bonus, not the rule id: renaming the rule must not pay it again.
+  EXPECT_EQ((*awards)[1].once_per_customer_key, "first_order");
+}
+
+TEST(EarnRulesTest, FirstOrderBonusNeedsEligibleSpend) {
+  // Gift cards only: not a purchase, so it does not use up the customer's first order.
+  ProgramConfig program;
+  program.earn.push_back(EarnRule{"first_order", EarnRuleType::kFirstOrder, 250});
+  auto awards = ComputeEarnAwards(program, OrderWith({Line(5000, 0, 0, true)}));
+  ASSERT_TRUE(awards.ok());
+  EXPECT_TRUE(awards->empty());
+}
+
+TEST(EarnRulesTest, CapDoesNotHideOverflow) {
+  // An absurd order is refused even with a cap: the computation itself is out of range.
+  ProgramConfig program = Program(1, 100);
+  program.earn = {Cap(Spend(1000000, 1), 500)};
+  auto awards =
+      ComputeEarnAwards(program, OrderWith({Line(std::numeric_limits<int64_t>::max() / 2)}));
   ASSERT_FALSE(awards.ok());
   EXPECT_EQ(awards.status().code(), StatusCode::kFailedPrecondition);
 }

@@ -120,6 +120,47 @@ TEST_F(SqliteStorageTest, SameOrderAndRuleEarnsOnceAcrossEvents) {
   EXPECT_EQ(ledger->size(), 1u);
 }
 
+TEST_F(SqliteStorageTest, OncePerCustomerKeyHoldsAcrossOrdersAndRedeliveries) {
+  auto with_bonus = [this](const std::string& key, const std::string& order_id) {
+    EventOutcome o = PaidOrder(StoreOne(key), order_id, 10);
+    o.points.push_back(
+        PointsChange{"first_order", "earn", 250, "first order bonus", "first_order"});
+    return o;
+  };
+  // Same batch: two orders both offering the bonus; then a redelivery and a third order.
+  ASSERT_TRUE(
+      storage_->CommitEventOutcomes({with_bonus("e1", "1001"), with_bonus("e2", "1002")}, 2000)
+          .ok());
+  ASSERT_TRUE(storage_->CommitEventOutcomes({with_bonus("e3", "1001")}, 3000).ok());
+  ASSERT_TRUE(storage_->CommitEventOutcomes({with_bonus("e4", "1003")}, 4000).ok());
+  Reopen();  // the key is durable, not a cache
+  ASSERT_TRUE(storage_->CommitEventOutcomes({with_bonus("e5", "1004")}, 5000).ok());
+
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  ASSERT_TRUE(customers.ok());
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 4 * 10 + 250);  // each order's spend, one bonus
+  auto ledger = storage_->ListLedger((*customers)[0].id, 0, 100);
+  ASSERT_TRUE(ledger.ok());
+  int bonuses = 0;
+  for (const LedgerEntryRecord& e : *ledger) {
+    if (e.rule_id != "first_order") continue;
+    ++bonuses;
+    EXPECT_EQ(e.order_platform_id, "1001");
+  }
+  EXPECT_EQ(bonuses, 1);
+  EXPECT_EQ(ledger->size(), 5u);
+
+  // Another customer has a bonus of their own.
+  EventOutcome other = with_bonus("e6", "2001");
+  other.customer =
+      CustomerIdentity{"demo", "7002", "Bea@Example.com", "bea@example.com", "Bea", ""};
+  ASSERT_TRUE(storage_->CommitEventOutcomes({other}, 6000).ok());
+  auto bea = storage_->FindCustomersByEmail("bea@example.com");
+  ASSERT_EQ(bea->size(), 1u);
+  EXPECT_EQ((*bea)[0].points_balance, 10 + 250);
+}
+
 TEST_F(SqliteStorageTest, OutcomeForAnEventNoLongerPendingIsSkipped) {
   const int64_t id = StoreOne("e1");
   ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(id, "1001", 10)}, 2000).ok());
@@ -224,6 +265,118 @@ TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
+}
+
+// A refund of `merchandise` on order `order_id` sent on its own (refunds/create).
+EventOutcome RefundOutcome(int64_t event_id, const std::string& order_id, const std::string& key,
+                           int64_t merchandise, bool allow_negative = false) {
+  EventOutcome o;
+  o.event_id = event_id;
+  o.reason = "refund";
+  o.order = OrderRecord{"demo", order_id, "", "", 0, 0, false, ""};
+  o.order->placeholder = true;
+  o.refunds.push_back(RefundRecord{key, merchandise, 0, false});
+  o.allow_negative_balance = allow_negative;
+  return o;
+}
+
+TEST_F(SqliteStorageTest, EachRefundClawsBackOnceWhateverTheRedeliveries) {
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("paid"), "1001", 49)}, 2000).ok());
+  // 24.50 of the 49.00 eligible: half the points. The same refund id again, in a refund webhook
+  // or inside a later order payload, takes nothing more.
+  ASSERT_TRUE(
+      storage_->CommitEventOutcomes({RefundOutcome(StoreOne("r1"), "1001", "77", 2450)}, 3000)
+          .ok());
+  ASSERT_TRUE(
+      storage_->CommitEventOutcomes({RefundOutcome(StoreOne("r1-again"), "1001", "77", 2450)}, 4000)
+          .ok());
+  EventOutcome updated = PaidOrder(StoreOne("updated"), "1001", 49);
+  updated.refunds.push_back(RefundRecord{"77", 2450, 0, false});
+  ASSERT_TRUE(storage_->CommitEventOutcomes({updated}, 5000).ok());
+
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 49 - 24);
+  auto ledger = storage_->ListLedger((*customers)[0].id, 0, 10);
+  ASSERT_EQ(ledger->size(), 2u);
+  EXPECT_EQ((*ledger)[0].kind, "clawback");
+  EXPECT_EQ((*ledger)[0].refund_key, "77");
+  EXPECT_EQ((*ledger)[0].points, -24);
+  EXPECT_EQ((*ledger)[0].balance_after, 25);
+  EXPECT_EQ((*ledger)[0].order_platform_id, "1001");
+  EXPECT_EQ((*ledger)[0].description,
+            "refund 77: 24 of the 49 point(s) the order earned taken back");
+}
+
+TEST_F(SqliteStorageTest, ClawbackBeyondTheBalanceTakesWhatIsThereAndRecordsTheShortfall) {
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("paid"), "1001", 49)}, 2000).ok());
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  const int64_t customer_id = (*customers)[0].id;
+  NewRedemption spend;
+  spend.customer_id = customer_id;
+  spend.shop_id = "demo";
+  spend.idempotency_key = "spend-40";
+  spend.reward_id = "five";
+  spend.reward_kind = "fixed_discount";
+  spend.reward_name = "$5 off";
+  spend.points = 40;
+  spend.currency = "USD";
+  ASSERT_TRUE(storage_->CreateRedemption(spend, 2500).ok());
+
+  ASSERT_TRUE(
+      storage_->CommitEventOutcomes({RefundOutcome(StoreOne("r1"), "1001", "77", 4900)}, 3000)
+          .ok());
+  auto after = storage_->GetCustomer(customer_id);
+  EXPECT_EQ((*after)->points_balance, 0);
+  auto ledger = storage_->ListLedger(customer_id, 0, 10);
+  ASSERT_EQ((*ledger)[0].kind, "clawback");
+  EXPECT_EQ((*ledger)[0].points, -9);
+  EXPECT_EQ((*ledger)[0].description,
+            "refund 77: 49 of the 49 point(s) the order earned taken back; shortfall of 40 "
+            "point(s) already spent: the balance held 9");
+}
+
+TEST_F(SqliteStorageTest, ClawbackMayGoNegativeWhenTheProgramAllowsIt) {
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("paid"), "1001", 49)}, 2000).ok());
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  const int64_t customer_id = (*customers)[0].id;
+  NewRedemption spend;
+  spend.customer_id = customer_id;
+  spend.shop_id = "demo";
+  spend.idempotency_key = "spend-40";
+  spend.reward_id = "five";
+  spend.reward_kind = "fixed_discount";
+  spend.reward_name = "$5 off";
+  spend.points = 40;
+  spend.currency = "USD";
+  ASSERT_TRUE(storage_->CreateRedemption(spend, 2500).ok());
+
+  ASSERT_TRUE(
+      storage_
+          ->CommitEventOutcomes(
+              {RefundOutcome(StoreOne("r1"), "1001", "77", 4900, /*allow_negative=*/true)}, 3000)
+          .ok());
+  auto after = storage_->GetCustomer(customer_id);
+  EXPECT_EQ((*after)->points_balance, -40);
+  auto ledger = storage_->ListLedger(customer_id, 0, 10);
+  EXPECT_EQ((*ledger)[0].points, -49);
+  EXPECT_EQ((*ledger)[0].balance_after, -40);
+}
+
+TEST_F(SqliteStorageTest, RefundBeforeTheOrderIsKeptAndAppliedWhenItEarns) {
+  ASSERT_TRUE(
+      storage_->CommitEventOutcomes({RefundOutcome(StoreOne("r1"), "1001", "77", 2450)}, 1000)
+          .ok());
+  EXPECT_TRUE(storage_->FindCustomersByEmail("ada@example.com")->empty());
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("paid"), "1001", 49)}, 2000).ok());
+  auto customers = storage_->FindCustomersByEmail("ada@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].points_balance, 49 - 24);
+  auto ledger = storage_->ListLedger((*customers)[0].id, 0, 10);
+  ASSERT_EQ(ledger->size(), 2u);
+  EXPECT_EQ((*ledger)[0].kind, "clawback");
+  EXPECT_EQ((*ledger)[1].kind, "earn");
+  EXPECT_EQ((*ledger)[1].order_platform_id, "1001");  // the placeholder row became the order
 }
 
 }  // namespace

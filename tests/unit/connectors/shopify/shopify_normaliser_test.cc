@@ -156,6 +156,34 @@ TEST(ShopifyNormaliserTest, RefundLinesAreReadFromSetsOrNumbers) {
   }
 }
 
+// refunds/create sends the Refund resource on its own, with its order_id
+// (https://shopify.dev/api/admin-rest/2025-01/resources/refund).
+TEST(ShopifyNormaliserTest, RefundCreateGivesTheOrderIdAndTheRefund) {
+  ShopifyNormaliser normaliser;
+  Result<NormalisedEvent> e =
+      normaliser.Normalise(ShopConfig{}, "refunds/create", Fixture("refund_create.json"));
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  ASSERT_TRUE(std::holds_alternative<OrderEvent>(*e));
+  const OrderEvent& event = std::get<OrderEvent>(*e);
+  EXPECT_EQ(event.kind, OrderEventKind::kRefunded);
+  EXPECT_EQ(event.order.platform_order_id, "450789469");
+  EXPECT_EQ(event.order.currency, "USD");
+  EXPECT_TRUE(event.order.line_items.empty());
+  ASSERT_EQ(event.order.refunds.size(), 1u);
+  const Refund& refund = event.order.refunds[0];
+  EXPECT_EQ(refund.platform_refund_id, "509562969");
+  ASSERT_EQ(refund.lines.size(), 2u);
+  EXPECT_EQ(refund.lines[0].platform_line_id, "703073504");
+  EXPECT_EQ(refund.lines[0].subtotal_minor, 19566);
+  EXPECT_EQ(refund.lines[0].tax_minor, 398);
+  EXPECT_FALSE(refund.lines[0].is_gift_card);
+  EXPECT_TRUE(refund.lines[1].is_gift_card);
+
+  json no_order = json::parse(Fixture("refund_create.json"));
+  no_order.erase("order_id");
+  EXPECT_EQ(NormaliseError(no_order.dump(), "refunds/create").message(), "order_id: missing");
+}
+
 TEST(ShopifyNormaliserTest, ZeroDecimalCurrency) {
   Order o = NormaliseOrder(Fixture("order_jpy.json"));
   EXPECT_EQ(o.currency, "JPY");
