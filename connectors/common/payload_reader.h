@@ -7,8 +7,11 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +57,19 @@ inline int64_t CheckedSub(int64_t a, int64_t b, const std::string& path) {
   int64_t difference = 0;
   if (__builtin_sub_overflow(a, b, &difference)) Fail(path, "amounts overflow");
   return difference;
+}
+
+// Parses `body` building only the object keys in `keys_read` (at any depth): a webhook body is
+// mostly fields a normaliser never reads, and building them dominates the parse. `keys_read`
+// must be sorted (each normaliser static_asserts it). Throws nlohmann::json::parse_error.
+template <size_t N>
+nlohmann::json ParseKeepingKeys(std::string_view body, const std::string_view (&keys_read)[N]) {
+  return nlohmann::json::parse(body, [&keys_read](int, nlohmann::json::parse_event_t event,
+                                                  nlohmann::json& parsed) {
+    if (event != nlohmann::json::parse_event_t::key) return true;
+    const std::string& name = parsed.template get_ref<const std::string&>();
+    return std::binary_search(std::begin(keys_read), std::end(keys_read), std::string_view(name));
+  });
 }
 
 }  // namespace loyaltyd::payload

@@ -328,17 +328,8 @@ constexpr std::string_view kKeysRead[] = {
     "vendor",
 };
 
-bool IsKeyRead(const json& key) {
-  const std::string& name = key.get_ref<const std::string&>();
-  return std::binary_search(std::begin(kKeysRead), std::end(kKeysRead), std::string_view(name));
-}
-
-// Parses the body keeping only the keys in kKeysRead. Throws json::parse_error.
-json ParseKeptKeys(std::string_view body) {
-  return json::parse(body, [](int, json::parse_event_t event, json& parsed) {
-    return event != json::parse_event_t::key || IsKeyRead(parsed);
-  });
-}
+// binary_search in ParseKeepingKeys silently misses keys of an unsorted list.
+static_assert(std::is_sorted(std::begin(kKeysRead), std::end(kKeysRead)));
 
 }  // namespace
 
@@ -367,7 +358,7 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
   try {
     json root;
     try {
-      root = ParseKeptKeys(body);
+      root = payload::ParseKeepingKeys(body, kKeysRead);
     } catch (const json::parse_error& error) {
       return InvalidArgument(std::string("malformed JSON: ") + error.what());
     }

@@ -173,6 +173,22 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
 }
 
+std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
+                                                     httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) {
+    ReplyError(res, 404, "no such customer");
+    return std::nullopt;
+  }
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
+  if (!customer.ok()) {
+    ReplyStorageError(res, customer.status());
+    return std::nullopt;
+  }
+  if (!customer->has_value()) ReplyError(res, 404, "no customer with id " + std::to_string(*id));
+  return std::move(customer).value();
+}
+
 bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) const {
   static constexpr std::string_view kBearer = "Bearer ";
   const std::string header = req.get_header_value("Authorization");
@@ -207,26 +223,18 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
 }
 
 void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
-  std::optional<int64_t> id = ParseInt(req.matches[1].str());
-  if (!id) return ReplyError(res, 404, "no such customer");
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
-  if (!customer.ok()) return ReplyStorageError(res, customer.status());
-  if (!customer->has_value())
-    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
-  Reply(res, 200, CustomerJson(**customer));
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Reply(res, 200, CustomerJson(*customer));
 }
 
 void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
-  std::optional<int64_t> id = ParseInt(req.matches[1].str());
-  if (!id) return ReplyError(res, 404, "no such customer");
   size_t limit;
   int64_t before;
   if (!ReadPage(req, res, limit, before)) return;
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
-  if (!customer.ok()) return ReplyStorageError(res, customer.status());
-  if (!customer->has_value())
-    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
-  Result<std::vector<LedgerEntryRecord>> entries = storage_.ListLedger(*id, before, limit);
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<LedgerEntryRecord>> entries = storage_.ListLedger(customer->id, before, limit);
   if (!entries.ok()) return ReplyStorageError(res, entries.status());
   json out = json::array();
   for (const LedgerEntryRecord& e : *entries) {
@@ -247,8 +255,8 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   json next =
       entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
   Reply(res, 200,
-        json{{"customer_id", *id},
-             {"points_balance", (*customer)->points_balance},
+        json{{"customer_id", customer->id},
+             {"points_balance", customer->points_balance},
              {"entries", out},
              {"next_before", next}});
 }
@@ -285,21 +293,18 @@ void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
 }
 
 void AdminApi::ListRedemptions(const httplib::Request& req, httplib::Response& res) {
-  std::optional<int64_t> id = ParseInt(req.matches[1].str());
-  if (!id) return ReplyError(res, 404, "no such customer");
   size_t limit;
   int64_t before;
   if (!ReadPage(req, res, limit, before)) return;
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(*id);
-  if (!customer.ok()) return ReplyStorageError(res, customer.status());
-  if (!customer->has_value())
-    return ReplyError(res, 404, "no customer with id " + std::to_string(*id));
-  Result<std::vector<RedemptionRecord>> list = storage_.ListRedemptions(*id, before, limit);
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<RedemptionRecord>> list =
+      storage_.ListRedemptions(customer->id, before, limit);
   if (!list.ok()) return ReplyStorageError(res, list.status());
   json out = json::array();
   for (const RedemptionRecord& r : *list) out.push_back(RedemptionJson(r));
   json next = list->size() == limit && !list->empty() ? json(list->back().id) : json(nullptr);
-  Reply(res, 200, json{{"customer_id", *id}, {"redemptions", out}, {"next_before", next}});
+  Reply(res, 200, json{{"customer_id", customer->id}, {"redemptions", out}, {"next_before", next}});
 }
 
 void AdminApi::GetRedemption(const httplib::Request& req, httplib::Response& res) {

@@ -47,6 +47,8 @@ class AdminApi {
  private:
   // True when the request carries the admin token; otherwise fills a 401 answer.
   bool Authorize(const httplib::Request& req, httplib::Response& res) const;
+  // The customer named by the route's first capture; nullopt with a 404 or 503 filled in.
+  std::optional<CustomerRecord> FindCustomer(const httplib::Request& req, httplib::Response& res);
 
   void ListCustomers(const httplib::Request& req, httplib::Response& res);
   void GetCustomer(const httplib::Request& req, httplib::Response& res);

@@ -183,6 +183,28 @@ TEST_F(RedemptionTest, NotEnoughPointsIs409AndNothingReachesTheStore) {
   EXPECT_EQ(store_.graphql_requests(), 0);
 }
 
+TEST_F(RedemptionTest, MalformedRequestsAreRefusedAndSayWhatToSend) {
+  const int64_t id = Earn(kCustomer, "ada@example.com", 600);
+  const std::string path = "/api/v1/customers/" + std::to_string(id) + "/redemptions";
+  const httplib::Headers key{{"Idempotency-Key", "k"}};
+  HttpAnswer not_json = daemon_.Post(path, "reward=five-off", key);
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_NE(not_json.Json()["error"].get<std::string>().find("JSON object"), std::string::npos);
+  HttpAnswer stray = daemon_.Post(path, R"({"reward":"five-off","points":1})", key);
+  EXPECT_EQ(stray.status, 400);
+  EXPECT_EQ(stray.Json()["error"], "unknown key 'points'; send {\"reward\": ID}");
+  EXPECT_EQ(daemon_.Post(path, R"({"reward":5})", key).status, 400);
+  EXPECT_EQ(
+      daemon_.Post("/api/v1/customers/999/redemptions", R"({"reward":"five-off"})", key).status,
+      404);
+  EXPECT_EQ(daemon_.Post(path, R"({"reward":"five-off"})", key, "wrong-token").status, 401);
+  EXPECT_EQ(daemon_.Get("/api/v1/jobs?status=stuck").status, 400);
+  EXPECT_EQ(daemon_.Post("/api/v1/jobs/999/retry", "").status, 404);
+  EXPECT_EQ(daemon_.Get("/api/v1/redemptions/999").status, 404);
+  EXPECT_EQ(Balance(id), 600);
+  EXPECT_TRUE(daemon_.Get("/api/v1/jobs").Json()["jobs"].empty());
+}
+
 TEST_F(RedemptionTest, FaultsAreRetriedIntoExactlyOneCode) {
   const int64_t id = Earn(kCustomer, "ada@example.com", 600);
   // The first call is applied but its answer is lost; the next answers 500 and 429.

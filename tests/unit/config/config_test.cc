@@ -248,6 +248,100 @@ TEST(ConfigTest, BadSpendRuleOptionsAreReportedWithTheirPaths) {
   }
 }
 
+// Rewards, shop API credentials and the outbox: each mistake named at its path, and a valid
+// catalogue loads with exact amounts.
+TEST(ConfigTest, RewardsApiAndOutboxLoadAndEveryMistakeIsNamed) {
+  json good = ValidConfig();
+  good["program"]["currency"] = "USD";
+  good["program"]["earn"][0]["per"] = "1.00";
+  good["shops"][0]["api"] = {{"access_token", "shpat_x"}};
+  good["program"]["rewards"] = json::array({{{"id", "five"},
+                                             {"points", 500},
+                                             {"kind", "fixed_discount"},
+                                             {"amount", "5.00"},
+                                             {"minimum_order", "20.00"},
+                                             {"expires_after_days", 30}},
+                                            {{"id", "pct"},
+                                             {"points", 300},
+                                             {"kind", "percentage_discount"},
+                                             {"percentage", 10},
+                                             {"restrict_to_customer", false},
+                                             {"code_prefix", "VIP-"}}});
+  good["outbox"] = {{"max_attempts", 3}, {"initial_backoff_ms", 10}};
+  ConfigLoadResult ok = ParseConfig(good.dump());
+  ASSERT_TRUE(ok.ok()) << Problems(ok);
+  EXPECT_EQ(ok.config.shops[0].api.base_url, "https://demo.myshopify.com");
+  EXPECT_EQ(ok.config.shops[0].api.api_version, "2025-07");
+  ASSERT_EQ(ok.config.program.rewards.size(), 2u);
+  EXPECT_EQ(ok.config.program.rewards[0].amount_minor, 500);
+  EXPECT_EQ(ok.config.program.rewards[0].minimum_order_minor, 2000);
+  EXPECT_EQ(ok.config.program.rewards[0].name, "five") << "the name defaults to the id";
+  EXPECT_EQ(ok.config.program.rewards[1].percentage, 10);
+  EXPECT_FALSE(ok.config.program.rewards[1].restrict_to_customer);
+  EXPECT_EQ(ok.config.outbox.max_attempts, 3);
+  EXPECT_EQ(ok.config.outbox.max_backoff_ms, 300'000);
+
+  struct Case {
+    json::json_pointer where;
+    json value;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {json::json_pointer("/program/rewards/0/kind"), "coupon", "program.rewards[0].kind",
+       "must be one of fixed_discount, percentage_discount, free_shipping, store_credit"},
+      {json::json_pointer("/program/rewards/0/amount"), "0.00", "program.rewards[0].amount",
+       "must be a positive amount in USD"},
+      {json::json_pointer("/program/rewards/0/amount"), 5, "program.rewards[0].amount",
+       "must be a decimal string"},
+      {json::json_pointer("/program/rewards/1/amount"), "5.00", "program.rewards[1].amount",
+       "applies to fixed_discount and store_credit rewards only"},
+      {json::json_pointer("/program/rewards/1/percentage"), 101, "program.rewards[1].percentage",
+       "must be between 1 and 100, not 101"},
+      {json::json_pointer("/program/rewards/1/code_prefix"), "vip-",
+       "program.rewards[1].code_prefix", "upper-case letters"},
+      {json::json_pointer("/program/rewards/1/restrict_to_customer"), "yes",
+       "program.rewards[1].restrict_to_customer", "must be true or false, not a string"},
+      {json::json_pointer("/program/rewards/1/id"), "five", "program.rewards[1].id",
+       "duplicate reward id 'five'"},
+      {json::json_pointer("/shops/0/api/api_version"), "2025-08", "shops[0].api.api_version",
+       "must be a Shopify API version"},
+      {json::json_pointer("/shops/0/api/base_url"), "https://demo.myshopify.com/admin",
+       "shops[0].api.base_url", "without a path"},
+      {json::json_pointer("/shops/0/api/consumer_key"), "ck_1", "shops[0].api",
+       "unknown key 'consumer_key'"},
+      {json::json_pointer("/shops/0/earn_on_status"), json::array({"processing"}),
+       "shops[0].earn_on_status", "applies to WooCommerce shops only"},
+      {json::json_pointer("/outbox/max_backoff_ms"), 5, "outbox.max_backoff_ms",
+       "must be at least initial_backoff_ms (10)"},
+  };
+  for (const Case& c : cases) {
+    json j = good;
+    j[c.where] = c.value;
+    ConfigLoadResult r = ParseConfig(j.dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << c.where.to_string() << "\n" << Problems(r);
+  }
+
+  json no_token = good;
+  no_token["shops"][0]["api"].erase("access_token");
+  EXPECT_TRUE(HasProblem(ParseConfig(no_token.dump()), "shops[0].api.access_token",
+                         "required key is missing"));
+
+  json woo = good;
+  woo["shops"][0] = {{"id", "woo"},
+                     {"platform", "woocommerce"},
+                     {"domain", "shop.example.com"},
+                     {"webhook_secret", "secret-secret"},
+                     {"api", {{"consumer_key", "key"}, {"consumer_secret", "cs_x"}}},
+                     {"earn_on_status", {"completed", "refunded"}}};
+  ConfigLoadResult w = ParseConfig(woo.dump());
+  EXPECT_TRUE(HasProblem(w, "shops[0].api.consumer_key", "starts with \"ck_\"")) << Problems(w);
+  EXPECT_TRUE(HasProblem(w, "shops[0].earn_on_status[1]",
+                         "an order status at which an order is "
+                         "paid for"))
+      << Problems(w);
+}
+
 TEST(ConfigTest, FirstOrderRuleLoadsAndTakesNoSpendOptions) {
   json j = UsdSpendConfig(json::object());
   j["program"]["earn"].push_back({{"type", "first_order"}, {"points", 250}});
