@@ -9,8 +9,17 @@
 #include <unordered_map>
 
 #include "core/money.h"
+#include "storage/sqlite_statement.h"
 
 namespace loyaltyd {
+
+using sqlite_internal::Exec;
+using sqlite_internal::ExecCached;
+using sqlite_internal::InTransaction;
+using sqlite_internal::OpenConnection;
+using sqlite_internal::SqliteError;
+using sqlite_internal::Stmt;
+
 namespace {
 
 // Schema version 1. Each table is described in docs/storage.md.
@@ -158,181 +167,6 @@ constexpr int kSchemaVersion = 1;
 // kept in bytes so that a database with larger pages is checkpointed as often.
 constexpr int64_t kCheckpointWalBytes = 1000 * 4096;
 
-// SQLite result codes that mean "try again later" rather than "this input is wrong".
-Status SqliteError(sqlite3* db, int rc, std::string_view what) {
-  std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
-  if (db != nullptr && sqlite3_errmsg(db) != nullptr) {
-    message += " (";
-    message += sqlite3_errmsg(db);
-    message += ")";
-  }
-  switch (rc & 0xFF) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_NOMEM:
-      return Unavailable(message);
-    case SQLITE_CONSTRAINT:
-      return FailedPrecondition(message);
-    default:
-      return Internal(message);
-  }
-}
-
-}  // namespace
-
-// The writer's prepared statements, kept for the connection's life: preparing a statement
-// costs more than running most of ours, and the event processor runs about ten per event.
-// Used only under write_mu_, by the writer's holder.
-class SqliteStorage::StatementCache {
- public:
-  explicit StatementCache(sqlite3* db) : db_(db) {}
-  ~StatementCache() {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  }
-  StatementCache(const StatementCache&) = delete;
-  StatementCache& operator=(const StatementCache&) = delete;
-
-  sqlite3* db() const { return db_; }
-  // SQLITE_OK and the statement, or the error code of preparing it.
-  int Get(const char* sql, sqlite3_stmt** out) {
-    auto it = statements_.find(sql);
-    if (it != statements_.end()) {
-      *out = it->second;
-      return SQLITE_OK;
-    }
-    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr);
-    if (rc == SQLITE_OK) statements_.emplace(sql, *out);
-    return rc;
-  }
-
- private:
-  sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
-};
-
-namespace {
-
-// A prepared statement for one use. Bind indices are 1-based. Either prepared here and
-// finalised on scope exit, or borrowed from a StatementCache and reset on scope exit (which
-// also ends any read it holds open).
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  Stmt(SqliteStorage::StatementCache& cache, const char* sql) : db_(cache.db()), cached_(true) {
-    rc_ = cache.Get(sql, &stmt_);
-  }
-  ~Stmt() {
-    if (!cached_) {
-      sqlite3_finalize(stmt_);
-    } else if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Status prepare_status() const {
-    return rc_ == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc_, "preparing statement");
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // SQLITE_STATIC: SQLite reads the caller's bytes at step time, so `v` must outlive the step.
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  // A temporary would be gone by then (ASan found one); BindCopy makes SQLite keep a copy.
-  Stmt& Bind(int i, std::string&& v) = delete;
-  Stmt& BindCopy(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindBlob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& BindNullIfEmpty(int i, const std::string& v) {
-    if (v.empty()) {
-      sqlite3_bind_null(stmt_, i);
-    } else {
-      Bind(i, v);
-    }
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int Step() { return sqlite3_step(stmt_); }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool cached_ = false;
-  int rc_ = SQLITE_OK;
-};
-
-// Runs a statement without results (SAVEPOINT and the like) from the cache.
-Status ExecCached(SqliteStorage::StatementCache& cache, const char* sql) {
-  Stmt s(cache, sql);
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  const int rc = s.Step();
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : SqliteError(cache.db(), rc, sql);
-}
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
-  sqlite3_free(err);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
-}
-
-Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
-  sqlite3* db = nullptr;
-  const int flags =
-      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-      SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    Status st = SqliteError(db, rc, "opening database '" + path + "'");
-    sqlite3_close(db);
-    return st;
-  }
-  // busy_timeout covers other processes (a backup, the sqlite3 shell); in-process writers queue
-  // on write_mu_ instead.
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_extended_result_codes(db, 1);
-  return db;
-}
-
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
-template <typename Fn>
-Status InTransaction(sqlite3* db, Fn&& body) {
-  LOYALTYD_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-  Status st = body();
-  if (st.ok()) st = Exec(db, "COMMIT");
-  if (!st.ok()) {
-    (void)Exec(db, "ROLLBACK");
-  }
-  return st;
-}
-
 CustomerRecord ReadCustomer(const Stmt& s) {
   CustomerRecord c;
   c.id = s.Int(0);
@@ -374,18 +208,6 @@ std::optional<EventStatus> ParseEventStatus(std::string_view name) {
   }
   return std::nullopt;
 }
-
-// A read connection borrowed from the pool for one call.
-class SqliteStorage::ReadLease {
- public:
-  explicit ReadLease(SqliteStorage& storage) : storage_(storage), db_(storage.AcquireReader()) {}
-  ~ReadLease() { storage_.ReleaseReader(db_); }
-  sqlite3* db() const { return db_; }
-
- private:
-  SqliteStorage& storage_;
-  sqlite3* db_;
-};
 
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path,
                                                            int read_connections) {
@@ -691,35 +513,18 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     return Internal("points change without a customer and an order");
   }
   for (const PointsChange& change : outcome.points) {
-    Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
-    balance.Bind(1, customer_id);
-    if (balance.Step() != SQLITE_ROW) return Internal("customer vanished during processing");
-    const int64_t after = balance.Int(0) + change.points;
-
-    Stmt insert(*writer_statements_,
-                "INSERT INTO ledger_entries (customer_id, order_id, rule_id, kind, points, "
-                "balance_after, description, source_event_id, created_at_ms, once_key) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-                // No conflict target: both the (order, rule, kind) key and the customer's
-                // once key make a repeat a no-op, in the same statement and transaction.
-                "ON CONFLICT DO NOTHING");
-    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
-    insert.Bind(1, customer_id).Bind(2, order_id).Bind(3, change.rule_id).Bind(4, change.kind);
-    insert.Bind(5, change.points).Bind(6, after).Bind(7, change.description);
-    insert.Bind(8, outcome.event_id).Bind(9, now_ms);
-    if (!change.once_per_customer_key.empty()) insert.Bind(10, change.once_per_customer_key);
-    const int rc = insert.Step();
-    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "writing ledger entry");
-    // This (order, rule) already earned, or the customer already has this once-only award.
-    if (sqlite3_changes(writer_) == 0) continue;
-
-    Stmt update(*writer_statements_,
-                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(update.prepare_status());
-    update.Bind(1, customer_id).Bind(2, after).Bind(3, now_ms);
-    const int urc = update.Step();
-    if (urc != SQLITE_DONE) return SqliteError(writer_, urc, "updating balance");
+    Posting posting;
+    posting.customer_id = customer_id;
+    posting.order_id = order_id;
+    posting.source_event_id = outcome.event_id;
+    posting.rule_id = change.rule_id;
+    posting.kind = change.kind;
+    posting.once_key = change.once_per_customer_key;
+    posting.points = change.points;
+    posting.description = change.description;
+    // False: this (order, rule) already earned, or the customer has this once-only award.
+    Result<bool> posted = PostPoints(posting, now_ms);
+    if (!posted.ok()) return posted.status();
   }
 
   if (!outcome.refunds.empty() && order_id == 0) return Internal("refund without an order");
@@ -834,12 +639,9 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
     if (mrc != SQLITE_DONE) return SqliteError(writer_, mrc, "applying refund");
     if (share == 0) continue;  // a gift card or shipping refund: nothing to take back
 
-    Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
-    balance.Bind(1, customer_id);
-    if (balance.Step() != SQLITE_ROW) return Internal("customer vanished during processing");
-    const int64_t before = balance.Int(0);
-    balance.Reset();
+    Result<int64_t> balance = PointsBalanceLocked(customer_id);
+    if (!balance.ok()) return balance.status();
+    const int64_t before = *balance;
     // Points already spent on rewards cannot be taken back: unless the program allows a
     // negative balance, take what is there and record what could not be taken.
     const int64_t available = std::max<int64_t>(before, 0);
@@ -854,24 +656,16 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
                      " point(s) already spent: the balance held " + std::to_string(available);
     }
 
-    Stmt insert(*writer_statements_,
-                "INSERT INTO ledger_entries (customer_id, order_id, rule_id, kind, refund_key, "
-                "points, balance_after, description, source_event_id, created_at_ms) "
-                "VALUES (?1, ?2, '', 'clawback', ?3, ?4, ?5, ?6, ?7, ?8) "
-                "ON CONFLICT(order_id, rule_id, kind, refund_key) DO NOTHING");
-    LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
-    insert.Bind(1, customer_id).Bind(2, order_id).Bind(3, row.refund_key).Bind(4, -taken);
-    insert.Bind(5, before - taken).Bind(6, description).Bind(7, event_id).Bind(8, now_ms);
-    const int irc = insert.Step();
-    if (irc != SQLITE_DONE) return SqliteError(writer_, irc, "writing clawback ledger entry");
-    if (sqlite3_changes(writer_) == 0) continue;  // this refund already clawed back
-
-    Stmt update(*writer_statements_,
-                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(update.prepare_status());
-    update.Bind(1, customer_id).Bind(2, before - taken).Bind(3, now_ms);
-    const int urc = update.Step();
-    if (urc != SQLITE_DONE) return SqliteError(writer_, urc, "updating balance");
+    Posting posting;
+    posting.customer_id = customer_id;
+    posting.order_id = order_id;
+    posting.source_event_id = event_id;
+    posting.kind = "clawback";
+    posting.refund_key = row.refund_key;
+    posting.points = -taken;
+    posting.description = std::move(description);
+    Result<bool> posted = PostPoints(posting, now_ms);  // false: this refund clawed back before
+    if (!posted.ok()) return posted.status();
   }
   return Status::Ok();
 }
@@ -1009,414 +803,6 @@ Result<InboxCounts> SqliteStorage::CountInbox() {
   }
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "counting inbox");
   return counts;
-}
-
-std::string_view RedemptionStatusName(RedemptionStatus status) {
-  switch (status) {
-    case RedemptionStatus::kPending:
-      return "pending";
-    case RedemptionStatus::kIssued:
-      return "issued";
-    case RedemptionStatus::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
-std::string_view JobStatusName(JobStatus status) {
-  switch (status) {
-    case JobStatus::kPending:
-      return "pending";
-    case JobStatus::kDone:
-      return "done";
-    case JobStatus::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
-std::optional<JobStatus> ParseJobStatus(std::string_view name) {
-  for (JobStatus s : {JobStatus::kPending, JobStatus::kDone, JobStatus::kFailed}) {
-    if (JobStatusName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
-namespace {
-
-constexpr const char* kRedemptionColumns =
-    "id, customer_id, shop_id, idempotency_key, reward_id, reward_kind, reward_name, points, "
-    "code, value_minor, currency, percentage, minimum_order_minor, expires_at_ms, "
-    "restrict_to_customer, status, platform_reward_id, failure_reason, created_at_ms, "
-    "updated_at_ms";
-
-RedemptionRecord ReadRedemption(const Stmt& s) {
-  RedemptionRecord r;
-  r.id = s.Int(0);
-  r.customer_id = s.Int(1);
-  r.shop_id = s.Text(2);
-  r.idempotency_key = s.Text(3);
-  r.reward_id = s.Text(4);
-  r.reward_kind = s.Text(5);
-  r.reward_name = s.Text(6);
-  r.points = s.Int(7);
-  r.code = s.Text(8);
-  r.value_minor = s.Int(9);
-  r.currency = s.Text(10);
-  r.percentage = static_cast<int>(s.Int(11));
-  r.minimum_order_minor = s.Int(12);
-  r.expires_at_ms = s.Int(13);
-  r.restrict_to_customer = s.Int(14) != 0;
-  const std::string status = s.Text(15);
-  r.status = status == "issued"   ? RedemptionStatus::kIssued
-             : status == "failed" ? RedemptionStatus::kFailed
-                                  : RedemptionStatus::kPending;
-  r.platform_reward_id = s.Text(16);
-  r.failure_reason = s.Text(17);
-  r.created_at_ms = s.Int(18);
-  r.updated_at_ms = s.Int(19);
-  return r;
-}
-
-constexpr const char* kJobColumns =
-    "id, shop_id, kind, COALESCE(redemption_id, 0), idempotency_key, status, attempts, "
-    "next_attempt_at_ms, last_error, created_at_ms, updated_at_ms";
-
-OutboxJob ReadJob(const Stmt& s) {
-  OutboxJob j;
-  j.id = s.Int(0);
-  j.shop_id = s.Text(1);
-  j.kind = s.Text(2);
-  j.redemption_id = s.Int(3);
-  j.idempotency_key = s.Text(4);
-  j.status = ParseJobStatus(s.Text(5)).value_or(JobStatus::kPending);
-  j.attempts = static_cast<int>(s.Int(6));
-  j.next_attempt_at_ms = s.Int(7);
-  j.last_error = s.Text(8);
-  j.created_at_ms = s.Int(9);
-  j.updated_at_ms = s.Int(10);
-  return j;
-}
-
-// Runs one statement that must change exactly `expected` rows (or any number when < 0).
-Status StepDone(Stmt& s, sqlite3* db, std::string_view what) {
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  const int rc = s.Step();
-  return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, what);
-}
-
-}  // namespace
-
-Result<std::optional<RedemptionRecord>> SqliteStorage::FindRedemptionLocked(const char* where_sql,
-                                                                            int64_t a,
-                                                                            const std::string* b) {
-  Stmt s(*writer_statements_, where_sql);
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, a);
-  if (b != nullptr) s.Bind(2, *b);
-  const int rc = s.Step();
-  if (rc == SQLITE_ROW) return std::optional<RedemptionRecord>(ReadRedemption(s));
-  if (rc == SQLITE_DONE) return std::optional<RedemptionRecord>();
-  return SqliteError(writer_, rc, "reading redemption");
-}
-
-Result<CreateRedemptionResult> SqliteStorage::CreateRedemption(const NewRedemption& r,
-                                                               int64_t now_ms) {
-  static const std::string kByKey = std::string("SELECT ") + kRedemptionColumns +
-                                    " FROM redemptions WHERE customer_id = ?1 AND "
-                                    "idempotency_key = ?2";
-  static const std::string kById =
-      std::string("SELECT ") + kRedemptionColumns + " FROM redemptions WHERE id = ?1";
-  CreateRedemptionResult result;
-  std::lock_guard<std::mutex> lock(write_mu_);
-  Status st = InTransaction(writer_, [&]() -> Status {
-    Result<std::optional<RedemptionRecord>> existing =
-        FindRedemptionLocked(kByKey.c_str(), r.customer_id, &r.idempotency_key);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      result.outcome = CreateRedemptionResult::Outcome::kExisting;
-      result.redemption = std::move(**existing);
-      return Status::Ok();
-    }
-    Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
-    balance.Bind(1, r.customer_id);
-    if (balance.Step() != SQLITE_ROW) {
-      return NotFound("no customer with id " + std::to_string(r.customer_id));
-    }
-    result.balance = balance.Int(0);
-    if (result.balance < r.points) {
-      result.outcome = CreateRedemptionResult::Outcome::kInsufficientPoints;
-      return Status::Ok();
-    }
-
-    Stmt insert(*writer_statements_,
-                "INSERT INTO redemptions (customer_id, shop_id, idempotency_key, reward_id, "
-                "reward_kind, reward_name, points, code, value_minor, currency, percentage, "
-                "minimum_order_minor, expires_at_ms, restrict_to_customer, created_at_ms, "
-                "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                "?14, ?15, ?15)");
-    insert.Bind(1, r.customer_id).Bind(2, r.shop_id).Bind(3, r.idempotency_key);
-    insert.Bind(4, r.reward_id).Bind(5, r.reward_kind).Bind(6, r.reward_name).Bind(7, r.points);
-    insert.Bind(8, r.code).Bind(9, r.value_minor).Bind(10, r.currency);
-    insert.Bind(11, int64_t{r.percentage}).Bind(12, r.minimum_order_minor);
-    insert.Bind(13, r.expires_at_ms).Bind(14, int64_t{r.restrict_to_customer ? 1 : 0});
-    insert.Bind(15, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(insert, writer_, "recording redemption"));
-    const int64_t redemption_id = sqlite3_last_insert_rowid(writer_);
-
-    const int64_t after = result.balance - r.points;
-    Stmt ledger(*writer_statements_,
-                "INSERT INTO ledger_entries (customer_id, rule_id, kind, points, balance_after, "
-                "description, redemption_id, created_at_ms) "
-                "VALUES (?1, ?2, 'redeem', ?3, ?4, ?5, ?6, ?7)");
-    const std::string description = "redeemed for " + r.reward_name;
-    ledger.Bind(1, r.customer_id).Bind(2, r.reward_id).Bind(3, -r.points).Bind(4, after);
-    ledger.Bind(5, description).Bind(6, redemption_id).Bind(7, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(ledger, writer_, "writing redemption ledger entry"));
-
-    Stmt update(*writer_statements_,
-                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
-    update.Bind(1, r.customer_id).Bind(2, after).Bind(3, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(update, writer_, "updating balance"));
-
-    // The platform call's key: the code itself, which the platform keeps and can be searched
-    // for; store credit has no code, so the key names the redemption.
-    const std::string job_key = !r.code.empty()
-                                    ? r.shop_id + ":code:" + r.code
-                                    : r.shop_id + ":credit:" + std::to_string(redemption_id);
-    Stmt job(*writer_statements_,
-             "INSERT INTO outbox_jobs (shop_id, kind, redemption_id, idempotency_key, "
-             "next_attempt_at_ms, created_at_ms, updated_at_ms) "
-             "VALUES (?1, 'issue_reward', ?2, ?3, ?4, ?4, ?4)");
-    job.Bind(1, r.shop_id).Bind(2, redemption_id).Bind(3, job_key).Bind(4, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(job, writer_, "queueing reward job"));
-
-    Result<std::optional<RedemptionRecord>> created =
-        FindRedemptionLocked(kById.c_str(), redemption_id, nullptr);
-    if (!created.ok()) return created.status();
-    if (!created->has_value()) return Internal("redemption vanished inside its transaction");
-    result.outcome = CreateRedemptionResult::Outcome::kCreated;
-    result.redemption = std::move(**created);
-    result.balance = after;
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  return result;
-}
-
-Result<std::optional<RedemptionRecord>> SqliteStorage::GetRedemption(int64_t id) {
-  ReadLease lease(*this);
-  Stmt s(lease.db(),
-         (std::string("SELECT ") + kRedemptionColumns + " FROM redemptions WHERE id = ?1").c_str());
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, id);
-  const int rc = s.Step();
-  if (rc == SQLITE_ROW) return std::optional<RedemptionRecord>(ReadRedemption(s));
-  if (rc == SQLITE_DONE) return std::optional<RedemptionRecord>();
-  return SqliteError(lease.db(), rc, "reading redemption");
-}
-
-Result<std::vector<RedemptionRecord>> SqliteStorage::ListRedemptions(int64_t customer_id,
-                                                                     int64_t before_id,
-                                                                     size_t limit) {
-  ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kRedemptionColumns +
-                      " FROM redemptions WHERE customer_id = ?1 AND (?2 <= 0 OR id < ?2) "
-                      "ORDER BY id DESC LIMIT ?3")
-                         .c_str());
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, customer_id).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
-  std::vector<RedemptionRecord> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRedemption(s));
-  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "listing redemptions");
-  return out;
-}
-
-Result<std::vector<OutboxJob>> SqliteStorage::LoadDueJobs(int64_t now_ms, size_t limit) {
-  ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kJobColumns +
-                      " FROM outbox_jobs WHERE status = 'pending' AND next_attempt_at_ms <= ?1 "
-                      "ORDER BY next_attempt_at_ms, id LIMIT ?2")
-                         .c_str());
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
-  std::vector<OutboxJob> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadJob(s));
-  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "loading due jobs");
-  return out;
-}
-
-Result<int> SqliteStorage::BeginJobAttempt(int64_t job_id, int64_t lease_until_ms, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  int attempts = 0;
-  Status st = InTransaction(writer_, [&]() -> Status {
-    Stmt s(*writer_statements_,
-           "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at_ms = ?2, "
-           "updated_at_ms = ?3 WHERE id = ?1 AND status = 'pending' RETURNING attempts");
-    LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-    s.Bind(1, job_id).Bind(2, lease_until_ms).Bind(3, now_ms);
-    const int rc = s.Step();
-    if (rc == SQLITE_DONE)
-      return FailedPrecondition("job " + std::to_string(job_id) + " is not pending");
-    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "starting job attempt");
-    attempts = static_cast<int>(s.Int(0));
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  return attempts;
-}
-
-Status SqliteStorage::RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms,
-                                    const std::string& error, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Status {
-    Stmt s(*writer_statements_,
-           "UPDATE outbox_jobs SET next_attempt_at_ms = ?2, last_error = ?3, updated_at_ms = ?4 "
-           "WHERE id = ?1 AND status = 'pending'");
-    s.Bind(1, job_id).Bind(2, next_attempt_at_ms).Bind(3, error).Bind(4, now_ms);
-    return StepDone(s, writer_, "rescheduling job");
-  });
-}
-
-Status SqliteStorage::AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Status {
-    Stmt s(*writer_statements_,
-           "UPDATE outbox_jobs SET status = 'failed', last_error = ?2, updated_at_ms = ?3 "
-           "WHERE id = ?1 AND status = 'pending'");
-    s.Bind(1, job_id).Bind(2, error).Bind(3, now_ms);
-    return StepDone(s, writer_, "abandoning job");
-  });
-}
-
-Status SqliteStorage::CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
-                                        const std::string& code, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Status {
-    Stmt job(*writer_statements_,
-             "UPDATE outbox_jobs SET status = 'done', last_error = '', updated_at_ms = ?2 "
-             "WHERE id = ?1 AND status != 'done' RETURNING redemption_id");
-    LOYALTYD_RETURN_IF_ERROR(job.prepare_status());
-    job.Bind(1, job_id).Bind(2, now_ms);
-    const int rc = job.Step();
-    if (rc == SQLITE_DONE) return Status::Ok();  // settled before
-    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "completing job");
-    const int64_t redemption_id = job.Int(0);
-    job.Reset();
-    // The platform may store the code differently (WooCommerce lower-cases it); keep its form.
-    Stmt redemption(*writer_statements_,
-                    "UPDATE redemptions SET status = 'issued', platform_reward_id = ?2, "
-                    "code = CASE WHEN ?3 = '' THEN code ELSE ?3 END, failure_reason = '', "
-                    "updated_at_ms = ?4 WHERE id = ?1 AND status = 'pending'");
-    redemption.Bind(1, redemption_id).Bind(2, platform_reward_id).Bind(3, code).Bind(4, now_ms);
-    return StepDone(redemption, writer_, "marking redemption issued");
-  });
-}
-
-Status SqliteStorage::FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Status {
-    Stmt job(*writer_statements_,
-             "UPDATE outbox_jobs SET status = 'failed', last_error = ?2, updated_at_ms = ?3 "
-             "WHERE id = ?1 AND status != 'done' RETURNING redemption_id");
-    LOYALTYD_RETURN_IF_ERROR(job.prepare_status());
-    job.Bind(1, job_id).Bind(2, reason).Bind(3, now_ms);
-    const int rc = job.Step();
-    if (rc == SQLITE_DONE) return Status::Ok();
-    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "failing job");
-    const int64_t redemption_id = job.Int(0);
-    job.Reset();
-
-    Stmt redemption(*writer_statements_,
-                    "UPDATE redemptions SET status = 'failed', failure_reason = ?2, "
-                    "updated_at_ms = ?3 WHERE id = ?1 AND status = 'pending' "
-                    "RETURNING customer_id, points, reward_id, reward_name");
-    LOYALTYD_RETURN_IF_ERROR(redemption.prepare_status());
-    redemption.Bind(1, redemption_id).Bind(2, reason).Bind(3, now_ms);
-    const int rrc = redemption.Step();
-    if (rrc == SQLITE_DONE) return Status::Ok();  // refunded before
-    if (rrc != SQLITE_ROW) return SqliteError(writer_, rrc, "failing redemption");
-    const int64_t customer_id = redemption.Int(0);
-    const int64_t points = redemption.Int(1);
-    const std::string reward_id = redemption.Text(2);
-    const std::string reward_name = redemption.Text(3);
-    redemption.Reset();
-
-    Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
-    LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
-    balance.Bind(1, customer_id);
-    if (balance.Step() != SQLITE_ROW) return Internal("customer of a redemption vanished");
-    const int64_t after = balance.Int(0) + points;
-    balance.Reset();
-
-    Stmt ledger(*writer_statements_,
-                "INSERT INTO ledger_entries (customer_id, rule_id, kind, points, balance_after, "
-                "description, redemption_id, created_at_ms) "
-                "VALUES (?1, ?2, 'refund', ?3, ?4, ?5, ?6, ?7)");
-    const std::string description =
-        "refund of " + reward_name + ": the store rejected the reward (" + reason + ")";
-    ledger.Bind(1, customer_id).Bind(2, reward_id).Bind(3, points).Bind(4, after);
-    ledger.Bind(5, description).Bind(6, redemption_id).Bind(7, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(ledger, writer_, "writing refund ledger entry"));
-
-    Stmt update(*writer_statements_,
-                "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
-    update.Bind(1, customer_id).Bind(2, after).Bind(3, now_ms);
-    return StepDone(update, writer_, "updating balance");
-  });
-}
-
-Status SqliteStorage::RetryJob(int64_t job_id, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Status {
-    // Only a job given up with its outcome unknown: its redemption is still pending. One the
-    // platform rejected has had its points refunded and stays failed.
-    Stmt s(*writer_statements_,
-           "UPDATE outbox_jobs SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN 1 "
-           "ELSE 0 END, next_attempt_at_ms = ?2, updated_at_ms = ?2 WHERE id = ?1 AND "
-           "status = 'failed' AND (redemption_id IS NULL OR redemption_id IN "
-           "(SELECT id FROM redemptions WHERE status = 'pending'))");
-    s.Bind(1, job_id).Bind(2, now_ms);
-    LOYALTYD_RETURN_IF_ERROR(StepDone(s, writer_, "retrying job"));
-    if (sqlite3_changes(writer_) == 0) {
-      return FailedPrecondition("job " + std::to_string(job_id) +
-                                " is not a failed job that can be retried (it is pending, done, "
-                                "or the store rejected it and the points were returned)");
-    }
-    return Status::Ok();
-  });
-}
-
-Result<std::optional<OutboxJob>> SqliteStorage::GetJob(int64_t id) {
-  ReadLease lease(*this);
-  Stmt s(lease.db(),
-         (std::string("SELECT ") + kJobColumns + " FROM outbox_jobs WHERE id = ?1").c_str());
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, id);
-  const int rc = s.Step();
-  if (rc == SQLITE_ROW) return std::optional<OutboxJob>(ReadJob(s));
-  if (rc == SQLITE_DONE) return std::optional<OutboxJob>();
-  return SqliteError(lease.db(), rc, "reading job");
-}
-
-Result<std::vector<OutboxJob>> SqliteStorage::ListJobs(std::optional<JobStatus> status,
-                                                       int64_t before_id, size_t limit) {
-  ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kJobColumns +
-                      " FROM outbox_jobs WHERE (?1 = '' OR status = ?1) AND (?2 <= 0 OR id < ?2) "
-                      "ORDER BY id DESC LIMIT ?3")
-                         .c_str());
-  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  const std::string status_name = status ? std::string(JobStatusName(*status)) : "";
-  s.Bind(1, status_name).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
-  std::vector<OutboxJob> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadJob(s));
-  if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "listing jobs");
-  return out;
 }
 
 }  // namespace loyaltyd

@@ -79,6 +79,26 @@ class SqliteStorage final : public Storage {
   class StatementCache;  // defined in the .cc; public so that its helpers there can name it
 
  private:
+  // One change to a customer's points, for PostPoints. Zero ids are written as NULL.
+  struct Posting {
+    int64_t customer_id = 0;
+    int64_t order_id = 0;
+    int64_t redemption_id = 0;
+    int64_t source_event_id = 0;
+    std::string rule_id;
+    std::string kind;        // earn, redeem, refund, clawback, ...
+    std::string refund_key;  // clawback: the refund it belongs to
+    std::string once_key;    // non-empty: at most one entry with this key per customer ever
+    int64_t points = 0;      // signed
+    std::string description;
+  };
+  // Under write_mu_, inside the caller's transaction: the one place a balance changes. Writes
+  // the ledger entry with the balance after it and updates the customer's balance; does
+  // nothing and returns false when one of the ledger's unique keys says it was posted before
+  // (a redelivery, a second first-order bonus). sqlite_ledger.cc.
+  Result<bool> PostPoints(const Posting& posting, int64_t now_ms);
+  // Under write_mu_: the customer's points balance; NotFound for an unknown customer.
+  Result<int64_t> PointsBalanceLocked(int64_t customer_id);
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
   // Under write_mu_, inside ApplyOutcome's savepoint: writes the clawbacks that the order's
   // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds).

@@ -1,0 +1,54 @@
+// SqliteStorage, the points ledger: every change to a balance goes through PostPoints, so that
+// an entry's balance_after, the customer's balance and the ledger's once-only keys can never
+// disagree (docs/storage.md, ledger_entries).
+#include <sqlite3.h>
+
+#include "storage/sqlite_statement.h"
+#include "storage/sqlite_storage.h"
+
+namespace loyaltyd {
+
+using sqlite_internal::SqliteError;
+using sqlite_internal::StepDone;
+using sqlite_internal::Stmt;
+
+Result<int64_t> SqliteStorage::PointsBalanceLocked(int64_t customer_id) {
+  Stmt balance(*writer_statements_, "SELECT points_balance FROM customers WHERE id = ?1");
+  LOYALTYD_RETURN_IF_ERROR(balance.prepare_status());
+  balance.Bind(1, customer_id);
+  const int rc = balance.Step();
+  if (rc == SQLITE_ROW) return balance.Int(0);
+  if (rc == SQLITE_DONE) return NotFound("no customer with id " + std::to_string(customer_id));
+  return SqliteError(writer_, rc, "reading balance");
+}
+
+Result<bool> SqliteStorage::PostPoints(const Posting& p, int64_t now_ms) {
+  Result<int64_t> before = PointsBalanceLocked(p.customer_id);
+  if (!before.ok()) return before.status();
+  const int64_t after = *before + p.points;
+
+  Stmt insert(*writer_statements_,
+              "INSERT INTO ledger_entries (customer_id, order_id, redemption_id, source_event_id, "
+              "rule_id, kind, refund_key, once_key, points, balance_after, description, "
+              "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+              // No conflict target: any of the ledger's unique keys ((order, rule, kind,
+              // refund), (redemption, kind), (customer, once key)) makes a repeat a no-op.
+              "ON CONFLICT DO NOTHING");
+  LOYALTYD_RETURN_IF_ERROR(insert.prepare_status());
+  insert.Bind(1, p.customer_id);
+  if (p.order_id != 0) insert.Bind(2, p.order_id);
+  if (p.redemption_id != 0) insert.Bind(3, p.redemption_id);
+  if (p.source_event_id != 0) insert.Bind(4, p.source_event_id);
+  insert.Bind(5, p.rule_id).Bind(6, p.kind).Bind(7, p.refund_key).BindNullIfEmpty(8, p.once_key);
+  insert.Bind(9, p.points).Bind(10, after).Bind(11, p.description).Bind(12, now_ms);
+  LOYALTYD_RETURN_IF_ERROR(StepDone(insert, writer_, "writing ledger entry"));
+  if (sqlite3_changes(writer_) == 0) return false;
+
+  Stmt update(*writer_statements_,
+              "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
+  update.Bind(1, p.customer_id).Bind(2, after).Bind(3, now_ms);
+  LOYALTYD_RETURN_IF_ERROR(StepDone(update, writer_, "updating balance"));
+  return true;
+}
+
+}  // namespace loyaltyd

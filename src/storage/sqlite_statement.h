@@ -1,0 +1,211 @@
+// Internal to the SQLite storage: the statement helpers every sqlite_*.cc file of
+// SqliteStorage shares (one class, its implementation split by subject so that each file
+// reads as one part of the schema: inbox and events, redemptions and the outbox, ...).
+// Not part of the storage interface; nothing outside src/storage includes it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+#include "storage/sqlite_storage.h"
+
+namespace loyaltyd {
+
+// The writer's prepared statements, kept for the connection's life: preparing a statement
+// costs more than running most of ours, and the event processor runs about ten per event.
+// Used only under write_mu_, by the writer's holder.
+class SqliteStorage::StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  sqlite3* db() const { return db_; }
+  // SQLITE_OK and the statement, or the error code of preparing it.
+  int Get(const char* sql, sqlite3_stmt** out) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      *out = it->second;
+      return SQLITE_OK;
+    }
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr);
+    if (rc == SQLITE_OK) statements_.emplace(sql, *out);
+    return rc;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// A read connection borrowed from the pool for one call.
+class SqliteStorage::ReadLease {
+ public:
+  explicit ReadLease(SqliteStorage& storage) : storage_(storage), db_(storage.AcquireReader()) {}
+  ~ReadLease() { storage_.ReleaseReader(db_); }
+  sqlite3* db() const { return db_; }
+
+ private:
+  SqliteStorage& storage_;
+  sqlite3* db_;
+};
+
+namespace sqlite_internal {
+
+// SQLite result codes that mean "try again later" rather than "this input is wrong".
+inline Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
+  if (db != nullptr && sqlite3_errmsg(db) != nullptr) {
+    message += " (";
+    message += sqlite3_errmsg(db);
+    message += ")";
+  }
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM:
+      return Unavailable(message);
+    case SQLITE_CONSTRAINT:
+      return FailedPrecondition(message);
+    default:
+      return Internal(message);
+  }
+}
+
+// A prepared statement for one use. Bind indices are 1-based. Either prepared here and
+// finalised on scope exit, or borrowed from a StatementCache and reset on scope exit (which
+// also ends any read it holds open).
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  Stmt(SqliteStorage::StatementCache& cache, const char* sql) : db_(cache.db()), cached_(true) {
+    rc_ = cache.Get(sql, &stmt_);
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status prepare_status() const {
+    return rc_ == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc_, "preparing statement");
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_STATIC: SQLite reads the caller's bytes at step time, so `v` must outlive the step.
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  // A temporary would be gone by then (ASan found one); BindCopy makes SQLite keep a copy.
+  Stmt& Bind(int i, std::string&& v) = delete;
+  Stmt& BindCopy(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindNullIfEmpty(int i, const std::string& v) {
+    if (v.empty()) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      Bind(i, v);
+    }
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  bool cached_ = false;
+  int rc_ = SQLITE_OK;
+};
+
+// Runs a statement without results (SAVEPOINT and the like) from the cache.
+inline Status ExecCached(SqliteStorage::StatementCache& cache, const char* sql) {
+  Stmt s(cache, sql);
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  const int rc = s.Step();
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : SqliteError(cache.db(), rc, sql);
+}
+
+inline Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
+}
+
+inline Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteError(db, rc, "opening database '" + path + "'");
+    sqlite3_close(db);
+    return st;
+  }
+  // busy_timeout covers other processes (a backup, the sqlite3 shell); in-process writers queue
+  // on write_mu_ instead.
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
+template <typename Fn>
+Status InTransaction(sqlite3* db, Fn&& body) {
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Status st = body();
+  if (st.ok()) st = Exec(db, "COMMIT");
+  if (!st.ok()) {
+    (void)Exec(db, "ROLLBACK");
+  }
+  return st;
+}
+
+// Runs one statement that must change exactly `expected` rows (or any number when < 0).
+inline Status StepDone(Stmt& s, sqlite3* db, std::string_view what) {
+  LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  const int rc = s.Step();
+  return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, what);
+}
+
+}  // namespace sqlite_internal
+}  // namespace loyaltyd
