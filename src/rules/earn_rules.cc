@@ -125,7 +125,9 @@ int64_t EligibleSpendMinor(const Order& order) {
   return eligible;
 }
 
-Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order) {
+Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
+                                                 const EarnContext& context) {
+  (void)context;  // tiers and campaigns read it
   if (order.currency != program.currency) {
     return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
                               program.currency + "; loyaltyd does not convert currencies");

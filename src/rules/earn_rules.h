@@ -39,10 +39,17 @@ struct EarnAward {
 // exclusions. Never negative.
 int64_t EligibleSpendMinor(const Order& order);
 
+// What the earn rules need to know about the customer besides the order. Filled by the ledger
+// from storage; an empty tier_id means no tier (or no tiers configured).
+struct EarnContext {
+  std::string tier_id;
+};
+
 // Awards for a paid order. FailedPrecondition when the order's currency is not the program's
 // (loyaltyd does not convert currencies: the points would be wrong). Rules that give 0 points
 // are omitted, except a spend rule whose minimum_order the order misses: its 0-point award
 // tells the ledger why the order earned nothing under it.
-Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order);
+Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
+                                                 const EarnContext& context = {});
 
 }  // namespace loyaltyd
