@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "app/daemon.h"
-#include "app/points_scheduler.h"
 #include "app/logging.h"
+#include "app/points_scheduler.h"
 #include "app/trigger.h"
 #include "config/config.h"
 #include "core/clock.h"

@@ -269,9 +269,9 @@ void AdminApi::ListLots(const httplib::Request& req, httplib::Response& res) {
          {{"kind", l.kind},
           {"rule_id", l.rule_id},
           {"ledger_entry_id", l.ledger_entry_id},
-          {"order", l.order_platform_id.empty()
-                        ? json(nullptr)
-                        : json{{"platform_order_id", l.order_platform_id}, {"name", l.order_name}}}}},
+          {"order", l.order_platform_id.empty() ? json(nullptr)
+                                                : json{{"platform_order_id", l.order_platform_id},
+                                                       {"name", l.order_name}}}}},
         {"earned_at", FormatIso8601Millis(l.earned_at_ms)},
         {"expires_at", l.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(l.expires_at_ms))},
         {"expired", l.expired_reason.empty() ? json(nullptr) : json(l.expired_reason)}});

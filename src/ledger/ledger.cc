@@ -98,9 +98,9 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   // order is fulfilled (Shopify orders/fulfilled or an update with fulfillment_status
   // "fulfilled"; WooCommerce status "completed"). Earning stays once per (order, rule).
   const bool fulfilment_awards = config_.program.award.on == AwardOn::kFulfilled;
-  const bool award_event =
-      fulfilment_awards ? order.fulfilled && order_event.kind != OrderEventKind::kRefunded
-                        : paid_event;
+  const bool award_event = fulfilment_awards
+                               ? order.fulfilled && order_event.kind != OrderEventKind::kRefunded
+                               : paid_event;
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
@@ -175,10 +175,10 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
   // only the customer's first, so the total here counts it as offered.
   const std::string award_point = fulfilment_awards ? "order fulfilled" : "order paid";
-  outcome.reason = (awards->empty() ? award_point + "; eligible spend earns no points"
-                                    : award_point + "; " + std::to_string(total) +
-                                          " point(s) earned") +
-                   refunds_note;
+  outcome.reason =
+      (awards->empty() ? award_point + "; eligible spend earns no points"
+                       : award_point + "; " + std::to_string(total) + " point(s) earned") +
+      refunds_note;
   if (config_.program.award.hold_days > 0 && !outcome.points.empty()) {
     // Pending until the hold (a returns window) has passed since the award point; the event's
     // own time, so that a replay holds until the same moment.

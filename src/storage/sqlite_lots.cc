@@ -367,10 +367,10 @@ Result<ReleaseRunResult> SqliteStorage::ReleasePendingPoints(int64_t now_ms) {
             LOYALTYD_RETURN_IF_ERROR(settle(*a, "released", ""));
           } else {
             ++result.voided;
-            LOYALTYD_RETURN_IF_ERROR(settle(
-                *a, "voided",
-                a->once_key.empty() ? "the order already earned under this rule"
-                                    : "the customer already had this once-only award"));
+            LOYALTYD_RETURN_IF_ERROR(settle(*a, "voided",
+                                            a->once_key.empty()
+                                                ? "the order already earned under this rule"
+                                                : "the customer already had this once-only award"));
           }
           source_event_id = a->source_event_id;
           release_at_ms = a->release_at_ms;
@@ -480,8 +480,8 @@ Result<std::vector<PendingAwardRecord>> SqliteStorage::ListPendingAwards(int64_t
     int64_t shared = 0;
     for (size_t k = 0; k < indices.size(); ++k) {
       PendingAwardRecord& r = out[indices[k]];
-      const int64_t share = k + 1 == indices.size() ? target - shared
-                                                    : MulDivFloor(target, r.points, earned);
+      const int64_t share =
+          k + 1 == indices.size() ? target - shared : MulDivFloor(target, r.points, earned);
       shared += share;
       r.net_points = r.points - share;
     }

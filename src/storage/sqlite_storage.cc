@@ -600,9 +600,9 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
   }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
   if (order_id != 0 && (!outcome.refunds.empty() || !outcome.points.empty())) {
-    LOYALTYD_RETURN_IF_ERROR(
-        ApplyClawbacks(order_id, outcome.event_id, outcome.allow_negative_balance,
-                       outcome.received_at_ms, now_ms));
+    LOYALTYD_RETURN_IF_ERROR(ApplyClawbacks(order_id, outcome.event_id,
+                                            outcome.allow_negative_balance, outcome.received_at_ms,
+                                            now_ms));
   }
   return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
 }

@@ -148,8 +148,8 @@ struct PointLotRecord {
   std::string order_name;
   int64_t points = 0;
   int64_t remaining = 0;
-  int64_t earned_at_ms = 0;   // effective time of the credit
-  int64_t expires_at_ms = 0;  // 0: never
+  int64_t earned_at_ms = 0;    // effective time of the credit
+  int64_t expires_at_ms = 0;   // 0: never
   std::string expired_reason;  // set once the lot was expired: "lot age", "inactivity"
 };
 
@@ -178,8 +178,8 @@ struct PendingAwardRecord {
 
 // Points figures for the customer detail.
 struct PointsOutlook {
-  int64_t pending_points = 0;   // net points of pending awards
-  int64_t expiring_points = 0;  // remaining points of lots expiring before the horizon
+  int64_t pending_points = 0;     // net points of pending awards
+  int64_t expiring_points = 0;    // remaining points of lots expiring before the horizon
   int64_t next_expiry_at_ms = 0;  // the earliest expiry of an open lot; 0: none
 };
 

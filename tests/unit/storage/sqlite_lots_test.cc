@@ -123,7 +123,9 @@ class SqliteLotsTest : public ::testing::Test {
     }
     EXPECT_EQ(lots, std::max<int64_t>(balance, 0)) << "customer " << platform_id;
     int64_t ledger = 0;
-    for (const auto& e : *storage_->ListLedger(CustomerId(platform_id), 0, 500)) ledger += e.points;
+    auto entries = storage_->ListLedger(CustomerId(platform_id), 0, 500);
+    ASSERT_TRUE(entries.ok());
+    for (const auto& e : *entries) ledger += e.points;
     EXPECT_EQ(ledger, balance) << "customer " << platform_id;
   }
 
@@ -149,9 +151,7 @@ TEST_F(SqliteLotsTest, SpendingTakesTheOldestExpiryFirst) {
   const std::vector<FifoCase> cases = {
       {"one redemption across two lots", {{'e', 100, 0}, {'e', 50, 10}, {'r', 120, 20}}, {0, 30}},
       {"exactly the first lot", {{'e', 100, 0}, {'e', 50, 10}, {'r', 100, 20}}, {0, 50}},
-      {"partial then across",
-       {{'e', 100, 0}, {'r', 30, 5}, {'e', 50, 10}, {'r', 80, 20}},
-       {0, 40}},
+      {"partial then across", {{'e', 100, 0}, {'r', 30, 5}, {'e', 50, 10}, {'r', 80, 20}}, {0, 40}},
       {"three lots, one untouched",
        {{'e', 10, 0}, {'e', 20, 1}, {'e', 30, 2}, {'r', 15, 3}},
        {0, 15, 30}},
@@ -207,12 +207,12 @@ TEST_F(SqliteLotsTest, ExpiryWritesOneEntryPerLotAndRepeatsWriteNothing) {
     int64_t balance;
   };
   const std::vector<Run> runs = {
-      {364, 0, 0, 120},   // nothing due yet
-      {365, 1, 70, 50},   // the first lot, what is left of it
-      {365, 0, 0, 50},    // the same run again
-      {400, 0, 0, 50},    // a later run, nothing new due
-      {466, 1, 50, 0},    // the second lot
-      {900, 0, 0, 0},     // nothing left
+      {364, 0, 0, 120},  // nothing due yet
+      {365, 1, 70, 50},  // the first lot, what is left of it
+      {365, 0, 0, 50},   // the same run again
+      {400, 0, 0, 50},   // a later run, nothing new due
+      {466, 1, 50, 0},   // the second lot
+      {900, 0, 0, 0},    // nothing left
   };
   for (const Run& run : runs) {
     SCOPED_TRACE("day " + std::to_string(run.day));
@@ -253,12 +253,12 @@ TEST_F(SqliteLotsTest, ConcurrentExpiryRunsExpireEachLotOnce) {
 
 TEST_F(SqliteLotsTest, InactivityExpiresEveryLotOfAnInactiveCustomerOnly) {
   storage_->SetPointsPolicy(PointsPolicy{0, 180 * kDay});
-  Commit(Paid("1001", 100, Day(0)));             // 7001: earns at day 0 and 10
-  Commit(Paid("1002", 50, Day(10)));             //
-  Commit(Paid("1003", 70, Day(0), "7002"));      // 7002: earns at day 0, redeems at day 100
-  Redeem(20, "spend", Day(100), "7002");         //
-  Commit(Paid("1004", 30, Day(10), "7003"));     // 7003: a refund is not activity
-  Commit(Refund("1004", "r1", 490, Day(120)));   //
+  Commit(Paid("1001", 100, Day(0)));            // 7001: earns at day 0 and 10
+  Commit(Paid("1002", 50, Day(10)));            //
+  Commit(Paid("1003", 70, Day(0), "7002"));     // 7002: earns at day 0, redeems at day 100
+  Redeem(20, "spend", Day(100), "7002");        //
+  Commit(Paid("1004", 30, Day(10), "7003"));    // 7003: a refund is not activity
+  Commit(Refund("1004", "r1", 490, Day(120)));  //
 
   auto early = storage_->ExpirePoints(Day(189));
   ASSERT_TRUE(early.ok());
