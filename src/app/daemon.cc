@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "app/points_scheduler.h"
 #include "app/reward_clients.h"
 #include "connectors/shopify/shopify_connector.h"
 #include "connectors/woocommerce/woocommerce_connector.h"
@@ -35,6 +36,7 @@ struct Daemon::Components {
   std::unique_ptr<RedemptionService> redemptions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
+  std::unique_ptr<PointsScheduler> points_scheduler;
   std::atomic<bool> stop_requested{false};
 };
 
@@ -94,6 +96,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
   if (!storage.ok()) return storage.status().WithContext("opening storage");
   p.storage = std::move(storage).value();
+  p.storage->SetPointsPolicy(PointsPolicyFrom(cfg.program));
   p.ledger = std::make_unique<Ledger>(cfg, *p.storage, daemon->clock_);
   p.shopify = std::make_unique<ShopifyConnector>(cfg);
   p.woocommerce = std::make_unique<WooCommerceConnector>(cfg);
@@ -129,6 +132,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
       cfg, *p.storage, daemon->clock_,
       [outbox](const std::string& shop_id) { return outbox->HasClientFor(shop_id); },
       [outbox] { outbox->Wake(); });
+  p.points_scheduler =
+      std::make_unique<PointsScheduler>(*p.storage, daemon->clock_, std::chrono::hours(1));
   p.admin_api = std::make_unique<AdminApi>(cfg, *p.storage, daemon->clock_, *p.redemptions,
                                            [outbox] { outbox->Wake(); });
 
@@ -165,6 +170,7 @@ Status Daemon::Run() {
   p.processor->Start();
   p.committer->Start();
   p.outbox->Start();
+  p.points_scheduler->Start();
 
   std::thread signal_watcher([this, stop_signals] {
     int sig = 0;
@@ -186,6 +192,7 @@ Status Daemon::Run() {
   p.committer->Stop();
   p.processor->Stop();
   p.outbox->Stop();
+  p.points_scheduler->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
   const OutboxWorker::Stats outbox = p.outbox->stats();
   spdlog::info(

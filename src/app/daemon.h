@@ -8,10 +8,13 @@
 //   processor       EventProcessor: normalises stored events and applies them to the ledger.
 //   outbox          OutboxWorker ("ld-outbox"): makes the queued platform calls (rewards).
 //   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop.
+//   points          PointsScheduler ("ld-points"): hourly, releases pending awards and expires
+//                   point lots (program.award, program.expiry).
 // Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
 // commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
 // processed stay pending in the inbox and are processed at the next start), stop the outbox
-// worker (it finishes the call in hand; unsent jobs stay queued for the next start).
+// worker (it finishes the call in hand; unsent jobs stay queued for the next start), stop the
+// points scheduler (a run in hand finishes its batch; the next start runs again).
 // Thread-safety: Create and Run from the main thread; RequestStop from any thread.
 #pragma once
 

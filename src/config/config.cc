@@ -648,6 +648,24 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     }
     program.refunds.allow_negative_balance = allow->get<bool>();
   });
+  // Point lots and award timing (docs/configuration.md, "Expiry" and "Award timing").
+  r.Object("expiry", false, [&](ObjectReader& expiry_reader) {
+    expiry_reader.Integer("lot_age_days", program.expiry.lot_age_days, 1, 3650);
+    expiry_reader.Integer("inactivity_days", program.expiry.inactivity_days, 1, 3650);
+  });
+  r.Object("award", false, [&](ObjectReader& award_reader) {
+    std::string on = "paid";
+    award_reader.String("on", on);
+    if (on == "paid") {
+      program.award.on = AwardOn::kPaid;
+    } else if (on == "fulfilled") {
+      program.award.on = AwardOn::kFulfilled;
+    } else {
+      award_reader.Problem(award_reader.PathOf("on"),
+                           "must be \"paid\" or \"fulfilled\", not \"" + on + "\"");
+    }
+    award_reader.Integer("hold_days", program.award.hold_days, 0, 365);
+  });
 }
 
 std::string DescribeParseError(std::string_view text, const json::parse_error& error) {

@@ -121,12 +121,27 @@ struct RefundsConfig {
   bool allow_negative_balance = false;
 };
 
+// program.expiry: when points expire (docs/configuration.md). Absent: never.
+struct ExpiryConfig {
+  int lot_age_days = 0;     // 0: lots do not expire by age
+  int inactivity_days = 0;  // 0: no expiry by inactivity
+};
+
+// program.award: when an order's points are credited (docs/configuration.md).
+enum class AwardOn { kPaid, kFulfilled };
+struct AwardConfig {
+  AwardOn on = AwardOn::kPaid;
+  int hold_days = 0;  // points stay pending this long after the award point
+};
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
   std::vector<EarnRule> earn;
   std::vector<RewardConfig> rewards;
   RefundsConfig refunds;
+  ExpiryConfig expiry;
+  AwardConfig award;
 
   const RewardConfig* FindReward(std::string_view id) const;
 };

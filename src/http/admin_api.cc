@@ -17,6 +17,8 @@ using nlohmann::json;
 
 constexpr size_t kDefaultPageSize = 50;
 constexpr size_t kMaxPageSize = 500;
+// The customer detail's "expiring_points" looks this far ahead.
+constexpr int64_t kExpiringWithinDays = 30;
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -171,6 +173,7 @@ void AdminApi::Register(httplib::Server& server) {
   server.Post(R"(/api/v1/jobs/(\d+)/retry)", route(&AdminApi::RetryJob));
   server.Get("/api/v1/events", route(&AdminApi::ListEvents));
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
+  server.Get(R"(/api/v1/customers/(\d+)/lots)", route(&AdminApi::ListLots));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -225,7 +228,60 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
 void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
-  Reply(res, 200, CustomerJson(*customer));
+  json out = CustomerJson(*customer);
+  // Points not spendable yet (held awards) and about to go (lots expiring within 30 days).
+  const int64_t horizon_ms = clock_.NowMillis() + kExpiringWithinDays * 86'400'000;
+  Result<PointsOutlook> outlook = storage_.GetPointsOutlook(customer->id, horizon_ms);
+  if (!outlook.ok()) return ReplyStorageError(res, outlook.status());
+  out["pending_points"] = outlook->pending_points;
+  out["expiring_points"] = {{"points", outlook->expiring_points},
+                            {"within_days", kExpiringWithinDays},
+                            {"next_expiry_at", outlook->next_expiry_at_ms == 0
+                                                   ? json(nullptr)
+                                                   : json(IsoOrEmpty(outlook->next_expiry_at_ms))}};
+  Reply(res, 200, out);
+}
+
+void AdminApi::ListLots(const httplib::Request& req, httplib::Response& res) {
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  bool open_only = false;
+  if (req.has_param("status")) {
+    const std::string status = req.get_param_value("status");
+    if (status != "open" && status != "all") {
+      return ReplyError(res, 400, "status must be 'open' (points remaining) or 'all'");
+    }
+    open_only = status == "open";
+  }
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<PointLotRecord>> lots =
+      storage_.ListLots(customer->id, open_only, before, limit);
+  if (!lots.ok()) return ReplyStorageError(res, lots.status());
+  json out = json::array();
+  for (const PointLotRecord& l : *lots) {
+    out.push_back(json{
+        {"id", l.id},
+        {"points", l.points},
+        {"remaining", l.remaining},
+        {"source",
+         {{"kind", l.kind},
+          {"rule_id", l.rule_id},
+          {"ledger_entry_id", l.ledger_entry_id},
+          {"order", l.order_platform_id.empty() ? json(nullptr)
+                                                : json{{"platform_order_id", l.order_platform_id},
+                                                       {"name", l.order_name}}}}},
+        {"earned_at", FormatIso8601Millis(l.earned_at_ms)},
+        {"expires_at", l.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(l.expires_at_ms))},
+        {"expired", l.expired_reason.empty() ? json(nullptr) : json(l.expired_reason)}});
+  }
+  json next = lots->size() == limit && !lots->empty() ? json(lots->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", customer->id},
+             {"points_balance", customer->points_balance},
+             {"lots", out},
+             {"next_before", next}});
 }
 
 void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
@@ -254,10 +310,32 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   }
   json next =
       entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  // Held awards (program.award.hold_days) are not entries until released; listed beside them
+  // with their status, and why a voided one was voided.
+  Result<std::vector<PendingAwardRecord>> awards =
+      storage_.ListPendingAwards(customer->id, kMaxPageSize);
+  if (!awards.ok()) return ReplyStorageError(res, awards.status());
+  json pending = json::array();
+  for (const PendingAwardRecord& a : *awards) {
+    pending.push_back(json{
+        {"id", a.id},
+        {"status", PendingAwardStatusName(a.status)},
+        {"points", a.points},
+        {"net_points", a.net_points},
+        {"rule_id", a.rule_id},
+        {"description", a.description},
+        {"order", {{"platform_order_id", a.order_platform_id}, {"name", a.order_name}}},
+        {"source_event", {{"id", a.source_event_id}}},
+        {"awarded_at", FormatIso8601Millis(a.awarded_at_ms)},
+        {"release_at", FormatIso8601Millis(a.release_at_ms)},
+        {"reason", a.status_reason.empty() ? json(nullptr) : json(a.status_reason)},
+        {"settled_at", a.settled_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(a.settled_at_ms))}});
+  }
   Reply(res, 200,
         json{{"customer_id", customer->id},
              {"points_balance", customer->points_balance},
              {"entries", out},
+             {"pending_awards", pending},
              {"next_before", next}});
 }
 

@@ -61,6 +61,8 @@ class AdminApi {
   void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
+  // Point lots and pending awards.
+  void ListLots(const httplib::Request& req, httplib::Response& res);
 
   const std::string admin_token_;
   const Config& config_;

@@ -120,6 +120,78 @@ struct EventOutcome {
   std::vector<RefundRecord> refunds;  // requires `order`
   // program.refunds.allow_negative_balance, for the clawbacks this outcome triggers.
   bool allow_negative_balance = false;
+  // The inbox event's received_at_ms: the effective time of the points it posts (their lots'
+  // age counts from it), so that a replay of the inbox makes the same lots. 0: the commit time.
+  int64_t received_at_ms = 0;
+  // Non-zero (program.award.hold_days): `points` are not credited now but recorded as pending
+  // awards released by ReleasePendingPoints at this time (docs/storage.md, pending_awards).
+  int64_t hold_until_ms = 0;
+};
+
+// --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
+
+// What storage needs of program.expiry. Lots take their expiry when they are made, so a change
+// of lot_age_ms applies to new lots only; inactivity is judged at each expiry run.
+struct PointsPolicy {
+  int64_t lot_age_ms = 0;     // 0: lots never expire by age
+  int64_t inactivity_ms = 0;  // 0: no expiry by inactivity
+};
+
+// One credit of points (a positive ledger entry) and what is left of it.
+struct PointLotRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  int64_t ledger_entry_id = 0;  // the entry that credited it
+  std::string kind;             // that entry's kind: earn, refund, ...
+  std::string rule_id;
+  std::string order_platform_id;  // empty when not from an order
+  std::string order_name;
+  int64_t points = 0;
+  int64_t remaining = 0;
+  int64_t earned_at_ms = 0;    // effective time of the credit
+  int64_t expires_at_ms = 0;   // 0: never
+  std::string expired_reason;  // set once the lot was expired: "lot age", "inactivity"
+};
+
+enum class PendingAwardStatus { kPending, kReleased, kVoided };
+std::string_view PendingAwardStatusName(PendingAwardStatus status);
+
+// Points an order earned but that are held until release_at_ms (program.award.hold_days).
+struct PendingAwardRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string order_platform_id;
+  std::string order_name;
+  std::string rule_id;
+  int64_t points = 0;  // what the rule earned
+  // What release would credit net of the refunds recorded so far (the clawback formula of
+  // SqliteStorage::ApplyClawbacks); equal to points without refunds, 0 once voided.
+  int64_t net_points = 0;
+  std::string description;
+  int64_t source_event_id = 0;
+  int64_t awarded_at_ms = 0;
+  int64_t release_at_ms = 0;
+  PendingAwardStatus status = PendingAwardStatus::kPending;
+  std::string status_reason;  // why it was voided
+  int64_t settled_at_ms = 0;
+};
+
+// Points figures for the customer detail.
+struct PointsOutlook {
+  int64_t pending_points = 0;     // net points of pending awards
+  int64_t expiring_points = 0;    // remaining points of lots expiring before the horizon
+  int64_t next_expiry_at_ms = 0;  // the earliest expiry of an open lot; 0: none
+};
+
+struct ExpiryRunResult {
+  int64_t lots_expired = 0;
+  int64_t points_expired = 0;
+};
+
+struct ReleaseRunResult {
+  int64_t released = 0;  // awards credited
+  int64_t voided = 0;    // awards voided at release (the order was cancelled or fully refunded)
+  int64_t points_released = 0;
 };
 
 struct CustomerRecord {
@@ -304,6 +376,27 @@ class Storage {
   // Newest first; status filter optional.
   virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
                                                   int64_t before_id, size_t limit) = 0;
+
+  // --- Point lots, expiry and pending awards ---
+
+  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving.
+  virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
+  // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
+  // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
+  // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
+  // lot once. Commits in batches; safe to run while the daemon serves.
+  virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
+  // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
+  // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
+  // refunded. Once per award whatever the repeats.
+  virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
+  // The customer's lots, newest first; open_only: those with points remaining.
+  virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
+                                                       int64_t before_id, size_t limit) = 0;
+  // The customer's pending awards (pending, released and voided), newest first.
+  virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
+                                                                    size_t limit) = 0;
+  virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
 };
 
 }  // namespace loyaltyd

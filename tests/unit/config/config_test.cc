@@ -459,6 +459,8 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   j["logging"] = json::object();
   j["outbox"] = json::object();
   j["program"]["refunds"] = json::object();
+  j["program"]["expiry"] = json::object();
+  j["program"]["award"] = json::object();
   j["program"]["rewards"] = json::array(
       {{{"id", "five"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}}});
   const std::string kStray = "zzzzzzzzzzzzzzzz";
@@ -474,6 +476,8 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/properties/program/properties/earn/items")},
       {"program.rewards[0]", json::json_pointer("/properties/program/properties/rewards/items")},
       {"program.refunds", json::json_pointer("/properties/program/properties/refunds")},
+      {"program.expiry", json::json_pointer("/properties/program/properties/expiry")},
+      {"program.award", json::json_pointer("/properties/program/properties/award")},
       {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
@@ -488,6 +492,8 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/program/earn/0")},
       {"program.rewards[0]", json::json_pointer("/program/rewards/0")},
       {"program.refunds", json::json_pointer("/program/refunds")},
+      {"program.expiry", json::json_pointer("/program/expiry")},
+      {"program.award", json::json_pointer("/program/award")},
       {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
@@ -508,6 +514,69 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       for (std::string key; words >> key;) loader_keys.insert(key);
     }
     EXPECT_EQ(loader_keys, schema_keys) << "at '" << path << "'";
+  }
+}
+
+// --- program.expiry and program.award ---
+
+TEST(ConfigTest, ExpiryAndAwardDefaultToNeverAndOnPaymentWithoutHold) {
+  ConfigLoadResult r = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 0);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 0);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kPaid);
+  EXPECT_EQ(r.config.program.award.hold_days, 0);
+}
+
+TEST(ConfigTest, ExpiryAndAwardLoadAndEveryMistakeIsNamed) {
+  json j = ValidConfig();
+  j["program"]["expiry"] = {{"lot_age_days", 365}, {"inactivity_days", 180}};
+  j["program"]["award"] = {{"on", "fulfilled"}, {"hold_days", 14}};
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 365);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 180);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kFulfilled);
+  EXPECT_EQ(r.config.program.award.hold_days, 14);
+
+  struct Case {
+    json expiry;
+    json award;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"lot_age_days", 0}},
+       json::object(),
+       "program.expiry.lot_age_days",
+       "must be between 1 and 3650, not 0"},
+      {{{"inactivity_days", -5}},
+       json::object(),
+       "program.expiry.inactivity_days",
+       "must be between 1 and 3650, not -5"},
+      {{{"lot_age_day", 365}},
+       json::object(),
+       "program.expiry",
+       "unknown key 'lot_age_day', did you mean 'lot_age_days'?"},
+      {json::object(),
+       {{"on", "shipped"}},
+       "program.award.on",
+       "must be \"paid\" or \"fulfilled\", not \"shipped\""},
+      {json::object(),
+       {{"hold_days", 366}},
+       "program.award.hold_days",
+       "must be between 0 and 365, not 366"},
+      {json::object(),
+       {{"hold_days", "14"}},
+       "program.award.hold_days",
+       "must be an integer, not a string"},
+  };
+  for (const Case& c : cases) {
+    json bad = ValidConfig();
+    bad["program"]["expiry"] = c.expiry;
+    bad["program"]["award"] = c.award;
+    ConfigLoadResult result = ParseConfig(bad.dump());
+    EXPECT_TRUE(HasProblem(result, c.path, c.message)) << c.path << "\n" << Problems(result);
   }
 }
 
