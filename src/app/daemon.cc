@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "actions/action_service.h"
 #include "app/reward_clients.h"
 #include "connectors/shopify/shopify_connector.h"
 #include "connectors/woocommerce/woocommerce_connector.h"
@@ -33,6 +34,7 @@ struct Daemon::Components {
   std::map<std::string, std::unique_ptr<RewardClient>> reward_clients;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
+  std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::atomic<bool> stop_requested{false};
@@ -129,8 +131,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
       cfg, *p.storage, daemon->clock_,
       [outbox](const std::string& shop_id) { return outbox->HasClientFor(shop_id); },
       [outbox] { outbox->Wake(); });
-  p.admin_api = std::make_unique<AdminApi>(cfg, *p.storage, daemon->clock_, *p.redemptions,
-                                           [outbox] { outbox->Wake(); });
+  p.actions = std::make_unique<ActionService>(cfg, *p.storage, daemon->clock_);
+  p.admin_api = std::make_unique<AdminApi>(
+      cfg, *p.storage, daemon->clock_, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();
