@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "actions/action_service.h"
 #include "app/points_scheduler.h"
 #include "app/reward_clients.h"
 #include "connectors/shopify/shopify_connector.h"
@@ -34,6 +35,7 @@ struct Daemon::Components {
   std::map<std::string, std::unique_ptr<RewardClient>> reward_clients;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
+  std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::unique_ptr<PointsScheduler> points_scheduler;
@@ -134,8 +136,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
       [outbox] { outbox->Wake(); });
   p.points_scheduler =
       std::make_unique<PointsScheduler>(*p.storage, daemon->clock_, std::chrono::hours(1));
-  p.admin_api = std::make_unique<AdminApi>(cfg, *p.storage, daemon->clock_, *p.redemptions,
-                                           [outbox] { outbox->Wake(); });
+  p.actions = std::make_unique<ActionService>(cfg, *p.storage, daemon->clock_);
+  p.admin_api = std::make_unique<AdminApi>(
+      cfg, *p.storage, daemon->clock_, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();

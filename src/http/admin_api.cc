@@ -174,6 +174,7 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get("/api/v1/events", route(&AdminApi::ListEvents));
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
   server.Get(R"(/api/v1/customers/(\d+)/lots)", route(&AdminApi::ListLots));
+  server.Post(R"(/api/v1/customers/(\d+)/actions)", route(&AdminApi::RecordAction));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -490,6 +491,72 @@ void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
                {"processed", counts->processed},
                {"ignored", counts->ignored},
                {"failed", counts->failed}}}});
+}
+
+// --- Action rules ---
+
+void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400, "the body must be a JSON object such as {\"action\": \"review\"}");
+  }
+  ActionRequest request;
+  request.customer_id = *id;
+  for (const auto& [key, value] : body.items()) {
+    if (key != "action" && key != "occurred_at" && key != "reference") {
+      return ReplyError(res, 400,
+                        "unknown key '" + key +
+                            "'; send {\"action\": NAME, \"occurred_at\": "
+                            "ISO-8601 (optional), \"reference\": TEXT (optional)}");
+    }
+    if (!value.is_string()) return ReplyError(res, 400, "'" + key + "' must be a string");
+  }
+  if (!body.contains("action")) {
+    return ReplyError(res, 400, "'action' is required: the name of an action rule in program.earn");
+  }
+  request.action = body["action"].get<std::string>();
+  if (body.contains("occurred_at")) request.occurred_at = body["occurred_at"].get<std::string>();
+  if (body.contains("reference")) request.reference = body["reference"].get<std::string>();
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "action, sent again unchanged when retrying the same request, so that the "
+                      "action never earns twice");
+  }
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+
+  Result<ActionResult> result = actions_.Record(request);
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  const ActionRequestRecord& r = result->record;
+  const bool awarded = r.outcome == ActionOutcome::kAwarded;
+  json out{{"id", r.id},
+           {"customer_id", r.customer_id},
+           {"action", r.action},
+           {"rule_id", r.rule_id},
+           {"outcome", ActionOutcomeName(r.outcome)},
+           {"points", r.points},
+           {"points_balance", r.balance_after},
+           {"occurred_at", FormatIso8601Millis(r.occurred_at_ms)},
+           {"reference", r.reference.empty() ? json(nullptr) : json(r.reference)},
+           {"period", r.period_label.empty() ? json(nullptr) : json(r.period_label)},
+           {"awards_in_period", awarded ? json(r.slot) : json(r.max_slots)},
+           {"max_per_period", r.max_slots},
+           {"next_period_starts_at", r.next_period_starts_at_ms == 0
+                                         ? json(nullptr)
+                                         : json(FormatIso8601Millis(r.next_period_starts_at_ms))},
+           {"idempotency_key", r.idempotency_key},
+           {"created_at", FormatIso8601Millis(r.created_at_ms)}};
+  if (awarded) {
+    out["ledger_entry"] =
+        json{{"id", r.ledger_entry_id}, {"points", r.points},   {"balance_after", r.balance_after},
+             {"kind", "action"},        {"rule_id", r.rule_id}, {"description", r.description}};
+  } else {
+    out["error"] = r.description;  // what a client shows: why nothing was paid, and until when
+  }
+  if (result->replayed) res.set_header("Idempotent-Replayed", "true");
+  Reply(res, !awarded ? 409 : result->replayed ? 200 : 201, out);
 }
 
 }  // namespace loyaltyd

@@ -203,6 +203,28 @@ CREATE TABLE IF NOT EXISTS pending_awards (
 );
 CREATE INDEX IF NOT EXISTS pending_awards_due ON pending_awards(status, release_at_ms);
 CREATE INDEX IF NOT EXISTS pending_awards_customer ON pending_awards(customer_id, id);
+-- Each POST /api/v1/customers/{id}/actions, once per (customer, Idempotency-Key), with the
+-- answer it got: a retry gets the same answer. The limit itself lives in the ledger's once keys.
+CREATE TABLE IF NOT EXISTS action_requests (
+  id                       INTEGER PRIMARY KEY,
+  customer_id              INTEGER NOT NULL REFERENCES customers(id),
+  idempotency_key          TEXT NOT NULL,
+  action                   TEXT NOT NULL,
+  rule_id                  TEXT NOT NULL,
+  reference                TEXT NOT NULL DEFAULT '',
+  occurred_at_ms           INTEGER NOT NULL,
+  outcome                  TEXT NOT NULL,
+  slot                     INTEGER NOT NULL DEFAULT 0,
+  max_slots                INTEGER NOT NULL,
+  period_label             TEXT NOT NULL DEFAULT '',
+  next_period_starts_at_ms INTEGER NOT NULL DEFAULT 0,
+  ledger_entry_id          INTEGER REFERENCES ledger_entries(id),
+  points                   INTEGER NOT NULL DEFAULT 0,
+  balance_after            INTEGER NOT NULL,
+  description              TEXT NOT NULL,
+  created_at_ms            INTEGER NOT NULL,
+  UNIQUE (customer_id, idempotency_key)
+);
 )sql";
 
 constexpr int kSchemaVersion = 1;

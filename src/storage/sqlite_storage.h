@@ -80,6 +80,8 @@ class SqliteStorage final : public Storage {
   Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
                                                             size_t limit) override;
   Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) override;
+  // sqlite_actions.cc
+  Result<RecordActionResult> RecordAction(const NewActionRequest& request, int64_t now_ms) override;
 
  private:
   class ReadLease;
@@ -144,6 +146,9 @@ class SqliteStorage final : public Storage {
   Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
                                                                const std::string* b);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
+  // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
+  Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(
+      int64_t customer_id, const std::string& idempotency_key);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
   void CheckpointLoop();

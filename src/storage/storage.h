@@ -298,6 +298,57 @@ struct OutboxJob {
   int64_t updated_at_ms = 0;
 };
 
+// --- Action rules (POST /api/v1/customers/{id}/actions) ---
+
+// An action to pay under its rule. The slots come from rules/action_rules.h: storage posts the
+// first whose once key the customer has not used, or none when all are used (limit reached).
+struct NewActionRequest {
+  int64_t customer_id = 0;
+  std::string idempotency_key;  // from the client; unique per customer
+  std::string action;
+  std::string rule_id;
+  std::string reference;  // the caller's id for the action; may be empty
+  int64_t occurred_at_ms = 0;
+  int64_t points = 0;
+  struct Slot {
+    std::string once_key;
+    std::string description;
+  };
+  std::vector<Slot> slots;
+  std::string period_label;  // "" for a once-ever limit
+  int64_t next_period_starts_at_ms = 0;
+  std::string limit_reached_message;  // kept as the answer when no slot is free
+};
+
+enum class ActionOutcome { kAwarded, kLimitReached };
+std::string_view ActionOutcomeName(ActionOutcome outcome);
+
+// A recorded action request and the answer it got, kept so that a retry gets the same answer.
+struct ActionRequestRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  std::string action;
+  std::string rule_id;
+  std::string reference;
+  int64_t occurred_at_ms = 0;
+  ActionOutcome outcome = ActionOutcome::kAwarded;
+  int slot = 0;       // kAwarded: which of max_slots this was (1-based)
+  int max_slots = 0;  // the rule's max_per_period (1 for "once")
+  std::string period_label;
+  int64_t next_period_starts_at_ms = 0;
+  int64_t ledger_entry_id = 0;  // kAwarded
+  int64_t points = 0;           // kAwarded: the points credited; 0 otherwise
+  int64_t balance_after = 0;    // the customer's balance right after the request
+  std::string description;      // kAwarded: the ledger entry's; else why nothing was paid
+  int64_t created_at_ms = 0;
+};
+
+struct RecordActionResult {
+  bool replayed = false;  // the idempotency key was used before: `request` is that answer
+  ActionRequestRecord request;
+};
+
 struct InboxCounts {
   int64_t pending = 0;
   int64_t processed = 0;
@@ -397,6 +448,15 @@ class Storage {
   virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
                                                                     size_t limit) = 0;
   virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
+  // --- Action rules ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
+  // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its once
+  // key unique per customer in the ledger, so concurrent requests never exceed the limit) or,
+  // when every slot is taken, posts nothing; and records the request with its answer.
+  // NotFound for an unknown customer.
+  virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
+                                                  int64_t now_ms) = 0;
 };
 
 }  // namespace loyaltyd

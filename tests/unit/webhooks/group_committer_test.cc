@@ -78,6 +78,9 @@ class GatedStorage final : public Storage {
   }
   Status RetryJob(int64_t j, int64_t n) override { return inner_.RetryJob(j, n); }
   Result<std::optional<OutboxJob>> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  Result<RecordActionResult> RecordAction(const NewActionRequest& a, int64_t n) override {
+    return inner_.RecordAction(a, n);
+  }
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> s, int64_t b,
                                           size_t l) override {
     return inner_.ListJobs(s, b, l);
