@@ -75,7 +75,9 @@ struct ShopConfig {
 
 // kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
 // first paid order loyaltyd processes (once ever per customer, enforced by storage).
-enum class EarnRuleType { kSpend, kFirstOrder };
+// kCashback: a percentage of eligible spend paid in store credit (money in program.currency,
+// its own balance and ledger), not in points.
+enum class EarnRuleType { kSpend, kFirstOrder, kCashback };
 
 // How a spend rule turns eligible spend into whole `per` units.
 enum class EarnRounding {
@@ -98,6 +100,12 @@ struct EarnRule {
   std::vector<std::string> exclude_vendors = {};
   int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
   int64_t max_points_per_order = 0;  // 0: no cap
+
+  // Cashback only (it also takes the exclusions and minimum_order above). The percentage in
+  // basis points ("10" is 1000, "2.5" is 250; exact, at most 2 decimals, 1..10000), and a cap
+  // on one order's credit in minor units of program.currency (0: none).
+  int64_t percent_basis_points = 0;
+  int64_t max_credit_per_order_minor = 0;
 };
 
 // One entry of the rewards catalogue (program.rewards): what a customer can spend points on.

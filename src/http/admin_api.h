@@ -61,6 +61,9 @@ class AdminApi {
   void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
+  // Store credit (cashback): balance and ledger, and payouts into the store.
+  void GetCredit(const httplib::Request& req, httplib::Response& res);
+  void PayOutCredit(const httplib::Request& req, httplib::Response& res);
 
   const std::string admin_token_;
   const Config& config_;

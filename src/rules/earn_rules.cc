@@ -5,6 +5,8 @@
 #include <limits>
 #include <optional>
 
+#include "core/money.h"
+
 namespace loyaltyd {
 namespace {
 
@@ -54,9 +56,15 @@ std::string PointsText(int64_t points) {
   return std::to_string(points) + (points == 1 ? " point" : " points");
 }
 
-// The spend rule's award, or nullopt when it gives nothing worth a ledger entry.
-Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
-                                            const Order& order) {
+// A rule's eligible spend: the order's, less the lines the rule excludes (spend and cashback
+// rules share the exclusions), with the words that explain it to the merchant.
+struct RuleSpend {
+  int64_t eligible_minor = 0;
+  std::string text;  // "eligible spend of 49.00 USD (1 line excluded: SKU GIFT-WRAP)"
+};
+
+RuleSpend RuleEligibleSpend(const ProgramConfig& program, const EarnRule& rule,
+                            const Order& order) {
   int64_t eligible = 0;
   int64_t excluded_lines = 0;
   std::vector<std::string> reasons;  // distinct, in line order
@@ -73,15 +81,25 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
     AddSaturating(eligible, LineEligibleMinor(order, line));
   }
 
-  const int exponent = program.currency_exponent;
-  const std::string& currency = program.currency;
-  std::string spend_text = "eligible spend of " + FormatMinor(eligible, exponent) + " " + currency;
+  std::string spend_text = "eligible spend of " + FormatMinor(eligible, program.currency_exponent) +
+                           " " + program.currency;
   if (excluded_lines > 0) {
     spend_text += " (" + std::to_string(excluded_lines) +
                   (excluded_lines == 1 ? " line excluded: " : " lines excluded: ");
     for (size_t i = 0; i < reasons.size(); ++i) spend_text += (i == 0 ? "" : ", ") + reasons[i];
     spend_text += ")";
   }
+  return RuleSpend{eligible, std::move(spend_text)};
+}
+
+// The spend rule's award, or nullopt when it gives nothing worth a ledger entry.
+Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
+                                            const Order& order) {
+  RuleSpend spend = RuleEligibleSpend(program, rule, order);
+  const int64_t eligible = spend.eligible_minor;
+  const std::string& spend_text = spend.text;
+  const int exponent = program.currency_exponent;
+  const std::string& currency = program.currency;
   if (eligible < rule.minimum_order_minor) {
     return std::optional<EarnAward>(
         EarnAward{rule.id, 0,
@@ -112,6 +130,38 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   }
   if (capped) description += ", capped at " + PointsText(points) + " per order";
   return std::optional<EarnAward>(EarnAward{rule.id, points, std::move(description), ""});
+}
+
+// The cashback rule's award, or nullopt when it gives nothing worth a ledger entry. The credit
+// is floor(eligible * basis points / 10000) in minor units: exact, and never more than the
+// stated percentage.
+std::optional<CreditAward> CashbackAward(const ProgramConfig& program, const EarnRule& rule,
+                                         const Order& order) {
+  const RuleSpend spend = RuleEligibleSpend(program, rule, order);
+  const int exponent = program.currency_exponent;
+  const std::string& currency = program.currency;
+  if (spend.eligible_minor < rule.minimum_order_minor) {
+    return CreditAward{rule.id, 0,
+                       "no credit: " + spend.text + " is below the minimum order of " +
+                           FormatMinor(rule.minimum_order_minor, exponent) + " " + currency};
+  }
+  int64_t credit = MulDivFloor(spend.eligible_minor, rule.percent_basis_points, 10'000);
+  const bool capped =
+      rule.max_credit_per_order_minor > 0 && credit > rule.max_credit_per_order_minor;
+  if (capped) credit = rule.max_credit_per_order_minor;
+  if (credit <= 0) return std::nullopt;
+  std::string description = FormatMinor(rule.percent_basis_points, 2) + "% cashback on " +
+                            spend.text + ": " + FormatMinor(credit, exponent) + " " + currency +
+                            " in store credit";
+  // eligible * bp is a whole number of minor units times 10000 only when no fraction was
+  // dropped; (eligible mod 10000) * bp < 10^8 cannot overflow.
+  if (!capped && (spend.eligible_minor % 10'000) * rule.percent_basis_points % 10'000 != 0) {
+    description += ", rounded down";
+  }
+  if (capped) {
+    description += ", capped at " + FormatMinor(credit, exponent) + " " + currency + " per order";
+  }
+  return CreditAward{rule.id, credit, std::move(description)};
 }
 
 }  // namespace
@@ -147,6 +197,24 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
         awards.push_back(
             EarnAward{rule.id, rule.points, "first order bonus", std::string(kFirstOrderOnceKey)});
         break;
+      case EarnRuleType::kCashback:
+        break;  // store credit, not points: ComputeCashbackAwards
+    }
+  }
+  return awards;
+}
+
+Result<std::vector<CreditAward>> ComputeCashbackAwards(const ProgramConfig& program,
+                                                       const Order& order) {
+  if (order.currency != program.currency) {
+    return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
+                              program.currency + "; loyaltyd does not convert currencies");
+  }
+  std::vector<CreditAward> awards;
+  for (const EarnRule& rule : program.earn) {
+    if (rule.type != EarnRuleType::kCashback) continue;
+    if (std::optional<CreditAward> award = CashbackAward(program, rule, order)) {
+      awards.push_back(std::move(*award));
     }
   }
   return awards;
