@@ -132,6 +132,13 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   return std::optional<EarnAward>(EarnAward{rule.id, points, std::move(description), ""});
 }
 
+// Points and credit are priced in the program currency; loyaltyd does not convert.
+Status CheckProgramCurrency(const ProgramConfig& program, const Order& order) {
+  if (order.currency == program.currency) return Status::Ok();
+  return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
+                            program.currency + "; loyaltyd does not convert currencies");
+}
+
 // The cashback rule's award, or nullopt when it gives nothing worth a ledger entry. The credit
 // is floor(eligible * basis points / 10000) in minor units: exact, and never more than the
 // stated percentage.
@@ -178,10 +185,7 @@ int64_t EligibleSpendMinor(const Order& order) {
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context) {
   (void)context;  // tiers and campaigns read it
-  if (order.currency != program.currency) {
-    return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
-                              program.currency + "; loyaltyd does not convert currencies");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckProgramCurrency(program, order));
   std::vector<EarnAward> awards;
   for (const EarnRule& rule : program.earn) {
     switch (rule.type) {
@@ -206,10 +210,7 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
 
 Result<std::vector<CreditAward>> ComputeCashbackAwards(const ProgramConfig& program,
                                                        const Order& order) {
-  if (order.currency != program.currency) {
-    return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
-                              program.currency + "; loyaltyd does not convert currencies");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckProgramCurrency(program, order));
   std::vector<CreditAward> awards;
   for (const EarnRule& rule : program.earn) {
     if (rule.type != EarnRuleType::kCashback) continue;
