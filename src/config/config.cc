@@ -706,10 +706,61 @@ void ReadCampaign(ObjectReader& r, CampaignConfig& campaign) {
   }
 }
 
+// --- Cashback rules (type "cashback": a percentage of eligible spend in store credit) ---
+
+// Keys only a cashback rule takes, and keys of a points rule that a cashback rule refuses.
+constexpr std::string_view kCashbackOnlyKeys[] = {"percent", "max_per_order"};
+constexpr std::string_view kPointsOnlyKeys[] = {"points", "per", "rounding",
+                                                "max_points_per_order"};
+
+// Tells a spend or first_order rule that sets a cashback key what the key is for, and a
+// cashback rule that sets a points key; the keys stay known keys either way.
+void RejectKeysOfOtherRuleTypes(ObjectReader& r, EarnRuleType type) {
+  if (type == EarnRuleType::kCashback) {
+    for (std::string_view key : kPointsOnlyKeys) {
+      if (r.Find(key, false) == nullptr) continue;
+      r.Problem(r.PathOf(key),
+                "applies to points rules only; a cashback rule gives `percent` of the eligible "
+                "spend in store credit");
+    }
+    return;
+  }
+  for (std::string_view key : kCashbackOnlyKeys) {
+    if (r.Find(key, false) == nullptr) continue;
+    r.Problem(r.PathOf(key), "applies to cashback rules only (\"type\": \"cashback\")");
+  }
+}
+
+// "10" -> 1000 basis points: two decimals of a percent are whole basis points, so the loader
+// takes the percentage exactly, like an amount with two minor digits.
+void ReadCashbackRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
+                      bool currency_ok) {
+  const json* percent = r.Find("percent", true);
+  if (percent != nullptr) {
+    Result<int64_t> basis_points = InvalidArgument("");
+    if (percent->is_string()) basis_points = ParseDecimalToMinor(percent->get<std::string>(), 2);
+    if (!percent->is_string() || !basis_points.ok() || *basis_points <= 0 ||
+        *basis_points > 10'000) {
+      r.Problem(r.PathOf("percent"),
+                "must be a decimal string above 0 and at most 100 with at most 2 decimals, such "
+                "as \"10\" or \"2.5\"" +
+                    (percent->is_string() ? std::string() : ", not " + TypeName(*percent)));
+    } else {
+      rule.percent_basis_points = *basis_points;
+    }
+  }
+  ReadStringList(r, "exclude_product_ids", rule.exclude_product_ids, true);
+  ReadStringList(r, "exclude_skus", rule.exclude_skus, false);
+  ReadStringList(r, "exclude_vendors", rule.exclude_vendors, false);
+  rule.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  rule.max_credit_per_order_minor = ReadAmount(r, "max_per_order", program, currency_ok, false);
+}
+
 void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program, bool currency_ok) {
   std::string type;
   r.String("type", type, true);
   bool spend = false;
+  bool cashback = false;
   if (type == "spend") {
     rule.type = EarnRuleType::kSpend;
     rule.id = "spend";
@@ -719,9 +770,14 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
     rule.id = "first_order";
   } else if (type == "action") {
     rule.type = EarnRuleType::kAction;  // the id defaults to the action's name (ReadActionRule)
+  } else if (type == "cashback") {
+    rule.type = EarnRuleType::kCashback;
+    rule.id = "cashback";
+    cashback = true;
   } else if (r.Find("type", false) != nullptr && r.Find("type", false)->is_string()) {
-    r.Problem(r.PathOf("type"),
-              "must be \"spend\", \"first_order\" or \"action\", not \"" + type + "\"");
+    r.Problem(
+        r.PathOf("type"),
+        "must be \"spend\", \"first_order\", \"action\" or \"cashback\", not \"" + type + "\"");
   }
   r.String("id", rule.id);
   // Without an id the rule is named after its type; with an unknown type the type's problem
@@ -729,7 +785,7 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
   if (r.Find("id", false) != nullptr && !IsShopId(rule.id)) {
     r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
   }
-  r.Integer("points", rule.points, 1, 1'000'000'000, true);
+  if (!cashback) r.Integer("points", rule.points, 1, 1'000'000'000, true);
 
   // Order webhooks (Shopify and WooCommerce alike) carry no product tags or collections; an
   // exclusion by them could never match, so it is refused rather than silently ignored.
@@ -743,7 +799,7 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
   }
 
   // Action rules (a separate block: see ReadActionRule).
-  const bool known_type = spend || type == "first_order" || type == "action";
+  const bool known_type = spend || cashback || type == "first_order" || type == "action";
   if (rule.type == EarnRuleType::kAction) {
     ReadActionRule(r, rule);
   } else {
@@ -754,6 +810,15 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
     }
   }
 
+  if (known_type) {
+    RejectKeysOfOtherRuleTypes(r, rule.type);
+  } else {
+    for (std::string_view key : kCashbackOnlyKeys) r.Find(key, false);  // known, type unknown
+  }
+  if (cashback) {
+    ReadCashbackRule(r, rule, program, currency_ok);
+    return;
+  }
   if (!spend) {
     // With an unknown type the type's problem is enough; the keys are still known keys.
     for (std::string_view key : kSpendOnlyKeys) {

@@ -77,7 +77,9 @@ struct ShopConfig {
 // kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
 // first paid order loyaltyd processes (once ever per customer, enforced by storage). kAction:
 // points for a non-purchase action reported through POST /api/v1/customers/{id}/actions.
-enum class EarnRuleType { kSpend, kFirstOrder, kAction };
+// kCashback: a percentage of eligible spend paid in store credit (money in program.currency,
+// its own balance and ledger), not in points.
+enum class EarnRuleType { kSpend, kFirstOrder, kAction, kCashback };
 
 // How often an action rule pays a customer: once ever, or up to max_per_period times in each
 // calendar period (UTC) of the action's occurred_at.
@@ -105,6 +107,11 @@ struct EarnRule {
   int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
   int64_t max_points_per_order = 0;  // 0: no cap
 
+  // Cashback only (it also takes the exclusions and minimum_order above). The percentage in
+  // basis points ("10" is 1000, "2.5" is 250; exact, at most 2 decimals, 1..10000), and a cap
+  // on one order's credit in minor units of program.currency (0: none).
+  int64_t percent_basis_points = 0;
+  int64_t max_credit_per_order_minor = 0;
   // Action only. `action` is the action's name ("review", or a merchant's own name); at most
   // one rule per action. The limit is kept in storage with per-customer once keys
   // (rules/action_rules.h), so it holds across retries, restarts and concurrent requests.

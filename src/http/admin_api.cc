@@ -84,6 +84,18 @@ std::string FormatAmount(int64_t minor, const std::string& currency) {
   return FormatMinor(minor, exponent.ok() ? *exponent : 2);
 }
 
+// A customer's store credit (cashback), in the program currency.
+json CreditBalanceJson(int64_t minor, const ProgramConfig& program) {
+  return json{{"amount", FormatMinor(minor, program.currency_exponent)},
+              {"currency", program.currency}};
+}
+
+json CustomerWithCreditJson(const CustomerRecord& c, const ProgramConfig& program) {
+  json out = CustomerJson(c);
+  out["credit_balance"] = CreditBalanceJson(c.credit_balance_minor, program);
+  return out;
+}
+
 std::string IsoOrEmpty(int64_t ms) { return ms == 0 ? "" : FormatIso8601Millis(ms); }
 
 json RedemptionJson(const RedemptionRecord& r) {
@@ -113,6 +125,7 @@ json RedemptionJson(const RedemptionRecord& r) {
       {"expires_at", r.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(r.expires_at_ms))},
       {"failure_reason", r.failure_reason.empty() ? json(nullptr) : json(r.failure_reason)},
       {"idempotency_key", r.idempotency_key},
+      {"paid_with", r.paid_with},
       {"created_at", FormatIso8601Millis(r.created_at_ms)},
       {"updated_at", FormatIso8601Millis(r.updated_at_ms)}};
 }
@@ -175,6 +188,8 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
   server.Get(R"(/api/v1/customers/(\d+)/lots)", route(&AdminApi::ListLots));
   server.Post(R"(/api/v1/customers/(\d+)/actions)", route(&AdminApi::RecordAction));
+  server.Get(R"(/api/v1/customers/(\d+)/credit)", route(&AdminApi::GetCredit));
+  server.Post(R"(/api/v1/customers/(\d+)/credit/payouts)", route(&AdminApi::PayOutCredit));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -221,7 +236,9 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
   if (!email.empty()) {
     Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(email);
     if (!found.ok()) return ReplyStorageError(res, found.status());
-    for (const CustomerRecord& c : *found) customers.push_back(CustomerJson(c));
+    for (const CustomerRecord& c : *found) {
+      customers.push_back(CustomerWithCreditJson(c, config_.program));
+    }
   }
   Reply(res, 200, json{{"customers", customers}});
 }
@@ -229,7 +246,7 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
 void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
-  json out = CustomerJson(*customer);
+  json out = CustomerWithCreditJson(*customer, config_.program);
   // Points not spendable yet (held awards) and about to go (lots expiring within 30 days).
   const int64_t horizon_ms = clock_.NowMillis() + kExpiringWithinDays * 86'400'000;
   Result<PointsOutlook> outlook = storage_.GetPointsOutlook(customer->id, horizon_ms);
@@ -557,6 +574,89 @@ void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res)
   }
   if (result->replayed) res.set_header("Idempotent-Replayed", "true");
   Reply(res, !awarded ? 409 : result->replayed ? 200 : 201, out);
+}
+
+// --- Store credit (cashback) ---
+
+void AdminApi::GetCredit(const httplib::Request& req, httplib::Response& res) {
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<CreditEntryRecord>> entries =
+      storage_.ListCreditEntries(customer->id, before, limit);
+  if (!entries.ok()) return ReplyStorageError(res, entries.status());
+  json out = json::array();
+  for (const CreditEntryRecord& e : *entries) {
+    out.push_back(json{
+        {"id", e.id},
+        {"amount", FormatAmount(e.amount_minor, e.currency)},
+        {"balance_after", FormatAmount(e.balance_after_minor, e.currency)},
+        {"currency", e.currency},
+        {"kind", e.kind},
+        {"rule_id", e.rule_id.empty() ? json(nullptr) : json(e.rule_id)},
+        {"refund_key", e.refund_key.empty() ? json(nullptr) : json(e.refund_key)},
+        {"description", e.description},
+        {"source_event", e.source_event_id == 0
+                             ? json(nullptr)
+                             : json{{"id", e.source_event_id}, {"topic", e.source_topic}}},
+        {"order", e.order_platform_id.empty()
+                      ? json(nullptr)
+                      : json{{"platform_order_id", e.order_platform_id}, {"name", e.order_name}}},
+        {"payout_id", e.payout_id == 0 ? json(nullptr) : json(e.payout_id)},
+        {"created_at", FormatIso8601Millis(e.created_at_ms)}});
+  }
+  json next =
+      entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", customer->id},
+             {"credit_balance", CreditBalanceJson(customer->credit_balance_minor, config_.program)},
+             {"entries", out},
+             {"next_before", next}});
+}
+
+void AdminApi::PayOutCredit(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400, "the body must be a JSON object such as {\"amount\": \"12.50\"}");
+  }
+  for (const auto& [key, value] : body.items()) {
+    (void)value;
+    if (key != "amount") {
+      return ReplyError(res, 400, "unknown key '" + key + "'; send {\"amount\": \"12.50\"}");
+    }
+  }
+  if (!body.contains("amount") || !body["amount"].is_string()) {
+    // A JSON number may be a binary float; money is a decimal string.
+    return ReplyError(res, 400,
+                      "'amount' is required: a decimal string in " + config_.program.currency +
+                          " such as \"12.50\"");
+  }
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "payout, sent again unchanged when retrying the same request");
+  }
+  Result<PayoutResult> result = redemptions_.PayOutCredit(*id, body["amount"].get<std::string>(),
+                                                          req.get_header_value("Idempotency-Key"));
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  const json balance = CreditBalanceJson(result->credit_balance_minor, config_.program);
+  if (result->outcome == PayoutResult::Outcome::kInsufficientCredit) {
+    return Reply(
+        res, 409,
+        json{{"error", "not enough store credit: the balance is " +
+                           balance["amount"].get<std::string>() + " " + config_.program.currency},
+             {"credit_balance", balance}});
+  }
+  const bool replayed = result->outcome == PayoutResult::Outcome::kReplayed;
+  json out = RedemptionJson(result->payout);
+  out["credit_balance"] = balance;
+  if (replayed) res.set_header("Idempotent-Replayed", "true");
+  res.set_header("Location", "/api/v1/redemptions/" + std::to_string(result->payout.id));
+  Reply(res, replayed ? 200 : 201, out);
 }
 
 }  // namespace loyaltyd

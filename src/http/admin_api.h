@@ -69,6 +69,9 @@ class AdminApi {
   // Point lots and pending awards.
   void ListLots(const httplib::Request& req, httplib::Response& res);
   void RecordAction(const httplib::Request& req, httplib::Response& res);
+  // Store credit (cashback): balance and ledger, and payouts into the store.
+  void GetCredit(const httplib::Request& req, httplib::Response& res);
+  void PayOutCredit(const httplib::Request& req, httplib::Response& res);
 
   const std::string admin_token_;
   const Config& config_;

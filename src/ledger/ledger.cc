@@ -187,6 +187,20 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     outcome.reason += "; pending until " + FormatIso8601Millis(outcome.hold_until_ms);
   }
   outcome.reason += notes;
+
+  // Cashback: store credit, a balance and ledger of its own, earned with the points.
+  Result<std::vector<CreditAward>> credits = ComputeCashbackAwards(config_.program, order);
+  if (!credits.ok()) return Outcome(event, EventStatus::kFailed, credits.status().message());
+  for (const CreditAward& credit : *credits) {
+    if (credit.amount_minor == 0) {
+      outcome.reason += "; rule " + credit.rule_id + ": " + credit.description;
+      continue;  // below the minimum order: said in the reason, nothing to book
+    }
+    outcome.credits.push_back(CreditChange{credit.rule_id, "earn", credit.amount_minor,
+                                           config_.program.currency, credit.description});
+    outcome.reason += "; " + FormatMinor(credit.amount_minor, config_.program.currency_exponent) +
+                      " " + config_.program.currency + " store credit earned";
+  }
   return outcome;
 }
 

@@ -123,11 +123,16 @@ bool RulePoints(const EarnRule& rule, int64_t eligible, int64_t& points, int64_t
   return !__builtin_mul_overflow(units, rule.points, &points);
 }
 
-// The spend rule's award, or nullopt when it gives nothing worth a ledger entry. `multipliers`
-// are the active multiplier campaigns: the one that gives the most points applies.
-Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
-                                            const Order& order,
-                                            const std::vector<const CampaignConfig*>& multipliers) {
+// A rule's eligible spend: the order's, less the lines the rule excludes (spend and cashback
+// rules share the exclusions), with the words that explain it to the merchant.
+struct RuleSpend {
+  int64_t eligible_minor = 0;
+  std::string text;  // "eligible spend of 49.00 USD (1 line excluded: SKU GIFT-WRAP)"
+  std::vector<std::pair<const LineItem*, int64_t>> lines;  // eligible lines, for scoped campaigns
+};
+
+RuleSpend RuleEligibleSpend(const ProgramConfig& program, const EarnRule& rule,
+                            const Order& order) {
   int64_t eligible = 0;
   int64_t excluded_lines = 0;
   std::vector<std::string> reasons;                                 // distinct, in line order
@@ -146,15 +151,28 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
     eligible_lines.emplace_back(&line, LineEligibleMinor(order, line));
   }
 
-  const int exponent = program.currency_exponent;
-  const std::string& currency = program.currency;
-  std::string spend_text = "eligible spend of " + FormatMinor(eligible, exponent) + " " + currency;
+  std::string spend_text = "eligible spend of " + FormatMinor(eligible, program.currency_exponent) +
+                           " " + program.currency;
   if (excluded_lines > 0) {
     spend_text += " (" + std::to_string(excluded_lines) +
                   (excluded_lines == 1 ? " line excluded: " : " lines excluded: ");
     for (size_t i = 0; i < reasons.size(); ++i) spend_text += (i == 0 ? "" : ", ") + reasons[i];
     spend_text += ")";
   }
+  return RuleSpend{eligible, std::move(spend_text), std::move(eligible_lines)};
+}
+
+// The spend rule's award, or nullopt when it gives nothing worth a ledger entry. `multipliers`
+// are the active multiplier campaigns: the one that gives the most points applies.
+Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
+                                            const Order& order,
+                                            const std::vector<const CampaignConfig*>& multipliers) {
+  const RuleSpend spend = RuleEligibleSpend(program, rule, order);
+  const int64_t eligible = spend.eligible_minor;
+  const std::string& spend_text = spend.text;
+  const auto& eligible_lines = spend.lines;
+  const int exponent = program.currency_exponent;
+  const std::string& currency = program.currency;
   if (eligible < rule.minimum_order_minor) {
     return std::optional<EarnAward>(
         EarnAward{rule.id, 0,
@@ -239,6 +257,45 @@ std::optional<EarnAward> CampaignBonus(const CampaignConfig& campaign, const Ord
                    campaign.name + ": bonus of " + PointsText(campaign.bonus_points), ""};
 }
 
+// Points and credit are priced in the program currency; loyaltyd does not convert.
+Status CheckProgramCurrency(const ProgramConfig& program, const Order& order) {
+  if (order.currency == program.currency) return Status::Ok();
+  return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
+                            program.currency + "; loyaltyd does not convert currencies");
+}
+
+// The cashback rule's award, or nullopt when it gives nothing worth a ledger entry. The credit
+// is floor(eligible * basis points / 10000) in minor units: exact, and never more than the
+// stated percentage.
+std::optional<CreditAward> CashbackAward(const ProgramConfig& program, const EarnRule& rule,
+                                         const Order& order) {
+  const RuleSpend spend = RuleEligibleSpend(program, rule, order);
+  const int exponent = program.currency_exponent;
+  const std::string& currency = program.currency;
+  if (spend.eligible_minor < rule.minimum_order_minor) {
+    return CreditAward{rule.id, 0,
+                       "no credit: " + spend.text + " is below the minimum order of " +
+                           FormatMinor(rule.minimum_order_minor, exponent) + " " + currency};
+  }
+  int64_t credit = MulDivFloor(spend.eligible_minor, rule.percent_basis_points, 10'000);
+  const bool capped =
+      rule.max_credit_per_order_minor > 0 && credit > rule.max_credit_per_order_minor;
+  if (capped) credit = rule.max_credit_per_order_minor;
+  if (credit <= 0) return std::nullopt;
+  std::string description = FormatMinor(rule.percent_basis_points, 2) + "% cashback on " +
+                            spend.text + ": " + FormatMinor(credit, exponent) + " " + currency +
+                            " in store credit";
+  // eligible * bp is a whole number of minor units times 10000 only when no fraction was
+  // dropped; (eligible mod 10000) * bp < 10^8 cannot overflow.
+  if (!capped && (spend.eligible_minor % 10'000) * rule.percent_basis_points % 10'000 != 0) {
+    description += ", rounded down";
+  }
+  if (capped) {
+    description += ", capped at " + FormatMinor(credit, exponent) + " " + currency + " per order";
+  }
+  return CreditAward{rule.id, credit, std::move(description)};
+}
+
 }  // namespace
 
 int64_t EligibleSpendMinor(const Order& order) {
@@ -252,10 +309,7 @@ int64_t EligibleSpendMinor(const Order& order) {
 
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context) {
-  if (order.currency != program.currency) {
-    return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
-                              program.currency + "; loyaltyd does not convert currencies");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckProgramCurrency(program, order));
   const std::vector<const CampaignConfig*> campaigns = ActiveCampaigns(program, order, context);
   std::vector<const CampaignConfig*> multipliers;
   for (const CampaignConfig* c : campaigns) {
@@ -278,12 +332,27 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
         break;
       case EarnRuleType::kAction:
         break;  // not about orders: ActionService applies them (rules/action_rules.h)
+      case EarnRuleType::kCashback:
+        break;  // store credit, not points: ComputeCashbackAwards
     }
   }
   for (const CampaignConfig* c : campaigns) {
     if (c->bonus_points <= 0) continue;
     std::optional<EarnAward> bonus = CampaignBonus(*c, order);
     if (bonus) awards.push_back(std::move(*bonus));
+  }
+  return awards;
+}
+
+Result<std::vector<CreditAward>> ComputeCashbackAwards(const ProgramConfig& program,
+                                                       const Order& order) {
+  LOYALTYD_RETURN_IF_ERROR(CheckProgramCurrency(program, order));
+  std::vector<CreditAward> awards;
+  for (const EarnRule& rule : program.earn) {
+    if (rule.type != EarnRuleType::kCashback) continue;
+    if (std::optional<CreditAward> award = CashbackAward(program, rule, order)) {
+      awards.push_back(std::move(*award));
+    }
   }
   return awards;
 }

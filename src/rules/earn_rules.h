@@ -18,6 +18,9 @@
 // one that gives the most points applies, and the award's description names it ("2x Black
 // Friday: 98 points"). A bonus campaign is an award of its own, rule id "campaign:<id>", so the
 // ledger's (order, rule, kind) key pays it once per order.
+//
+// A `cashback` rule pays a percentage of its eligible spend (with the spend rule's exclusions
+// and minimum order) in store credit, a money balance of its own (ComputeCashbackAwards).
 // Thread-safety: pure functions over immutable inputs.
 #pragma once
 
@@ -48,6 +51,13 @@ struct EarnAward {
   std::string once_per_customer_key = {};
 };
 
+// Store credit a cashback rule gives an order, in minor units of the program currency.
+struct CreditAward {
+  std::string rule_id;
+  int64_t amount_minor = 0;  // 0 only for an order below the rule's minimum_order
+  std::string description;   // for the credit ledger: how the credit was computed
+};
+
 // Eligible spend of an order in minor units of the order's currency, before any rule's
 // exclusions. Never negative.
 int64_t EligibleSpendMinor(const Order& order);
@@ -64,5 +74,12 @@ struct EarnContext {
 // tells the ledger why the order earned nothing under it.
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context = {});
+
+// Store credit for a paid order from the cashback rules: floor(eligible spend after the rule's
+// exclusions * percent / 100), capped by max_per_order, exact in minor units. Same currency
+// check as ComputeEarnAwards; a rule that gives nothing is omitted, except below its
+// minimum_order, whose 0 award says why.
+Result<std::vector<CreditAward>> ComputeCashbackAwards(const ProgramConfig& program,
+                                                       const Order& order);
 
 }  // namespace loyaltyd

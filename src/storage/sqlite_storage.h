@@ -82,6 +82,10 @@ class SqliteStorage final : public Storage {
   Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) override;
   // sqlite_actions.cc
   Result<RecordActionResult> RecordAction(const NewActionRequest& request, int64_t now_ms) override;
+  Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
+                                                int64_t now_ms) override;
+  Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id, int64_t before_id,
+                                                           size_t limit) override;
 
  private:
   class ReadLease;
@@ -132,19 +136,53 @@ class SqliteStorage final : public Storage {
   // Under write_mu_: the customer's points balance; NotFound for an unknown customer.
   Result<int64_t> PointsBalanceLocked(int64_t customer_id);
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
+  // The balances an order's refunds take back from, each with its own ledger and its own
+  // record of what each refund took (order_refunds).
+  enum class Book { kPoints, kCredit };
   // Under write_mu_, inside ApplyOutcome's savepoint: writes the clawbacks that the order's
-  // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds).
-  // effective_at_ms: the causing event's received_at_ms (Posting::effective_at_ms).
+  // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds), from points
+  // and from store credit. effective_at_ms: the causing event's received_at_ms
+  // (Posting::effective_at_ms).
   Status ApplyClawbacks(int64_t order_id, int64_t event_id, bool allow_negative_balance,
                         int64_t effective_at_ms, int64_t now_ms);
+  // The same for one book: one formula, one shortfall rule, whichever balance it is.
+  Status ApplyBookClawbacks(Book book, int64_t order_id, int64_t event_id,
+                            bool allow_negative_balance, int64_t effective_at_ms, int64_t now_ms);
   // The clawback formula's target (docs/storage.md, order_refunds): what an order that earned
-  // `earned` points on `eligible` spend has given back once `refunded` of it was refunded
-  // (`rest`: a cancellation or full refund was recorded). Pure; shared by ApplyClawbacks and
-  // the pending-award outlook so that both say the same net.
+  // `earned` on `eligible` spend has given back once `refunded` of it was refunded (`rest`: a
+  // cancellation or full refund was recorded). Pure; shared by ApplyBookClawbacks and the
+  // pending-award outlook so that both say the same net.
   static int64_t ClawbackTarget(int64_t earned, int64_t eligible, int64_t refunded, bool rest);
+
+  // --- Store credit (sqlite_credit.cc) ---
+  // One change to a customer's store credit, for PostCredit. Zero ids are written as NULL.
+  struct CreditPosting {
+    int64_t customer_id = 0;
+    int64_t order_id = 0;
+    int64_t payout_id = 0;  // the redemption that pays the credit out
+    int64_t source_event_id = 0;
+    std::string rule_id;
+    std::string kind;          // earn, clawback, payout, payout_refund
+    std::string refund_key;    // clawback: the refund it belongs to
+    int64_t amount_minor = 0;  // signed
+    std::string currency;
+    std::string description;
+  };
+  // Under write_mu_, inside the caller's transaction: the one place a credit balance changes.
+  // Writes the credit entry with the balance after it and updates the customer's credit
+  // balance; does nothing and returns false when one of the credit ledger's unique keys says
+  // it was posted before.
+  Result<bool> PostCredit(const CreditPosting& posting, int64_t now_ms);
+  // Under write_mu_: the customer's credit balance; NotFound for an unknown customer.
+  Result<int64_t> CreditBalanceLocked(int64_t customer_id);
+  // Under write_mu_, inside FailRewardJob's transaction: returns a failed payout's credit.
+  Status RefundCreditPayoutLocked(int64_t payout_id, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the redemption the query finds (?1 = a, ?2 = *b when b is given).
   Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
                                                                const std::string* b);
+  Result<std::optional<RedemptionRecord>> RedemptionByKeyLocked(int64_t customer_id,
+                                                                const std::string& key);
+  Result<std::optional<RedemptionRecord>> RedemptionByIdLocked(int64_t id);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(

@@ -109,6 +109,16 @@ struct PointsChange {
   std::string once_per_customer_key = {};
 };
 
+// Store credit earned by an event (a cashback rule), in minor units of `currency`. Unique per
+// (order, rule_id, kind) in the credit ledger, like PointsChange in the points ledger.
+struct CreditChange {
+  std::string rule_id;
+  std::string kind;  // "earn"
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string description;  // "10.00% cashback on eligible spend of 49.00 USD: 4.90 USD ..."
+};
+
 // What processing decided for one inbox event.
 struct EventOutcome {
   int64_t event_id = 0;
@@ -120,6 +130,7 @@ struct EventOutcome {
   std::vector<RefundRecord> refunds;  // requires `order`
   // program.refunds.allow_negative_balance, for the clawbacks this outcome triggers.
   bool allow_negative_balance = false;
+  std::vector<CreditChange> credits;  // store credit (cashback); requires `customer` and `order`
   // The inbox event's received_at_ms: the effective time of the points it posts (their lots'
   // age counts from it), so that a replay of the inbox makes the same lots. 0: the commit time.
   int64_t received_at_ms = 0;
@@ -204,6 +215,7 @@ struct CustomerRecord {
   int64_t points_balance = 0;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  int64_t credit_balance_minor = 0;  // store credit (cashback), program currency
 };
 
 struct LedgerEntryRecord {
@@ -220,6 +232,25 @@ struct LedgerEntryRecord {
   std::string source_topic;
   std::string order_platform_id;
   std::string order_name;
+  int64_t created_at_ms = 0;
+};
+
+// One entry of the store-credit ledger (docs/storage.md, credit_entries).
+struct CreditEntryRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string kind;          // earn, clawback, payout, payout_refund
+  int64_t amount_minor = 0;  // signed
+  int64_t balance_after_minor = 0;
+  std::string currency;
+  std::string rule_id;
+  std::string refund_key;  // clawback: the platform refund id, or "full"
+  std::string description;
+  int64_t source_event_id = 0;
+  std::string source_topic;
+  std::string order_platform_id;
+  std::string order_name;
+  int64_t payout_id = 0;  // payout, payout_refund: the redemption that issues it in the store
   int64_t created_at_ms = 0;
 };
 
@@ -266,6 +297,9 @@ struct RedemptionRecord {
   std::string failure_reason;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  // "points" for a catalogue reward; "credit" for a payout of store credit (points 0, the
+  // credit paid is value_minor).
+  std::string paid_with = "points";
 };
 
 struct CreateRedemptionResult {
@@ -277,6 +311,27 @@ struct CreateRedemptionResult {
   Outcome outcome = Outcome::kCreated;
   RedemptionRecord redemption;
   int64_t balance = 0;
+};
+
+// A payout of a customer's store credit (cashback) into the store as platform store credit.
+struct NewCreditPayout {
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string idempotency_key;  // from the client; shares the redemptions' keys per customer
+  int64_t amount_minor = 0;     // > 0, program currency
+  std::string currency;
+  std::string description;  // the redemption's reward_name, e.g. "store credit payout 12.50 USD"
+};
+
+struct CreditPayoutResult {
+  enum class Outcome {
+    kCreated,             // credit debited, payout recorded, job queued
+    kExisting,            // the idempotency key was used before: `payout` is that redemption
+    kInsufficientCredit,  // nothing changed; `balance_minor` is what the customer has
+  };
+  Outcome outcome = Outcome::kCreated;
+  RedemptionRecord payout;
+  int64_t balance_minor = 0;  // the credit balance after the payout (or as it is)
 };
 
 enum class JobStatus { kPending, kDone, kFailed };
@@ -457,6 +512,20 @@ class Storage {
   // NotFound for an unknown customer.
   virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
                                                   int64_t now_ms) = 0;
+  // --- Store credit (cashback) ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns that
+  // redemption (kExisting, whatever it paid with); when the credit balance is below the amount,
+  // changes nothing (kInsufficientCredit); otherwise records a redemption of kind store_credit
+  // paid with credit, a "payout" credit entry of -amount and an "issue_reward" outbox job. If
+  // the store rejects it for good, FailRewardJob returns the credit ("payout_refund").
+  // NotFound for an unknown customer.
+  virtual Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
+                                                        int64_t now_ms) = 0;
+  // Newest first; entries with id < before_id when before_id > 0.
+  virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
+                                                                   int64_t before_id,
+                                                                   size_t limit) = 0;
 };
 
 }  // namespace loyaltyd

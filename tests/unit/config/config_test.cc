@@ -381,8 +381,9 @@ TEST(ConfigTest, SecondFirstOrderRuleAndDuplicateIdsAreRejected) {
 TEST(ConfigTest, UnknownEarnRuleTypeNamesBoth) {
   json j = UsdSpendConfig({{"type", "signup"}, {"rounding", "nearest"}});
   ConfigLoadResult r = ParseConfig(j.dump());
-  EXPECT_TRUE(HasProblem(r, "program.earn[0].type",
-                         "must be \"spend\", \"first_order\" or \"action\", not \"signup\""))
+  EXPECT_TRUE(
+      HasProblem(r, "program.earn[0].type",
+                 "must be \"spend\", \"first_order\", \"action\" or \"cashback\", not \"signup\""))
       << Problems(r);
   EXPECT_EQ(r.problems.size(), 1u) << Problems(r);  // its other keys are not "unknown"
 }
@@ -873,6 +874,121 @@ TEST(ConfigTest, BadCampaignsAreReportedWithTheirPaths) {
     // A misspelt kind is also no kind at all: two problems, both named.
     EXPECT_EQ(r.problems.size(), c.name == "typo" ? 2u : 1u) << Problems(r);
   }
+}
+
+// --- Cashback rules ---
+
+// A USD program with one cashback rule and the given keys.
+json UsdCashbackConfig(const json& rule_extra) {
+  json j = ValidConfig();
+  j["program"]["currency"] = "USD";
+  j["program"]["earn"] = json::array({{{"type", "cashback"}, {"percent", "10"}}});
+  for (const auto& [key, value] : rule_extra.items()) j["program"]["earn"][0][key] = value;
+  return j;
+}
+
+TEST(ConfigTest, CashbackRuleLoadsExactly) {
+  ConfigLoadResult r = ParseConfig(UsdCashbackConfig({{"percent", "2.5"},
+                                                      {"max_per_order", "50.00"},
+                                                      {"minimum_order", "20.00"},
+                                                      {"exclude_skus", {"GIFT-WRAP"}},
+                                                      {"exclude_vendors", {"Acme"}},
+                                                      {"exclude_product_ids", {"42"}}})
+                                       .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const EarnRule& rule = r.config.program.earn.at(0);
+  EXPECT_EQ(rule.type, EarnRuleType::kCashback);
+  EXPECT_EQ(rule.id, "cashback");
+  EXPECT_EQ(rule.percent_basis_points, 250);
+  EXPECT_EQ(rule.max_credit_per_order_minor, 5000);
+  EXPECT_EQ(rule.minimum_order_minor, 2000);
+  EXPECT_EQ(rule.exclude_skus, (std::vector<std::string>{"GIFT-WRAP"}));
+  EXPECT_EQ(rule.exclude_vendors, (std::vector<std::string>{"Acme"}));
+  EXPECT_EQ(rule.exclude_product_ids, (std::vector<std::string>{"42"}));
+
+  for (const auto& [text, basis_points] : std::vector<std::pair<std::string, int64_t>>{
+           {"10", 1000}, {"100", 10000}, {"0.01", 1}, {"12.34", 1234}, {"7.50", 750}}) {
+    ConfigLoadResult p = ParseConfig(UsdCashbackConfig({{"percent", text}}).dump());
+    ASSERT_TRUE(p.ok()) << text << "\n" << Problems(p);
+    EXPECT_EQ(p.config.program.earn.at(0).percent_basis_points, basis_points) << text;
+    EXPECT_EQ(p.config.program.earn.at(0).max_credit_per_order_minor, 0);
+  }
+}
+
+TEST(ConfigTest, BadCashbackRulesAreReportedWithTheirPaths) {
+  struct Case {
+    json extra;
+    std::string path;
+    std::string message;
+  };
+  const std::string kPercent =
+      "must be a decimal string above 0 and at most 100 with at most 2 decimals, such as \"10\" "
+      "or \"2.5\"";
+  const std::vector<Case> cases = {
+      {{{"percent", "0"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "100.01"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "-5"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "10.125"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "ten"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", 10}}, "program.earn[0].percent", kPercent + ", not an integer"},
+      {{{"percent", 10.5}}, "program.earn[0].percent", kPercent + ", not a number"},
+      {{{"max_per_order", "0"}}, "program.earn[0].max_per_order", "must be a positive amount"},
+      {{{"max_per_order", "1.005"}},
+       "program.earn[0].max_per_order",
+       "must be a positive amount in USD"},
+      {{{"max_per_order", 50}}, "program.earn[0].max_per_order", "must be a decimal string"},
+      {{{"minimum_order", "-1.00"}}, "program.earn[0].minimum_order", "must be a positive amount"},
+      {{{"exclude_skus", {"A", "A"}}}, "program.earn[0].exclude_skus[1]", "'A' is listed twice"},
+      {{{"exclude_product_tags", {"gift"}}},
+       "program.earn[0].exclude_product_tags",
+       "cannot be applied: order webhooks do not carry product tags"},
+      {{{"points", 5}},
+       "program.earn[0].points",
+       "applies to points rules only; a cashback rule gives `percent` of the eligible spend in "
+       "store credit"},
+      {{{"per", "1.00"}}, "program.earn[0].per", "applies to points rules only"},
+      {{{"rounding", "nearest"}}, "program.earn[0].rounding", "applies to points rules only"},
+      {{{"max_points_per_order", 5}},
+       "program.earn[0].max_points_per_order",
+       "applies to points rules only"},
+      {{{"percnt", "10"}}, "program.earn[0]", "unknown key 'percnt', did you mean 'percent'?"},
+  };
+  for (const Case& c : cases) {
+    ConfigLoadResult r = ParseConfig(UsdCashbackConfig(c.extra).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << c.extra.dump() << "\n" << Problems(r);
+    EXPECT_EQ(r.problems.size(), 1u) << c.extra.dump() << "\n" << Problems(r);
+  }
+
+  json missing = UsdCashbackConfig(json::object());
+  missing["program"]["earn"][0].erase("percent");
+  EXPECT_TRUE(HasProblem(ParseConfig(missing.dump()), "program.earn[0].percent",
+                         "required key is missing"));
+}
+
+TEST(ConfigTest, CashbackKeysOnAPointsRuleAreNamed) {
+  ConfigLoadResult spend = ParseConfig(UsdSpendConfig({{"percent", "10"}}).dump());
+  EXPECT_TRUE(HasProblem(spend, "program.earn[0].percent",
+                         "applies to cashback rules only (\"type\": \"cashback\")"))
+      << Problems(spend);
+  EXPECT_EQ(spend.problems.size(), 1u) << Problems(spend);
+
+  json first_order = ValidConfig();
+  first_order["program"]["earn"] =
+      json::array({{{"type", "first_order"}, {"points", 100}, {"max_per_order", "5.00"}}});
+  ConfigLoadResult r = ParseConfig(first_order.dump());
+  EXPECT_TRUE(HasProblem(r, "program.earn[0].max_per_order", "applies to cashback rules only"))
+      << Problems(r);
+  EXPECT_EQ(r.problems.size(), 1u) << Problems(r);
+}
+
+TEST(ConfigTest, CashbackRulesNeedDistinctIds) {
+  json j = UsdCashbackConfig(json::object());
+  j["program"]["earn"].push_back({{"type", "cashback"}, {"percent", "5"}});
+  EXPECT_TRUE(
+      HasProblem(ParseConfig(j.dump()), "program.earn[1].id", "duplicate rule id 'cashback'"));
+  j["program"]["earn"][1]["id"] = "cashback-vip";
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(r.ok()) << Problems(r);
 }
 
 }  // namespace

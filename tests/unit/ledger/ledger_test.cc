@@ -653,5 +653,57 @@ TEST_F(LedgerTest, AwardTimingFollowsTheConfiguredAwardPointAndHold) {
   }
 }
 
+// --- Cashback: store credit earned with the points, clawed back by refunds ---
+
+TEST_F(LedgerTest, PaidOrderEarnsCashbackInStoreCreditBesidePoints) {
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 1000;
+  config_.program.earn.push_back(cashback);
+
+  auto event = Event("orders/paid");
+  const EventOutcome outcome =
+      ledger_->Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, PaidOrder()}));
+  EXPECT_EQ(outcome.status, EventStatus::kProcessed);
+  ASSERT_EQ(outcome.points.size(), 1u);
+  EXPECT_EQ(outcome.points[0].points, 49);
+  ASSERT_EQ(outcome.credits.size(), 1u);
+  EXPECT_EQ(outcome.credits[0].rule_id, "cashback");
+  EXPECT_EQ(outcome.credits[0].kind, "earn");
+  EXPECT_EQ(outcome.credits[0].amount_minor, 499);  // 10% of 49.99, rounded down
+  EXPECT_EQ(outcome.credits[0].currency, "USD");
+  EXPECT_EQ(outcome.reason, "order paid; 49 point(s) earned; 4.99 USD store credit earned");
+
+  // Committed twice (a redelivery): credited once; a half refund takes half back.
+  Order order = PaidOrder();
+  order.line_items[0].platform_line_id = "1";
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  Order refund_only;
+  refund_only.platform_order_id = order.platform_order_id;
+  refund_only.refunds.push_back(Refund{"r1", "", {RefundLine{"1", 1, 2500, 0}}, 0});
+  Process("refunds/create", OrderEventKind::kRefunded, refund_only);
+  auto customers = storage_->FindCustomersByEmail("bob@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].credit_balance_minor, 499 - 249);  // floor(499 * 25.00 / 49.99)
+  EXPECT_EQ((*customers)[0].points_balance, 49 - 24);
+}
+
+TEST_F(LedgerTest, CashbackBelowItsMinimumSaysWhyAndBooksNothing) {
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 1000;
+  cashback.minimum_order_minor = 10000;
+  config_.program.earn.push_back(cashback);
+  const EventOutcome outcome = ledger_->Decide(
+      Event("orders/paid"), NormalisedEvent(OrderEvent{OrderEventKind::kPaid, PaidOrder()}));
+  EXPECT_TRUE(outcome.credits.empty());
+  EXPECT_EQ(outcome.reason,
+            "order paid; 49 point(s) earned; rule cashback: no credit: eligible spend of 49.99 "
+            "USD is below the minimum order of 100.00 USD");
+}
+
 }  // namespace
 }  // namespace loyaltyd

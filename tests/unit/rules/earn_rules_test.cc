@@ -605,5 +605,255 @@ TEST(EarnRulesTest, ActionRulesGiveNothingForOrders) {
   EXPECT_EQ((*awards)[0].rule_id, "spend");
 }
 
+// --- Cashback: a percentage of eligible spend in store credit ---
+
+LineItem SkuLine(int64_t gross, const std::string& sku, const std::string& vendor = "",
+                 const std::string& product_id = "") {
+  LineItem line = Line(gross);
+  line.sku = sku;
+  line.vendor = vendor;
+  line.product_id = product_id;
+  return line;
+}
+
+struct CashbackCase {
+  std::string name;
+  int64_t basis_points;
+  int64_t max_per_order_minor;
+  int64_t minimum_order_minor;
+  std::vector<std::string> exclude_skus;
+  std::vector<std::string> exclude_vendors;
+  std::vector<std::string> exclude_product_ids;
+  std::vector<LineItem> lines;
+  bool expect_award;  // false: no award at all
+  int64_t expect_credit_minor;
+  std::string expect_description;
+};
+
+TEST(EarnRulesTest, CashbackTable) {
+  const std::vector<CashbackCase> cases = {
+      {"ten percent of 49.00",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(4900)},
+       true,
+       490,
+       "10.00% cashback on eligible spend of 49.00 USD: 4.90 USD in store credit"},
+      {"rounds down to the minor unit",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(4999)},
+       true,
+       499,
+       "10.00% cashback on eligible spend of 49.99 USD: 4.99 USD in store credit, rounded down"},
+      {"fractional percent, exact",
+       250,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(1999)},
+       true,
+       49,
+       "2.50% cashback on eligible spend of 19.99 USD: 0.49 USD in store credit, rounded down"},
+      {"one hundred percent",
+       10000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(1234)},
+       true,
+       1234,
+       "100.00% cashback on eligible spend of 12.34 USD: 12.34 USD in store credit"},
+      {"capped per order",
+       1000,
+       5000,
+       0,
+       {},
+       {},
+       {},
+       {Line(100000)},
+       true,
+       5000,
+       "10.00% cashback on eligible spend of 1000.00 USD: 50.00 USD in store credit, capped at "
+       "50.00 USD per order"},
+      {"cap not reached",
+       1000,
+       5000,
+       0,
+       {},
+       {},
+       {},
+       {Line(49900)},
+       true,
+       4990,
+       "10.00% cashback on eligible spend of 499.00 USD: 49.90 USD in store credit"},
+      {"below the minimum order says why",
+       1000,
+       0,
+       2000,
+       {},
+       {},
+       {},
+       {Line(1999)},
+       true,
+       0,
+       "no credit: eligible spend of 19.99 USD is below the minimum order of 20.00 USD"},
+      {"at the minimum order earns",
+       1000,
+       0,
+       2000,
+       {},
+       {},
+       {},
+       {Line(2000)},
+       true,
+       200,
+       "10.00% cashback on eligible spend of 20.00 USD: 2.00 USD in store credit"},
+      {"excluded SKU is not eligible",
+       1000,
+       0,
+       0,
+       {"GIFT-WRAP"},
+       {},
+       {},
+       {SkuLine(3000, "SHIRT"), SkuLine(500, "GIFT-WRAP")},
+       true,
+       300,
+       "10.00% cashback on eligible spend of 30.00 USD (1 line excluded: SKU GIFT-WRAP): 3.00 "
+       "USD in store credit"},
+      {"excluded vendor, any case",
+       1000,
+       0,
+       0,
+       {},
+       {"acme"},
+       {},
+       {SkuLine(3000, "A", "ACME"), SkuLine(1000, "B", "Other")},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD (1 line excluded: vendor ACME): 1.00 USD "
+       "in store credit"},
+      {"excluded product",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {"42"},
+       {SkuLine(3000, "A", "", "42"), SkuLine(1000, "B", "", "43")},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD (1 line excluded: product 42): 1.00 USD "
+       "in store credit"},
+      {"exclusions count against the minimum",
+       1000,
+       0,
+       2000,
+       {"GIFT-WRAP"},
+       {},
+       {},
+       {SkuLine(1500, "SHIRT"), SkuLine(1000, "GIFT-WRAP")},
+       true,
+       0,
+       "no credit: eligible spend of 15.00 USD (1 line excluded: SKU GIFT-WRAP) is below the "
+       "minimum order of 20.00 USD"},
+      {"less than a cent earns nothing", 100, 0, 0, {}, {}, {}, {Line(99)}, false, 0, ""},
+      {"gift cards are not spend",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(5000, 0, 0, true), Line(1000)},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD: 1.00 USD in store credit"},
+  };
+  for (const CashbackCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ProgramConfig program;
+    EarnRule rule;
+    rule.id = "cashback";
+    rule.type = EarnRuleType::kCashback;
+    rule.percent_basis_points = c.basis_points;
+    rule.max_credit_per_order_minor = c.max_per_order_minor;
+    rule.minimum_order_minor = c.minimum_order_minor;
+    rule.exclude_skus = c.exclude_skus;
+    rule.exclude_vendors = c.exclude_vendors;
+    rule.exclude_product_ids = c.exclude_product_ids;
+    program.earn.push_back(rule);
+    const Order order = OrderWith(c.lines);
+
+    Result<std::vector<CreditAward>> credits = ComputeCashbackAwards(program, order);
+    ASSERT_TRUE(credits.ok()) << credits.status().ToString();
+    if (!c.expect_award) {
+      EXPECT_TRUE(credits->empty());
+      continue;
+    }
+    ASSERT_EQ(credits->size(), 1u);
+    EXPECT_EQ((*credits)[0].rule_id, "cashback");
+    EXPECT_EQ((*credits)[0].amount_minor, c.expect_credit_minor);
+    EXPECT_EQ((*credits)[0].description, c.expect_description);
+    // Cashback is credit, never points.
+    Result<std::vector<EarnAward>> points = ComputeEarnAwards(program, order);
+    ASSERT_TRUE(points.ok());
+    EXPECT_TRUE(points->empty());
+  }
+}
+
+TEST(EarnRulesTest, CashbackAndSpendRulesEarnSideBySide) {
+  ProgramConfig program = Program(1, 100);
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 500;
+  program.earn.push_back(cashback);
+  const Order order = OrderWith({Line(4900)});
+  auto points = ComputeEarnAwards(program, order);
+  ASSERT_TRUE(points.ok());
+  ASSERT_EQ(points->size(), 1u);
+  EXPECT_EQ((*points)[0].points, 49);
+  auto credits = ComputeCashbackAwards(program, order);
+  ASSERT_TRUE(credits.ok());
+  ASSERT_EQ(credits->size(), 1u);
+  EXPECT_EQ((*credits)[0].amount_minor, 245);
+}
+
+TEST(EarnRulesTest, CashbackRefusesAnotherCurrency) {
+  ProgramConfig program = Program(1, 100, "EUR");
+  auto credits = ComputeCashbackAwards(program, OrderWith({Line(4900)}));
+  ASSERT_FALSE(credits.ok());
+  EXPECT_EQ(credits.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(EarnRulesTest, CashbackOnAHugeOrderIsExact) {
+  // 9.2e18 minor units * 10000 basis points overflows 64 bits; the 128-bit product does not.
+  ProgramConfig program;
+  EarnRule rule;
+  rule.id = "cashback";
+  rule.type = EarnRuleType::kCashback;
+  rule.percent_basis_points = 3333;
+  program.earn.push_back(rule);
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  auto credits = ComputeCashbackAwards(program, OrderWith({Line(huge)}));
+  ASSERT_TRUE(credits.ok());
+  ASSERT_EQ(credits->size(), 1u);
+  EXPECT_EQ((*credits)[0].amount_minor,
+            int64_t{3074149899883696776});  // floor((2^63-1) * 3333 / 10000)
+}
+
 }  // namespace
 }  // namespace loyaltyd

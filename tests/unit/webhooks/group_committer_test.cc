@@ -100,6 +100,13 @@ class GatedStorage final : public Storage {
   Result<PointsOutlook> GetPointsOutlook(int64_t c, int64_t h) override {
     return inner_.GetPointsOutlook(c, h);
   }
+  Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& p, int64_t n) override {
+    return inner_.CreateCreditPayout(p, n);
+  }
+  Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t c, int64_t b,
+                                                           size_t l) override {
+    return inner_.ListCreditEntries(c, b, l);
+  }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
