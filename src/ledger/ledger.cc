@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/money.h"
+#include "ledger/config_tier_policy.h"
 #include "rules/earn_rules.h"
+#include "rules/tier_rules.h"
 
 namespace loyaltyd {
 namespace {
@@ -64,6 +66,18 @@ std::vector<RefundRecord> RefundRecordsOf(const Order& order, bool full) {
 
 }  // namespace
 
+Ledger::Ledger(const Config& config, Storage& storage, const Clock& clock)
+    : config_(config),
+      storage_(storage),
+      clock_(clock),
+      tiers_(ConfigTierPolicy::FromConfig(config)) {}
+
+void Ledger::AddTierInputs(const InboxEvent& event, EventOutcome& outcome) const {
+  if (!tiers_) return;
+  outcome.tiers = tiers_;
+  outcome.tier_as_of_ms = event.received_at_ms;
+}
+
 EventOutcome Ledger::Decide(const InboxEvent& event,
                             const Result<NormalisedEvent>& normalised) const {
   if (!normalised.ok()) {
@@ -87,6 +101,9 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "customer recorded");
   outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
                                       NormaliseEmail(c.email), c.first_name,           c.last_name};
+  AddTierInputs(event, outcome);
+  // Only Shopify has customer tags (WooCommerce customers have none to grant a tier by).
+  if (event.platform == "shopify") outcome.platform_tags = c.tags;
   return outcome;
 }
 
@@ -96,6 +113,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
+  AddTierInputs(event, outcome);
   if (order_event.kind == OrderEventKind::kRefunded) {
     // A refund on its own names its order and nothing else: the order row is only created when
     // absent, and the refund waits there until the order earns (storage applies it then).
@@ -107,6 +125,9 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
 
   outcome.customer = OrderOwner(event.shop_id, order);
+  if (tiers_ && order.customer && event.platform == "shopify") {
+    outcome.platform_tags = order.customer->tags;
+  }
   outcome.order =
       OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,
                   order.total_minor, EligibleSpendMinor(order), paid_event, order.created_at};
@@ -160,12 +181,28 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     total += award.points;
     if (award.points == 0) notes += "; rule " + award.rule_id + ": " + award.description;
   }
+  if (tiers_) {
+    // The earn under each tier; storage posts the one for the tier the customer holds when the
+    // event is applied (see the header). Base `points` are for no tier.
+    for (const TierLevel& level : config_.program.tiers.levels) {
+      Result<std::vector<EarnAward>> tiered =
+          ComputeEarnAwards(config_.program, order, EarnContext{level.id});
+      if (!tiered.ok()) return Outcome(event, EventStatus::kFailed, tiered.status().message());
+      std::vector<PointsChange>& changes = outcome.points_by_tier[level.id];
+      for (const EarnAward& award : *tiered) {
+        changes.push_back(PointsChange{award.rule_id, "earn", award.points, award.description,
+                                       award.once_per_customer_key});
+      }
+    }
+    outcome.tier_grants = MembershipGrants(config_.program.tiers, order);
+  }
   // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
   // only the customer's first, so the total here counts it as offered.
   outcome.reason = (awards->empty() ? "order paid; eligible spend earns no points"
                                     : "order paid; " + std::to_string(total) + " point(s) earned") +
                    refunds_note;
   outcome.reason += notes;
+  if (tiers_) outcome.reason += "; a VIP tier's multiplier applies to spend rules";
   return outcome;
 }
 

@@ -16,12 +16,23 @@
 // cumulative amounts (formula at SqliteStorage::ApplyClawbacks, docs/storage.md). A refund that
 // arrives before its order has earned is kept and applied when the order earns.
 //
+// VIP tiers: an order's earn depends on the customer's tier, and the tier on every earlier
+// event of that customer — possibly earlier in the same processing batch, not yet committed.
+// Decide therefore stays pure and computes the earn for every level (points_by_tier); storage,
+// which applies a batch's events in order inside one transaction, evaluates the tier as of the
+// event's received_at_ms with all earlier events applied and posts the matching changes, then
+// evaluates again after the event's own changes and records a tier change there
+// (docs/configuration.md, "VIP tiers"). The alternative — reading the tier here and committing
+// the batch early whenever a customer comes up twice — would make Decide depend on storage
+// reads and batch boundaries.
+//
 // Identity: a customer is (shop, platform customer id); an order without a customer belongs to
 // the guest keyed by its normalised email; a guest order with neither earns nothing and its
 // event says so.
 // Thread-safety: Decide is const and thread-safe; Commit is as thread-safe as Storage.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "config/config.h"
@@ -33,8 +44,7 @@ namespace loyaltyd {
 
 class Ledger {
  public:
-  Ledger(const Config& config, Storage& storage, const Clock& clock)
-      : config_(config), storage_(storage), clock_(clock) {}
+  Ledger(const Config& config, Storage& storage, const Clock& clock);
 
   EventOutcome Decide(const InboxEvent& event, const Result<NormalisedEvent>& normalised) const;
 
@@ -46,9 +56,13 @@ class Ledger {
   EventOutcome DecideOrder(const InboxEvent& event, const OrderEvent& order_event) const;
   EventOutcome DecideCustomer(const InboxEvent& event, const CustomerEvent& customer_event) const;
 
+  // Sets what storage needs to evaluate the customer's tier with the event (VIP tiers).
+  void AddTierInputs(const InboxEvent& event, EventOutcome& outcome) const;
+
   const Config& config_;
   Storage& storage_;
   const Clock& clock_;
+  std::shared_ptr<const TierPolicy> tiers_;  // null without program.tiers
 };
 
 }  // namespace loyaltyd

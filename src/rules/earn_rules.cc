@@ -5,6 +5,9 @@
 #include <limits>
 #include <optional>
 
+#include "core/money.h"
+#include "rules/tier_rules.h"
+
 namespace loyaltyd {
 namespace {
 
@@ -55,8 +58,10 @@ std::string PointsText(int64_t points) {
 }
 
 // The spend rule's award, or nullopt when it gives nothing worth a ledger entry.
+// `tier`, when set, is the customer's VIP level: its multiplier scales the rule's points exactly
+// (basis points, rounded down) before the per-order cap, which stays the most an order earns.
 Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
-                                            const Order& order) {
+                                            const Order& order, const TierLevel* tier) {
   int64_t eligible = 0;
   int64_t excluded_lines = 0;
   std::vector<std::string> reasons;  // distinct, in line order
@@ -99,6 +104,14 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   if (__builtin_mul_overflow(units, rule.points, &points)) {
     return FailedPrecondition("points for order " + order.name + " overflow a 64-bit count");
   }
+  const bool multiplied = tier != nullptr && tier->multiplier_bp != 10000 && points > 0;
+  if (multiplied) {
+    // multiplier_bp <= 1,000,000 (x100): the result fits when points does a hundredfold.
+    if (points > std::numeric_limits<int64_t>::max() / 100) {
+      return FailedPrecondition("points for order " + order.name + " overflow a 64-bit count");
+    }
+    points = MulDivFloor(points, tier->multiplier_bp, 10000);
+  }
   const bool capped = rule.max_points_per_order > 0 && points > rule.max_points_per_order;
   if (capped) points = rule.max_points_per_order;
   if (points <= 0) return std::optional<EarnAward>();
@@ -109,6 +122,9 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   if (remainder != 0) {
     description +=
         rule.rounding == EarnRounding::kFloor ? ", rounded down" : ", rounded to nearest";
+  }
+  if (multiplied) {
+    description += ", x" + FormatMultiplier(tier->multiplier_bp) + " " + tier->name;
   }
   if (capped) description += ", capped at " + PointsText(points) + " per order";
   return std::optional<EarnAward>(EarnAward{rule.id, points, std::move(description), ""});
@@ -127,7 +143,9 @@ int64_t EligibleSpendMinor(const Order& order) {
 
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context) {
-  (void)context;  // tiers and campaigns read it
+  // An unknown tier (the config lost the level) earns like no tier.
+  const TierLevel* tier =
+      context.tier_id.empty() ? nullptr : program.tiers.FindLevel(context.tier_id);
   if (order.currency != program.currency) {
     return FailedPrecondition("order currency " + order.currency + " is not the program currency " +
                               program.currency + "; loyaltyd does not convert currencies");
@@ -136,7 +154,7 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
   for (const EarnRule& rule : program.earn) {
     switch (rule.type) {
       case EarnRuleType::kSpend: {
-        Result<std::optional<EarnAward>> award = SpendAward(program, rule, order);
+        Result<std::optional<EarnAward>> award = SpendAward(program, rule, order, tier);
         if (!award.ok()) return award.status();
         if (*award) awards.push_back(std::move(**award));
         break;

@@ -159,6 +159,44 @@ CREATE TABLE IF NOT EXISTS outbox_jobs (
   updated_at_ms      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_jobs_due ON outbox_jobs(status, next_attempt_at_ms);
+
+-- VIP tiers (docs/storage.md, "VIP tiers"): each customer's standing and platform tags, the
+-- paid orders and memberships tiers count, and the tags each update_tags job writes.
+CREATE TABLE IF NOT EXISTS customer_tiers (
+  customer_id   INTEGER PRIMARY KEY REFERENCES customers(id),
+  level_id      TEXT NOT NULL DEFAULT '',
+  reached_at_ms INTEGER NOT NULL DEFAULT 0,
+  keep_until_ms INTEGER NOT NULL DEFAULT 0,
+  platform_tags TEXT NOT NULL DEFAULT '',
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tier_orders (
+  order_id        INTEGER PRIMARY KEY REFERENCES orders(id),
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  paid_at_ms      INTEGER NOT NULL,
+  source_event_id INTEGER REFERENCES inbox_events(id)
+);
+CREATE INDEX IF NOT EXISTS tier_orders_customer ON tier_orders(customer_id, paid_at_ms);
+CREATE INDEX IF NOT EXISTS tier_orders_paid ON tier_orders(paid_at_ms);
+CREATE TABLE IF NOT EXISTS tier_grants (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  level_id        TEXT NOT NULL,
+  order_id        INTEGER NOT NULL REFERENCES orders(id),
+  starts_at_ms    INTEGER NOT NULL,
+  ends_at_ms      INTEGER NOT NULL,
+  source_event_id INTEGER REFERENCES inbox_events(id),
+  UNIQUE (order_id, level_id)
+);
+CREATE INDEX IF NOT EXISTS tier_grants_customer ON tier_grants(customer_id, ends_at_ms);
+CREATE INDEX IF NOT EXISTS tier_grants_ends ON tier_grants(ends_at_ms);
+CREATE TABLE IF NOT EXISTS tag_updates (
+  job_id      INTEGER PRIMARY KEY REFERENCES outbox_jobs(id),
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  add_tags    TEXT NOT NULL,
+  remove_tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tag_updates_customer ON tag_updates(customer_id, job_id);
 )sql";
 
 constexpr int kSchemaVersion = 1;
@@ -512,7 +550,16 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
   if (!outcome.points.empty() && (customer_id == 0 || order_id == 0)) {
     return Internal("points change without a customer and an order");
   }
-  for (const PointsChange& change : outcome.points) {
+  // VIP tiers (sqlite_tiers.cc): record what tiers count, and pick the earn changes for the
+  // tier the customer held before this event.
+  Result<std::string> tier_before = RecordTierInputs(outcome, customer_id, order_id, now_ms);
+  if (!tier_before.ok()) return tier_before.status();
+  const std::vector<PointsChange>* points = &outcome.points;
+  if (auto it = outcome.points_by_tier.find(*tier_before);
+      !tier_before->empty() && it != outcome.points_by_tier.end()) {
+    points = &it->second;
+  }
+  for (const PointsChange& change : *points) {
     Posting posting;
     posting.customer_id = customer_id;
     posting.order_id = order_id;
@@ -543,9 +590,13 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "recording refund");
   }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
-  if (order_id != 0 && (!outcome.refunds.empty() || !outcome.points.empty())) {
+  if (order_id != 0 && (!outcome.refunds.empty() || !points->empty())) {
     LOYALTYD_RETURN_IF_ERROR(
         ApplyClawbacks(order_id, outcome.event_id, outcome.allow_negative_balance, now_ms));
+  }
+  if (outcome.tiers) {
+    Result<bool> changed = EvaluateTierOfOutcome(outcome, customer_id, order_id, now_ms);
+    if (!changed.ok()) return changed.status();
   }
   return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
 }

@@ -71,6 +71,14 @@ class SqliteStorage final : public Storage {
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status, int64_t before_id,
                                           size_t limit) override;
 
+  // VIP tiers (sqlite_tiers.cc).
+  Result<TierStanding> GetCustomerTier(int64_t customer_id) override;
+  Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
+                                  int64_t as_of_ms) override;
+  Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) override;
+  Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) override;
+  Status CompleteTagJob(int64_t job_id, int64_t now_ms) override;
+
  private:
   class ReadLease;
   SqliteStorage() = default;
@@ -104,6 +112,21 @@ class SqliteStorage final : public Storage {
   // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds).
   Status ApplyClawbacks(int64_t order_id, int64_t event_id, bool allow_negative_balance,
                         int64_t now_ms);
+  // VIP tiers, under write_mu_ inside ApplyOutcome's savepoint (sqlite_tiers.cc): records the
+  // tier inputs the outcome carries (paid order, memberships, platform tags) and returns the
+  // customer's level as of outcome.tier_as_of_ms before them, for points_by_tier.
+  Result<std::string> RecordTierInputs(const EventOutcome& outcome, int64_t customer_id,
+                                       int64_t order_id, int64_t now_ms);
+  // Evaluates the outcome's customer (or its order's) after the outcome's changes.
+  Result<bool> EvaluateTierOfOutcome(const EventOutcome& outcome, int64_t customer_id,
+                                     int64_t order_id, int64_t now_ms);
+  // Evaluates the customer as of as_of_ms and writes a change: standing, "tier" ledger entry,
+  // update_tags job. Returns whether the tier changed.
+  Result<bool> EvaluateTierLocked(const TierPolicy& policy, int64_t customer_id, int64_t as_of_ms,
+                                  int64_t source_event_id, int64_t now_ms);
+  Result<TierFacts> LoadTierFactsOn(sqlite3* db, int64_t customer_id, int64_t window_start_ms,
+                                    int64_t as_of_ms);
+  Result<TierStanding> TierStandingOn(sqlite3* db, int64_t customer_id);
   // Under write_mu_: the redemption the query finds (?1 = a, ?2 = *b when b is given).
   Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
                                                                const std::string* b);
