@@ -63,19 +63,34 @@ TEST(TierRulesTest, EvaluationTable) {
       {"below every threshold: no tier", Spend(49999), {}, t, {}},
       {"threshold reached exactly", Spend(50000), {}, t, {"silver", t, t + keep}},
       {"highest level reached wins", Spend(250000), {}, t, {"gold", t, t + keep}},
-      {"upgrade is immediate", Spend(100000), {"silver", t - 5 * kDay, t + 25 * kDay}, t,
+      {"upgrade is immediate",
+       Spend(100000),
+       {"silver", t - 5 * kDay, t + 25 * kDay},
+       t,
        {"gold", t, t + keep}},
-      {"still qualifying confirms: keep_until moves on, reached_at stays", Spend(60000),
-       {"silver", t - 40 * kDay, t - 10 * kDay}, t, {"silver", t - 40 * kDay, t + keep}},
-      {"downgrade held while keep_until is ahead", Spend(0), {"gold", t - 5 * kDay, t + kDay}, t,
+      {"still qualifying confirms: keep_until moves on, reached_at stays",
+       Spend(60000),
+       {"silver", t - 40 * kDay, t - 10 * kDay},
+       t,
+       {"silver", t - 40 * kDay, t + keep}},
+      {"downgrade held while keep_until is ahead",
+       Spend(0),
+       {"gold", t - 5 * kDay, t + kDay},
+       t,
        {"gold", t - 5 * kDay, t + kDay}},
-      {"downgrade once keep_until has passed, to the level still reached", Spend(70000),
-       {"gold", t - 60 * kDay, t - kDay}, t, {"silver", t, t + keep}},
+      {"downgrade once keep_until has passed, to the level still reached",
+       Spend(70000),
+       {"gold", t - 60 * kDay, t - kDay},
+       t,
+       {"silver", t, t + keep}},
       {"keep_until is exclusive", Spend(0), {"silver", t - 30 * kDay, t}, t, {}},
       {"membership grants its level", granted, {}, t, {"gold", t, t + keep}},
       {"platform tag grants its level", tagged, {}, t, {"gold", t, t + keep}},
-      {"a level the config no longer has is dropped", Spend(60000),
-       {"platinum", t - kDay, t + 100 * kDay}, t, {"silver", t, t + keep}},
+      {"a level the config no longer has is dropped",
+       Spend(60000),
+       {"platinum", t - kDay, t + 100 * kDay},
+       t,
+       {"silver", t, t + keep}},
   };
   const TiersConfig tiers = Tiers();
   for (const EvaluationCase& c : cases) {
@@ -110,7 +125,7 @@ TEST(TierRulesTest, WindowsAndKeepPeriodsInUtc) {
   EXPECT_EQ(TierWindowStartMs(tiers, kMar2026), kMar2026 - 365 * kDay + 1);
   tiers.window_kind = TierWindowKind::kCalendarYear;
   EXPECT_EQ(TierWindowStartMs(tiers, kMar2026), kJan2026);
-  EXPECT_EQ(TierWindowStartMs(tiers, kJan2026), kJan2026);      // the first moment of the year
+  EXPECT_EQ(TierWindowStartMs(tiers, kJan2026), kJan2026);           // the first moment of the year
   EXPECT_EQ(TierWindowStartMs(tiers, kJan2026 - 1), 1735689600000);  // 2025-01-01
   EXPECT_EQ(TierKeepUntilMs(tiers, kMar2026), kMar2026 + 30 * kDay);
   tiers.keep_kind = TierKeepKind::kUntilEndOfNextYear;
@@ -174,8 +189,9 @@ TEST(TierRulesTest, EarnMultiplierTable) {
       {"x1.25 on 40 points", 12500, 4000, 0, 50, ", x1.25 Silver"},
       {"x1.5 on 99 points", 15000, 9900, 0, 148, ", x1.5 Silver"},
       {"x1 changes nothing", 10000, 4900, 0, 49, ", rounded down"},
-      {"cap after the multiplier", 20000, 10000, 150, 150, ", x2 Silver, capped at 150 points per "
-                                                           "order"},
+      {"cap after the multiplier", 20000, 10000, 150, 150,
+       ", x2 Silver, capped at 150 points per "
+       "order"},
   };
   for (const MultiplierCase& c : cases) {
     ProgramConfig program;
