@@ -157,6 +157,53 @@ TEST_F(LedgerTest, CustomerEventRecordsIdentity) {
   EXPECT_EQ(o.customer->platform_customer_id, "706405506930370084");
 }
 
+// VIP tiers: Decide stays pure and offers the earn of every level; storage picks the one for the
+// customer's tier when it applies the event (tests/unit/storage/sqlite_tiers_test.cc).
+TEST_F(LedgerTest, PaidOrderOffersTheEarnOfEveryTierAndItsTierInputs) {
+  TierLevel silver;
+  silver.id = "silver";
+  silver.name = "Silver";
+  silver.threshold = 50000;
+  silver.multiplier_bp = 12500;
+  silver.membership = TierMembership{{}, {"CLUB"}, 365};
+  config_.program.tiers.enabled = true;
+  config_.program.tiers.levels = {silver};
+  Ledger ledger(config_, *storage_, clock_);
+
+  Order order = PaidOrder();
+  LineItem club;
+  club.quantity = 1;
+  club.sku = "CLUB";
+  club.gross_minor = 1000;
+  order.line_items.push_back(club);
+  order.customer->tags = {"wholesale"};
+  InboxEvent event = Event("orders/paid");
+  event.received_at_ms = 1'772'323'200'000;
+  EventOutcome o = ledger.Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+
+  ASSERT_EQ(o.status, EventStatus::kProcessed) << o.reason;
+  ASSERT_EQ(o.points.size(), 1u);
+  EXPECT_EQ(o.points[0].points, 59);  // 59.99 at 1 per 1.00, no tier
+  ASSERT_EQ(o.points_by_tier.count("silver"), 1u);
+  ASSERT_EQ(o.points_by_tier["silver"].size(), 1u);
+  EXPECT_EQ(o.points_by_tier["silver"][0].points, 73);  // 59 x 1.25 = 73.75, rounded down
+  EXPECT_NE(o.points_by_tier["silver"][0].description.find("x1.25 Silver"), std::string::npos);
+  ASSERT_EQ(o.tier_grants.size(), 1u);
+  EXPECT_EQ(o.tier_grants[0].level_id, "silver");
+  EXPECT_EQ(o.tier_grants[0].duration_ms, 365 * int64_t{86'400'000});
+  ASSERT_TRUE(o.platform_tags.has_value());
+  EXPECT_EQ(*o.platform_tags, std::vector<std::string>{"wholesale"});
+  EXPECT_EQ(o.tier_as_of_ms, event.received_at_ms);  // not the clock: replays decide the same
+  EXPECT_NE(o.tiers, nullptr);
+
+  // Without tiers nothing of this is set.
+  EventOutcome plain =
+      ledger_->Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  EXPECT_TRUE(plain.points_by_tier.empty());
+  EXPECT_TRUE(plain.tier_grants.empty());
+  EXPECT_EQ(plain.tiers, nullptr);
+}
+
 TEST_F(LedgerTest, CommitAppliesDecisionsOnce) {
   ASSERT_TRUE(
       storage_
