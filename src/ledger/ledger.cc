@@ -73,9 +73,10 @@ Ledger::Ledger(const Config& config, Storage& storage, const Clock& clock)
       tiers_(ConfigTierPolicy::FromConfig(config)) {}
 
 void Ledger::AddTierInputs(const InboxEvent& event, EventOutcome& outcome) const {
-  if (!tiers_) return;
-  outcome.tiers = tiers_;
+  // Set without tiers too: storage records paid orders with this time either way, so that
+  // tiers configured later count the orders before them.
   outcome.tier_as_of_ms = event.received_at_ms;
+  outcome.tiers = tiers_;
 }
 
 EventOutcome Ledger::Decide(const InboxEvent& event,
@@ -125,9 +126,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
 
   outcome.customer = OrderOwner(event.shop_id, order);
-  if (tiers_ && order.customer && event.platform == "shopify") {
-    outcome.platform_tags = order.customer->tags;
-  }
+  if (order.customer && event.platform == "shopify") outcome.platform_tags = order.customer->tags;
   outcome.order =
       OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,
                   order.total_minor, EligibleSpendMinor(order), paid_event, order.created_at};

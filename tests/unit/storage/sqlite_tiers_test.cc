@@ -242,6 +242,20 @@ TEST_F(SqliteTiersTest, WindowRollOffDowngradesAfterKeepFor) {
   EXPECT_EQ(Level(), "");
 }
 
+TEST_F(SqliteTiersTest, OrdersBeforeTiersWereConfiguredCountOnceTheyAre) {
+  EventOutcome before = Paid("1", 60000, kT0);
+  before.tiers = nullptr;  // no program.tiers yet
+  before.points_by_tier.clear();
+  ASSERT_TRUE(storage_->CommitEventOutcomes({before}, 5).ok());
+  EXPECT_EQ(Level(), "");
+  EXPECT_TRUE(TierEntries(CustomerId()).empty());
+  // Tiers configured: the first re-evaluation finds the order in the window.
+  auto changes = storage_->ReevaluateTiers(*policy_, kT0 + kDay);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(*changes, 1);
+  EXPECT_EQ(Level(), "silver");
+}
+
 TEST_F(SqliteTiersTest, GuestsGetTiersButNoTagJob) {
   ASSERT_TRUE(storage_->CommitEventOutcomes({Paid("1", 60000, kT0, /*customer=*/"")}, 5).ok());
   EXPECT_EQ(Level(), "silver");
