@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include "actions/action_service.h"
+#include "app/points_scheduler.h"
 #include "app/reward_clients.h"
 #include "app/tier_scheduler.h"
 #include "connectors/shopify/shopify_connector.h"
@@ -35,9 +37,11 @@ struct Daemon::Components {
   std::map<std::string, std::unique_ptr<RewardClient>> reward_clients;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
+  std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::unique_ptr<TierScheduler> tiers;  // VIP tiers' daily re-evaluation
+  std::unique_ptr<PointsScheduler> points_scheduler;
   std::atomic<bool> stop_requested{false};
 };
 
@@ -97,6 +101,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
   if (!storage.ok()) return storage.status().WithContext("opening storage");
   p.storage = std::move(storage).value();
+  p.storage->SetPointsPolicy(PointsPolicyFrom(cfg.program));
   p.ledger = std::make_unique<Ledger>(cfg, *p.storage, daemon->clock_);
   p.shopify = std::make_unique<ShopifyConnector>(cfg);
   p.woocommerce = std::make_unique<WooCommerceConnector>(cfg);
@@ -132,8 +137,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
       cfg, *p.storage, daemon->clock_,
       [outbox](const std::string& shop_id) { return outbox->HasClientFor(shop_id); },
       [outbox] { outbox->Wake(); });
-  p.admin_api = std::make_unique<AdminApi>(cfg, *p.storage, daemon->clock_, *p.redemptions,
-                                           [outbox] { outbox->Wake(); });
+  p.points_scheduler =
+      std::make_unique<PointsScheduler>(*p.storage, daemon->clock_, std::chrono::hours(1));
+  p.actions = std::make_unique<ActionService>(cfg, *p.storage, daemon->clock_);
+  p.admin_api = std::make_unique<AdminApi>(
+      cfg, *p.storage, daemon->clock_, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
 
   p.tiers = std::make_unique<TierScheduler>(
       *p.storage, daemon->clock_, ConfigTierPolicy::FromConfig(cfg), [outbox] { outbox->Wake(); });
@@ -172,6 +180,7 @@ Status Daemon::Run() {
   p.committer->Start();
   p.outbox->Start();
   p.tiers->Start();
+  p.points_scheduler->Start();
 
   std::thread signal_watcher([this, stop_signals] {
     int sig = 0;
@@ -194,6 +203,7 @@ Status Daemon::Run() {
   p.processor->Stop();
   p.outbox->Stop();
   p.tiers->Stop();
+  p.points_scheduler->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
   const OutboxWorker::Stats outbox = p.outbox->stats();
   spdlog::info(

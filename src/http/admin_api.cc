@@ -18,6 +18,8 @@ using nlohmann::json;
 
 constexpr size_t kDefaultPageSize = 50;
 constexpr size_t kMaxPageSize = 500;
+// The customer detail's "expiring_points" looks this far ahead.
+constexpr int64_t kExpiringWithinDays = 30;
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -172,6 +174,8 @@ void AdminApi::Register(httplib::Server& server) {
   server.Post(R"(/api/v1/jobs/(\d+)/retry)", route(&AdminApi::RetryJob));
   server.Get("/api/v1/events", route(&AdminApi::ListEvents));
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
+  server.Get(R"(/api/v1/customers/(\d+)/lots)", route(&AdminApi::ListLots));
+  server.Post(R"(/api/v1/customers/(\d+)/actions)", route(&AdminApi::RecordAction));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -270,13 +274,65 @@ Result<json> TierJson(const Config& config_, Storage& storage_, const Clock& clo
 void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
-  json body = CustomerJson(*customer);
+  json out = CustomerJson(*customer);
+  // Points not spendable yet (held awards) and about to go (lots expiring within 30 days).
+  const int64_t horizon_ms = clock_.NowMillis() + kExpiringWithinDays * 86'400'000;
+  Result<PointsOutlook> outlook = storage_.GetPointsOutlook(customer->id, horizon_ms);
+  if (!outlook.ok()) return ReplyStorageError(res, outlook.status());
+  out["pending_points"] = outlook->pending_points;
+  out["expiring_points"] = {{"points", outlook->expiring_points},
+                            {"within_days", kExpiringWithinDays},
+                            {"next_expiry_at", outlook->next_expiry_at_ms == 0
+                                                   ? json(nullptr)
+                                                   : json(IsoOrEmpty(outlook->next_expiry_at_ms))}};
   if (config_.program.tiers.enabled) {
     Result<json> tier = TierJson(config_, storage_, clock_, customer->id);
     if (!tier.ok()) return ReplyStorageError(res, tier.status());
-    body["tier"] = std::move(*tier);
+    out["tier"] = std::move(*tier);
   }
-  Reply(res, 200, body);
+  Reply(res, 200, out);
+}
+
+void AdminApi::ListLots(const httplib::Request& req, httplib::Response& res) {
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  bool open_only = false;
+  if (req.has_param("status")) {
+    const std::string status = req.get_param_value("status");
+    if (status != "open" && status != "all") {
+      return ReplyError(res, 400, "status must be 'open' (points remaining) or 'all'");
+    }
+    open_only = status == "open";
+  }
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<PointLotRecord>> lots =
+      storage_.ListLots(customer->id, open_only, before, limit);
+  if (!lots.ok()) return ReplyStorageError(res, lots.status());
+  json out = json::array();
+  for (const PointLotRecord& l : *lots) {
+    out.push_back(json{
+        {"id", l.id},
+        {"points", l.points},
+        {"remaining", l.remaining},
+        {"source",
+         {{"kind", l.kind},
+          {"rule_id", l.rule_id},
+          {"ledger_entry_id", l.ledger_entry_id},
+          {"order", l.order_platform_id.empty() ? json(nullptr)
+                                                : json{{"platform_order_id", l.order_platform_id},
+                                                       {"name", l.order_name}}}}},
+        {"earned_at", FormatIso8601Millis(l.earned_at_ms)},
+        {"expires_at", l.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(l.expires_at_ms))},
+        {"expired", l.expired_reason.empty() ? json(nullptr) : json(l.expired_reason)}});
+  }
+  json next = lots->size() == limit && !lots->empty() ? json(lots->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", customer->id},
+             {"points_balance", customer->points_balance},
+             {"lots", out},
+             {"next_before", next}});
 }
 
 void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
@@ -305,10 +361,32 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   }
   json next =
       entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  // Held awards (program.award.hold_days) are not entries until released; listed beside them
+  // with their status, and why a voided one was voided.
+  Result<std::vector<PendingAwardRecord>> awards =
+      storage_.ListPendingAwards(customer->id, kMaxPageSize);
+  if (!awards.ok()) return ReplyStorageError(res, awards.status());
+  json pending = json::array();
+  for (const PendingAwardRecord& a : *awards) {
+    pending.push_back(json{
+        {"id", a.id},
+        {"status", PendingAwardStatusName(a.status)},
+        {"points", a.points},
+        {"net_points", a.net_points},
+        {"rule_id", a.rule_id},
+        {"description", a.description},
+        {"order", {{"platform_order_id", a.order_platform_id}, {"name", a.order_name}}},
+        {"source_event", {{"id", a.source_event_id}}},
+        {"awarded_at", FormatIso8601Millis(a.awarded_at_ms)},
+        {"release_at", FormatIso8601Millis(a.release_at_ms)},
+        {"reason", a.status_reason.empty() ? json(nullptr) : json(a.status_reason)},
+        {"settled_at", a.settled_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(a.settled_at_ms))}});
+  }
   Reply(res, 200,
         json{{"customer_id", customer->id},
              {"points_balance", customer->points_balance},
              {"entries", out},
+             {"pending_awards", pending},
              {"next_before", next}});
 }
 
@@ -463,6 +541,72 @@ void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
                {"processed", counts->processed},
                {"ignored", counts->ignored},
                {"failed", counts->failed}}}});
+}
+
+// --- Action rules ---
+
+void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400, "the body must be a JSON object such as {\"action\": \"review\"}");
+  }
+  ActionRequest request;
+  request.customer_id = *id;
+  for (const auto& [key, value] : body.items()) {
+    if (key != "action" && key != "occurred_at" && key != "reference") {
+      return ReplyError(res, 400,
+                        "unknown key '" + key +
+                            "'; send {\"action\": NAME, \"occurred_at\": "
+                            "ISO-8601 (optional), \"reference\": TEXT (optional)}");
+    }
+    if (!value.is_string()) return ReplyError(res, 400, "'" + key + "' must be a string");
+  }
+  if (!body.contains("action")) {
+    return ReplyError(res, 400, "'action' is required: the name of an action rule in program.earn");
+  }
+  request.action = body["action"].get<std::string>();
+  if (body.contains("occurred_at")) request.occurred_at = body["occurred_at"].get<std::string>();
+  if (body.contains("reference")) request.reference = body["reference"].get<std::string>();
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "action, sent again unchanged when retrying the same request, so that the "
+                      "action never earns twice");
+  }
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+
+  Result<ActionResult> result = actions_.Record(request);
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  const ActionRequestRecord& r = result->record;
+  const bool awarded = r.outcome == ActionOutcome::kAwarded;
+  json out{{"id", r.id},
+           {"customer_id", r.customer_id},
+           {"action", r.action},
+           {"rule_id", r.rule_id},
+           {"outcome", ActionOutcomeName(r.outcome)},
+           {"points", r.points},
+           {"points_balance", r.balance_after},
+           {"occurred_at", FormatIso8601Millis(r.occurred_at_ms)},
+           {"reference", r.reference.empty() ? json(nullptr) : json(r.reference)},
+           {"period", r.period_label.empty() ? json(nullptr) : json(r.period_label)},
+           {"awards_in_period", awarded ? json(r.slot) : json(r.max_slots)},
+           {"max_per_period", r.max_slots},
+           {"next_period_starts_at", r.next_period_starts_at_ms == 0
+                                         ? json(nullptr)
+                                         : json(FormatIso8601Millis(r.next_period_starts_at_ms))},
+           {"idempotency_key", r.idempotency_key},
+           {"created_at", FormatIso8601Millis(r.created_at_ms)}};
+  if (awarded) {
+    out["ledger_entry"] =
+        json{{"id", r.ledger_entry_id}, {"points", r.points},   {"balance_after", r.balance_after},
+             {"kind", "action"},        {"rule_id", r.rule_id}, {"description", r.description}};
+  } else {
+    out["error"] = r.description;  // what a client shows: why nothing was paid, and until when
+  }
+  if (result->replayed) res.set_header("Idempotent-Replayed", "true");
+  Reply(res, !awarded ? 409 : result->replayed ? 200 : 201, out);
 }
 
 }  // namespace loyaltyd

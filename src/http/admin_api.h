@@ -9,6 +9,8 @@
 //   GET  /api/v1/rewards                    the rewards catalogue
 //   GET  /api/v1/jobs?status=S              outbox jobs, newest first (?limit, ?before)
 //   POST /api/v1/jobs/{id}/retry            put a given-up job back in the queue
+//   POST /api/v1/customers/{id}/actions     {"action": NAME, ...} + Idempotency-Key: earn
+//                                           points for a non-purchase action
 //   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //
@@ -20,6 +22,7 @@
 #include <functional>
 #include <string>
 
+#include "actions/action_service.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "http/server_tuning.h"
@@ -33,13 +36,15 @@ class AdminApi {
   // `wake_outbox` is called when a job is put back in the queue. All references must outlive
   // the API.
   AdminApi(const Config& config, Storage& storage, const Clock& clock,
-           RedemptionService& redemptions, std::function<void()> wake_outbox)
+           RedemptionService& redemptions, std::function<void()> wake_outbox,
+           ActionService& actions)
       : admin_token_(config.admin.token),
         config_(config),
         storage_(storage),
         clock_(clock),
         redemptions_(redemptions),
-        wake_outbox_(std::move(wake_outbox)) {}
+        wake_outbox_(std::move(wake_outbox)),
+        actions_(actions) {}
 
   // Adds the routes to `server`. AdminApi must outlive the server.
   void Register(httplib::Server& server);
@@ -61,6 +66,9 @@ class AdminApi {
   void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
+  // Point lots and pending awards.
+  void ListLots(const httplib::Request& req, httplib::Response& res);
+  void RecordAction(const httplib::Request& req, httplib::Response& res);
 
   const std::string admin_token_;
   const Config& config_;
@@ -68,6 +76,7 @@ class AdminApi {
   const Clock& clock_;
   RedemptionService& redemptions_;
   std::function<void()> wake_outbox_;
+  ActionService& actions_;
 };
 
 }  // namespace loyaltyd

@@ -15,6 +15,7 @@ EventOutcome Outcome(const InboxEvent& event, EventStatus status, std::string re
   outcome.event_id = event.id;
   outcome.status = status;
   outcome.reason = std::move(reason);
+  outcome.received_at_ms = event.received_at_ms;
   return outcome;
 }
 
@@ -72,10 +73,9 @@ Ledger::Ledger(const Config& config, Storage& storage, const Clock& clock)
       clock_(clock),
       tiers_(ConfigTierPolicy::FromConfig(config)) {}
 
-void Ledger::AddTierInputs(const InboxEvent& event, EventOutcome& outcome) const {
-  // Set without tiers too: storage records paid orders with this time either way, so that
-  // tiers configured later count the orders before them.
-  outcome.tier_as_of_ms = event.received_at_ms;
+void Ledger::AddTierInputs(EventOutcome& outcome) const {
+  // Storage evaluates tiers as of outcome.received_at_ms (set by Outcome), and records paid
+  // orders with that time even without tiers, so that tiers configured later count them.
   outcome.tiers = tiers_;
 }
 
@@ -102,7 +102,7 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "customer recorded");
   outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
                                       NormaliseEmail(c.email), c.first_name,           c.last_name};
-  AddTierInputs(event, outcome);
+  AddTierInputs(outcome);
   // Only Shopify has customer tags (WooCommerce customers have none to grant a tier by).
   if (event.platform == "shopify") outcome.platform_tags = c.tags;
   return outcome;
@@ -111,10 +111,17 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
 EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& order_event) const {
   const Order& order = order_event.order;
   const bool paid_event = order_event.kind == OrderEventKind::kPaid;
+  // The award point (program.award.on): the paid event, or any order payload that says the
+  // order is fulfilled (Shopify orders/fulfilled or an update with fulfillment_status
+  // "fulfilled"; WooCommerce status "completed"). Earning stays once per (order, rule).
+  const bool fulfilment_awards = config_.program.award.on == AwardOn::kFulfilled;
+  const bool award_event = fulfilment_awards
+                               ? order.fulfilled && order_event.kind != OrderEventKind::kRefunded
+                               : paid_event;
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
-  AddTierInputs(event, outcome);
+  AddTierInputs(outcome);
   if (order_event.kind == OrderEventKind::kRefunded) {
     // A refund on its own names its order and nothing else: the order row is only created when
     // absent, and the refund waits there until the order earns (storage applies it then).
@@ -140,22 +147,26 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
                                 : "; " + std::to_string(outcome.refunds.size()) +
                                       " refund(s) take back their share of the order's points";
 
-  switch (order_event.kind) {
-    case OrderEventKind::kCreated:
-      outcome.reason = "order recorded; points are earned when it is paid" + refunds_note;
-      return outcome;
-    case OrderEventKind::kUpdated:
-    case OrderEventKind::kCancelled:
-      if (outcome.refunds.empty()) {
-        outcome.status = EventStatus::kIgnored;
-        outcome.reason = "order recorded; " + event.topic + " changes no points";
-      } else {
-        outcome.reason = "order recorded" + refunds_note;
-      }
-      return outcome;
-    case OrderEventKind::kPaid:
-    case OrderEventKind::kRefunded:
-      break;
+  if (!award_event) {
+    switch (order_event.kind) {
+      case OrderEventKind::kCreated:
+        outcome.reason = std::string("order recorded; points are earned when it is ") +
+                         (fulfilment_awards ? "fulfilled" : "paid") + refunds_note;
+        return outcome;
+      case OrderEventKind::kPaid:  // under program.award.on = "fulfilled"
+        outcome.reason = "order paid; points are earned when it is fulfilled" + refunds_note;
+        return outcome;
+      case OrderEventKind::kUpdated:
+      case OrderEventKind::kCancelled:
+      case OrderEventKind::kRefunded:
+        if (outcome.refunds.empty()) {
+          outcome.status = EventStatus::kIgnored;
+          outcome.reason = "order recorded; " + event.topic + " changes no points";
+        } else {
+          outcome.reason = "order recorded" + refunds_note;
+        }
+        return outcome;
+    }
   }
 
   if (!outcome.customer) {
@@ -197,9 +208,23 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
   // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
   // only the customer's first, so the total here counts it as offered.
-  outcome.reason = (awards->empty() ? "order paid; eligible spend earns no points"
-                                    : "order paid; " + std::to_string(total) + " point(s) earned") +
-                   refunds_note;
+  const std::string award_point = fulfilment_awards ? "order fulfilled" : "order paid";
+  outcome.reason =
+      (awards->empty() ? award_point + "; eligible spend earns no points"
+                       : award_point + "; " + std::to_string(total) + " point(s) earned") +
+      refunds_note;
+  // The hold applies to whichever changes storage picks: the base ones or a tier's.
+  const bool earns_something =
+      !outcome.points.empty() ||
+      std::any_of(outcome.points_by_tier.begin(), outcome.points_by_tier.end(),
+                  [](const auto& tier) { return !tier.second.empty(); });
+  if (config_.program.award.hold_days > 0 && earns_something) {
+    // Pending until the hold (a returns window) has passed since the award point; the event's
+    // own time, so that a replay holds until the same moment.
+    outcome.hold_until_ms =
+        event.received_at_ms + int64_t{config_.program.award.hold_days} * 86'400'000;
+    outcome.reason += "; pending until " + FormatIso8601Millis(outcome.hold_until_ms);
+  }
   outcome.reason += notes;
   if (tiers_) outcome.reason += "; a VIP tier's multiplier applies to spend rules";
   return outcome;

@@ -24,7 +24,14 @@
 // evaluates again after the event's own changes and records a tier change there
 // (docs/configuration.md, "VIP tiers"). The alternative — reading the tier here and committing
 // the batch early whenever a customer comes up twice — would make Decide depend on storage
-// reads and batch boundaries.
+// reads and batch boundaries. With a hold, the changes picked for the tier are the ones held.
+//
+// Award timing (program.award): an order earns at its award point — the paid event, or with
+// on = "fulfilled" the first payload that says it is fulfilled — and with hold_days the points
+// are recorded as pending awards until received_at_ms + hold (EventOutcome::hold_until_ms),
+// released later by Storage::ReleasePendingPoints. Every outcome carries the event's
+// received_at_ms, the effective time of its points (their lots' age), so a replay of the inbox
+// makes the same lots and the same holds.
 //
 // Identity: a customer is (shop, platform customer id); an order without a customer belongs to
 // the guest keyed by its normalised email; a guest order with neither earns nothing and its
@@ -57,7 +64,7 @@ class Ledger {
   EventOutcome DecideCustomer(const InboxEvent& event, const CustomerEvent& customer_event) const;
 
   // Sets what storage needs to evaluate the customer's tier with the event (VIP tiers).
-  void AddTierInputs(const InboxEvent& event, EventOutcome& outcome) const;
+  void AddTierInputs(EventOutcome& outcome) const;
 
   const Config& config_;
   Storage& storage_;

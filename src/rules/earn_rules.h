@@ -9,6 +9,15 @@
 // award says why. A `first_order` rule offers a fixed bonus on every paid order with eligible
 // spend, keyed once per customer: storage grants it to the first such order it applies and
 // refuses it to every later one (see PointsChange::once_per_customer_key).
+//
+// Campaigns (program.campaigns) apply to orders whose created_at lies in [starts_at, ends_at)
+// (the order's own time, so a replay decides the same) and, when they list tiers, to customers
+// in one of them (EarnContext::tier_id). A multiplier campaign multiplies each spend rule's
+// points after the rule's cap, exactly (basis points, rounded as the rule rounds); one limited
+// to some products multiplies only the points their lines earn under the rule; of several, the
+// one that gives the most points applies, and the award's description names it ("2x Black
+// Friday: 98 points"). A bonus campaign is an award of its own, rule id "campaign:<id>", so the
+// ledger's (order, rule, kind) key pays it once per order.
 // Thread-safety: pure functions over immutable inputs.
 #pragma once
 
@@ -26,6 +35,10 @@ namespace loyaltyd {
 // The once-per-customer key of the first-order bonus. Not the rule id: renaming the rule must
 // not pay the bonus a second time.
 inline constexpr std::string_view kFirstOrderOnceKey = "first_order";
+
+// A bonus campaign's awards carry rule id kCampaignRulePrefix + the campaign's id. Rule ids
+// cannot contain ':', so it never collides with an earn rule's.
+inline constexpr std::string_view kCampaignRulePrefix = "campaign:";
 
 struct EarnAward {
   std::string rule_id;

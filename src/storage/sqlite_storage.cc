@@ -197,6 +197,72 @@ CREATE TABLE IF NOT EXISTS tag_updates (
   remove_tags TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tag_updates_customer ON tag_updates(customer_id, job_id);
+
+-- Point lots: one per positive ledger entry, with what is left of it; negative entries take
+-- from them oldest expiry first. The open lots of a customer sum to max(points_balance, 0).
+CREATE TABLE IF NOT EXISTS point_lots (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  ledger_entry_id INTEGER NOT NULL UNIQUE REFERENCES ledger_entries(id),
+  order_id        INTEGER REFERENCES orders(id),
+  points          INTEGER NOT NULL,
+  remaining       INTEGER NOT NULL,
+  earned_at_ms    INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL DEFAULT 0,
+  expired_reason  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS point_lots_open ON point_lots(customer_id, expires_at_ms, id)
+  WHERE remaining > 0;
+CREATE INDEX IF NOT EXISTS point_lots_expiring ON point_lots(expires_at_ms) WHERE remaining > 0;
+CREATE INDEX IF NOT EXISTS point_lots_customer ON point_lots(customer_id, id);
+-- Last points activity (earn, redeem, action) per customer, for expiry by inactivity.
+CREATE TABLE IF NOT EXISTS customer_activity (
+  customer_id      INTEGER PRIMARY KEY REFERENCES customers(id),
+  last_activity_ms INTEGER NOT NULL
+);
+
+-- Points an order earned, held until release_at_ms (program.award.hold_days).
+CREATE TABLE IF NOT EXISTS pending_awards (
+  id                     INTEGER PRIMARY KEY,
+  order_id               INTEGER NOT NULL REFERENCES orders(id),
+  customer_id            INTEGER NOT NULL REFERENCES customers(id),
+  rule_id                TEXT NOT NULL,
+  points                 INTEGER NOT NULL,
+  description            TEXT NOT NULL,
+  once_key               TEXT,
+  source_event_id        INTEGER REFERENCES inbox_events(id),
+  awarded_at_ms          INTEGER NOT NULL,
+  release_at_ms          INTEGER NOT NULL,
+  allow_negative_balance INTEGER NOT NULL DEFAULT 0,
+  status                 TEXT NOT NULL DEFAULT 'pending',
+  status_reason          TEXT NOT NULL DEFAULT '',
+  settled_at_ms          INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (order_id, rule_id)
+);
+CREATE INDEX IF NOT EXISTS pending_awards_due ON pending_awards(status, release_at_ms);
+CREATE INDEX IF NOT EXISTS pending_awards_customer ON pending_awards(customer_id, id);
+-- Each POST /api/v1/customers/{id}/actions, once per (customer, Idempotency-Key), with the
+-- answer it got: a retry gets the same answer. The limit itself lives in the ledger's once keys.
+CREATE TABLE IF NOT EXISTS action_requests (
+  id                       INTEGER PRIMARY KEY,
+  customer_id              INTEGER NOT NULL REFERENCES customers(id),
+  idempotency_key          TEXT NOT NULL,
+  action                   TEXT NOT NULL,
+  rule_id                  TEXT NOT NULL,
+  reference                TEXT NOT NULL DEFAULT '',
+  occurred_at_ms           INTEGER NOT NULL,
+  outcome                  TEXT NOT NULL,
+  slot                     INTEGER NOT NULL DEFAULT 0,
+  max_slots                INTEGER NOT NULL,
+  period_label             TEXT NOT NULL DEFAULT '',
+  next_period_starts_at_ms INTEGER NOT NULL DEFAULT 0,
+  ledger_entry_id          INTEGER REFERENCES ledger_entries(id),
+  points                   INTEGER NOT NULL DEFAULT 0,
+  balance_after            INTEGER NOT NULL,
+  description              TEXT NOT NULL,
+  created_at_ms            INTEGER NOT NULL,
+  UNIQUE (customer_id, idempotency_key)
+);
 )sql";
 
 constexpr int kSchemaVersion = 1;
@@ -547,11 +613,9 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     order_id = upsert.Int(0);
   }
 
-  if (!outcome.points.empty() && (customer_id == 0 || order_id == 0)) {
-    return Internal("points change without a customer and an order");
-  }
   // VIP tiers (sqlite_tiers.cc): record what tiers count, and pick the earn changes for the
-  // tier the customer held before this event.
+  // tier the customer held before this event. The chosen changes are what the event earns,
+  // posted now or held below.
   Result<std::string> tier_before = RecordTierInputs(outcome, customer_id, order_id, now_ms);
   if (!tier_before.ok()) return tier_before.status();
   const std::vector<PointsChange>* points = &outcome.points;
@@ -559,7 +623,16 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
       !tier_before->empty() && it != outcome.points_by_tier.end()) {
     points = &it->second;
   }
-  for (const PointsChange& change : *points) {
+  if (!points->empty() && (customer_id == 0 || order_id == 0)) {
+    return Internal("points change without a customer and an order");
+  }
+  if (outcome.hold_until_ms != 0 && !points->empty()) {
+    // Held (program.award.hold_days): recorded as pending awards, credited at release.
+    LOYALTYD_RETURN_IF_ERROR(RecordPendingAwards(outcome, *points, customer_id, order_id));
+  }
+  // Held points were recorded above and are posted at release instead.
+  const std::vector<PointsChange> no_points;
+  for (const PointsChange& change : outcome.hold_until_ms != 0 ? no_points : *points) {
     Posting posting;
     posting.customer_id = customer_id;
     posting.order_id = order_id;
@@ -569,6 +642,7 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     posting.once_key = change.once_per_customer_key;
     posting.points = change.points;
     posting.description = change.description;
+    posting.effective_at_ms = outcome.received_at_ms;
     // False: this (order, rule) already earned, or the customer has this once-only award.
     Result<bool> posted = PostPoints(posting, now_ms);
     if (!posted.ok()) return posted.status();
@@ -589,10 +663,16 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const int rc = insert.Step();
     if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "recording refund");
   }
+  // A cancellation or full refund before release voids the order's pending awards.
+  if (std::any_of(outcome.refunds.begin(), outcome.refunds.end(),
+                  [](const RefundRecord& r) { return r.refunds_rest; })) {
+    LOYALTYD_RETURN_IF_ERROR(VoidPendingAwards(order_id, outcome.event_id, now_ms));
+  }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
   if (order_id != 0 && (!outcome.refunds.empty() || !points->empty())) {
-    LOYALTYD_RETURN_IF_ERROR(
-        ApplyClawbacks(order_id, outcome.event_id, outcome.allow_negative_balance, now_ms));
+    LOYALTYD_RETURN_IF_ERROR(ApplyClawbacks(order_id, outcome.event_id,
+                                            outcome.allow_negative_balance, outcome.received_at_ms,
+                                            now_ms));
   }
   if (outcome.tiers) {
     Result<bool> changed = EvaluateTierOfOutcome(outcome, customer_id, order_id, now_ms);
@@ -609,8 +689,15 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
 // decreases and never exceeds E, so the clawbacks add up to at most what the order earned, and
 // to exactly E once everything is refunded; the final net depends only on the set of refunds,
 // not on the order they arrived in. Points are integers; the product is taken in 128 bits.
+int64_t SqliteStorage::ClawbackTarget(int64_t earned, int64_t eligible, int64_t refunded,
+                                      bool rest) {
+  if (rest || refunded >= eligible) return earned;
+  return MulDivFloor(earned, refunded, eligible);  // refunded < eligible: <= earned
+}
+
 Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
-                                     bool allow_negative_balance, int64_t now_ms) {
+                                     bool allow_negative_balance, int64_t effective_at_ms,
+                                     int64_t now_ms) {
   // Every paid order comes through here; almost none has a refund waiting. One indexed probe
   // keeps that path from summing the order's ledger entries for nothing.
   {
@@ -675,10 +762,7 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
       clawed += row.clawback_points;
       continue;
     }
-    int64_t target = earned;
-    if (!rest && refunded < eligible) {
-      target = MulDivFloor(earned, refunded, eligible);  // refunded < eligible: <= earned
-    }
+    const int64_t target = ClawbackTarget(earned, eligible, refunded, rest);
     const int64_t share = std::max<int64_t>(target - clawed, 0);
     clawed += share;
 
@@ -715,6 +799,7 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
     posting.refund_key = row.refund_key;
     posting.points = -taken;
     posting.description = std::move(description);
+    posting.effective_at_ms = effective_at_ms;
     Result<bool> posted = PostPoints(posting, now_ms);  // false: this refund clawed back before
     if (!posted.ok()) return posted.status();
   }

@@ -117,7 +117,7 @@ Result<std::string> SqliteStorage::RecordTierInputs(const EventOutcome& outcome,
                                                     int64_t customer_id, int64_t order_id,
                                                     int64_t now_ms) {
   if (customer_id == 0) return std::string();
-  const int64_t as_of = outcome.tier_as_of_ms;
+  const int64_t as_of = outcome.received_at_ms;
   // The level before this event, as of its time: the one its earn is multiplied by. Earlier
   // events of this customer in the same batch are already applied in this transaction.
   std::string level_before;
@@ -175,7 +175,7 @@ Result<bool> SqliteStorage::EvaluateTierOfOutcome(const EventOutcome& outcome, i
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(writer_, rc, "reading order");
   }
   if (customer_id == 0) return false;
-  return EvaluateTierLocked(*outcome.tiers, customer_id, outcome.tier_as_of_ms, outcome.event_id,
+  return EvaluateTierLocked(*outcome.tiers, customer_id, outcome.received_at_ms, outcome.event_id,
                             now_ms);
 }
 
@@ -209,7 +209,8 @@ Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t
   posting.source_event_id = source_event_id;
   posting.rule_id = next.level_id;
   posting.kind = "tier";
-  posting.points = 0;
+  posting.points = 0;  // PostPoints makes no lot for it, and "tier" is not customer activity
+  posting.effective_at_ms = as_of_ms;
   posting.description = policy.DescribeChange(*current, next, *facts);
   Result<bool> posted = PostPoints(posting, now_ms);
   if (!posted.ok()) return posted.status();

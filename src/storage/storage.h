@@ -125,21 +125,94 @@ struct EventOutcome {
   std::vector<RefundRecord> refunds;  // requires `order`
   // program.refunds.allow_negative_balance, for the clawbacks this outcome triggers.
   bool allow_negative_balance = false;
+  // The inbox event's received_at_ms: the effective time of the points it posts (their lots'
+  // age counts from it), so that a replay of the inbox makes the same lots. 0: the commit time.
+  int64_t received_at_ms = 0;
+  // Non-zero (program.award.hold_days): the earn changes (`points`, or the customer's tier's in
+  // points_by_tier) are not credited now but recorded as pending
+  // awards released by ReleasePendingPoints at this time (docs/storage.md, pending_awards).
+  int64_t hold_until_ms = 0;
 
   // --- VIP tiers (docs/configuration.md, "VIP tiers"); `tiers` is null without a program. ---
   // Storage evaluates the tier of the event's customer (the order's, for a refund) as of
-  // tier_as_of_ms, inside the event's transaction and after its changes, and records a change
-  // with its ledger entry and update_tags job there too.
+  // received_at_ms (deterministic on replay), inside the event's transaction and after its
+  // changes, and records a change with its ledger entry and update_tags job there too.
   std::shared_ptr<const TierPolicy> tiers;
-  int64_t tier_as_of_ms = 0;  // the inbox event's received_at_ms: deterministic on replay
-  // The earn changes per tier: when the customer's level as of tier_as_of_ms, before this
-  // event, is a key here, its changes are posted instead of `points` (which are for no tier).
+  // The earn changes per tier: when the customer's level as of received_at_ms, before this
+  // event, is a key here, its changes are used instead of `points` (which are for no tier):
+  // posted now, or recorded as pending awards when hold_until_ms is set.
   // Deciding for every level up front keeps Decide pure and lets storage pick with the tier
   // that all earlier events of the same customer left, even within one batch.
   std::map<std::string, std::vector<PointsChange>> points_by_tier;
   std::vector<TierGrant> tier_grants;  // memberships this paid order buys
   // The customer's tags on the platform, when the payload carries them (Shopify).
   std::optional<std::vector<std::string>> platform_tags;
+};
+
+// --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
+
+// What storage needs of program.expiry. Lots take their expiry when they are made, so a change
+// of lot_age_ms applies to new lots only; inactivity is judged at each expiry run.
+struct PointsPolicy {
+  int64_t lot_age_ms = 0;     // 0: lots never expire by age
+  int64_t inactivity_ms = 0;  // 0: no expiry by inactivity
+};
+
+// One credit of points (a positive ledger entry) and what is left of it.
+struct PointLotRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  int64_t ledger_entry_id = 0;  // the entry that credited it
+  std::string kind;             // that entry's kind: earn, refund, ...
+  std::string rule_id;
+  std::string order_platform_id;  // empty when not from an order
+  std::string order_name;
+  int64_t points = 0;
+  int64_t remaining = 0;
+  int64_t earned_at_ms = 0;    // effective time of the credit
+  int64_t expires_at_ms = 0;   // 0: never
+  std::string expired_reason;  // set once the lot was expired: "lot age", "inactivity"
+};
+
+enum class PendingAwardStatus { kPending, kReleased, kVoided };
+std::string_view PendingAwardStatusName(PendingAwardStatus status);
+
+// Points an order earned but that are held until release_at_ms (program.award.hold_days).
+struct PendingAwardRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string order_platform_id;
+  std::string order_name;
+  std::string rule_id;
+  int64_t points = 0;  // what the rule earned
+  // What release would credit net of the refunds recorded so far (the clawback formula of
+  // SqliteStorage::ApplyClawbacks); equal to points without refunds, 0 once voided.
+  int64_t net_points = 0;
+  std::string description;
+  int64_t source_event_id = 0;
+  int64_t awarded_at_ms = 0;
+  int64_t release_at_ms = 0;
+  PendingAwardStatus status = PendingAwardStatus::kPending;
+  std::string status_reason;  // why it was voided
+  int64_t settled_at_ms = 0;
+};
+
+// Points figures for the customer detail.
+struct PointsOutlook {
+  int64_t pending_points = 0;     // net points of pending awards
+  int64_t expiring_points = 0;    // remaining points of lots expiring before the horizon
+  int64_t next_expiry_at_ms = 0;  // the earliest expiry of an open lot; 0: none
+};
+
+struct ExpiryRunResult {
+  int64_t lots_expired = 0;
+  int64_t points_expired = 0;
+};
+
+struct ReleaseRunResult {
+  int64_t released = 0;  // awards credited
+  int64_t voided = 0;    // awards voided at release (the order was cancelled or fully refunded)
+  int64_t points_released = 0;
 };
 
 struct CustomerRecord {
@@ -279,6 +352,57 @@ struct TagUpdate {
   std::vector<std::string> remove;
 };
 
+// --- Action rules (POST /api/v1/customers/{id}/actions) ---
+
+// An action to pay under its rule. The slots come from rules/action_rules.h: storage posts the
+// first whose once key the customer has not used, or none when all are used (limit reached).
+struct NewActionRequest {
+  int64_t customer_id = 0;
+  std::string idempotency_key;  // from the client; unique per customer
+  std::string action;
+  std::string rule_id;
+  std::string reference;  // the caller's id for the action; may be empty
+  int64_t occurred_at_ms = 0;
+  int64_t points = 0;
+  struct Slot {
+    std::string once_key;
+    std::string description;
+  };
+  std::vector<Slot> slots;
+  std::string period_label;  // "" for a once-ever limit
+  int64_t next_period_starts_at_ms = 0;
+  std::string limit_reached_message;  // kept as the answer when no slot is free
+};
+
+enum class ActionOutcome { kAwarded, kLimitReached };
+std::string_view ActionOutcomeName(ActionOutcome outcome);
+
+// A recorded action request and the answer it got, kept so that a retry gets the same answer.
+struct ActionRequestRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  std::string action;
+  std::string rule_id;
+  std::string reference;
+  int64_t occurred_at_ms = 0;
+  ActionOutcome outcome = ActionOutcome::kAwarded;
+  int slot = 0;       // kAwarded: which of max_slots this was (1-based)
+  int max_slots = 0;  // the rule's max_per_period (1 for "once")
+  std::string period_label;
+  int64_t next_period_starts_at_ms = 0;
+  int64_t ledger_entry_id = 0;  // kAwarded
+  int64_t points = 0;           // kAwarded: the points credited; 0 otherwise
+  int64_t balance_after = 0;    // the customer's balance right after the request
+  std::string description;      // kAwarded: the ledger entry's; else why nothing was paid
+  int64_t created_at_ms = 0;
+};
+
+struct RecordActionResult {
+  bool replayed = false;  // the idempotency key was used before: `request` is that answer
+  ActionRequestRecord request;
+};
+
 struct InboxCounts {
   int64_t pending = 0;
   int64_t processed = 0;
@@ -375,6 +499,36 @@ class Storage {
   virtual Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) = 0;
   // The tags were written: the job is done. Idempotent.
   virtual Status CompleteTagJob(int64_t job_id, int64_t now_ms) = 0;
+
+  // --- Point lots, expiry and pending awards ---
+
+  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving.
+  virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
+  // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
+  // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
+  // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
+  // lot once. Commits in batches; safe to run while the daemon serves.
+  virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
+  // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
+  // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
+  // refunded. Once per award whatever the repeats.
+  virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
+  // The customer's lots, newest first; open_only: those with points remaining.
+  virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
+                                                       int64_t before_id, size_t limit) = 0;
+  // The customer's pending awards (pending, released and voided), newest first.
+  virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
+                                                                    size_t limit) = 0;
+  virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
+  // --- Action rules ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
+  // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its once
+  // key unique per customer in the ledger, so concurrent requests never exceed the limit) or,
+  // when every slot is taken, posts nothing; and records the request with its answer.
+  // NotFound for an unknown customer.
+  virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
+                                                  int64_t now_ms) = 0;
 };
 
 }  // namespace loyaltyd

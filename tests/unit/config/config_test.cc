@@ -381,8 +381,8 @@ TEST(ConfigTest, SecondFirstOrderRuleAndDuplicateIdsAreRejected) {
 TEST(ConfigTest, UnknownEarnRuleTypeNamesBoth) {
   json j = UsdSpendConfig({{"type", "signup"}, {"rounding", "nearest"}});
   ConfigLoadResult r = ParseConfig(j.dump());
-  EXPECT_TRUE(
-      HasProblem(r, "program.earn[0].type", "must be \"spend\" or \"first_order\", not \"signup\""))
+  EXPECT_TRUE(HasProblem(r, "program.earn[0].type",
+                         "must be \"spend\", \"first_order\" or \"action\", not \"signup\""))
       << Problems(r);
   EXPECT_EQ(r.problems.size(), 1u) << Problems(r);  // its other keys are not "unknown"
 }
@@ -604,8 +604,14 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   j["outbox"] = json::object();
   j["program"]["refunds"] = json::object();
   j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];
+  j["program"]["expiry"] = json::object();
+  j["program"]["award"] = json::object();
   j["program"]["rewards"] = json::array(
       {{{"id", "five"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}}});
+  j["program"]["campaigns"] = json::array({{{"id", "bf"},
+                                            {"starts_at", "2026-11-27T00:00:00Z"},
+                                            {"ends_at", "2026-12-01T00:00:00Z"},
+                                            {"multiplier", "2"}}});
   const std::string kStray = "zzzzzzzzzzzzzzzz";
   const std::vector<std::pair<std::string, json::json_pointer>> levels = {
       {"", json::json_pointer("")},
@@ -629,6 +635,10 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.tiers.levels[1].membership",
        json::json_pointer(
            "/properties/program/properties/tiers/properties/levels/items/properties/membership")},
+      {"program.expiry", json::json_pointer("/properties/program/properties/expiry")},
+      {"program.award", json::json_pointer("/properties/program/properties/award")},
+      {"program.campaigns[0]",
+       json::json_pointer("/properties/program/properties/campaigns/items")},
       {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
@@ -649,6 +659,9 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.tiers.levels[1]", json::json_pointer("/program/tiers/levels/1")},
       {"program.tiers.levels[1].membership",
        json::json_pointer("/program/tiers/levels/1/membership")},
+      {"program.expiry", json::json_pointer("/program/expiry")},
+      {"program.award", json::json_pointer("/program/award")},
+      {"program.campaigns[0]", json::json_pointer("/program/campaigns/0")},
       {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
@@ -670,6 +683,391 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
     }
     EXPECT_EQ(loader_keys, schema_keys) << "at '" << path << "'";
   }
+}
+
+// --- program.expiry and program.award ---
+
+TEST(ConfigTest, ExpiryAndAwardDefaultToNeverAndOnPaymentWithoutHold) {
+  ConfigLoadResult r = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 0);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 0);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kPaid);
+  EXPECT_EQ(r.config.program.award.hold_days, 0);
+}
+
+TEST(ConfigTest, ExpiryAndAwardLoadAndEveryMistakeIsNamed) {
+  json j = ValidConfig();
+  j["program"]["expiry"] = {{"lot_age_days", 365}, {"inactivity_days", 180}};
+  j["program"]["award"] = {{"on", "fulfilled"}, {"hold_days", 14}};
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 365);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 180);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kFulfilled);
+  EXPECT_EQ(r.config.program.award.hold_days, 14);
+
+  struct Case {
+    json expiry;
+    json award;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"lot_age_days", 0}},
+       json::object(),
+       "program.expiry.lot_age_days",
+       "must be between 1 and 3650, not 0"},
+      {{{"inactivity_days", -5}},
+       json::object(),
+       "program.expiry.inactivity_days",
+       "must be between 1 and 3650, not -5"},
+      {{{"lot_age_day", 365}},
+       json::object(),
+       "program.expiry",
+       "unknown key 'lot_age_day', did you mean 'lot_age_days'?"},
+      {json::object(),
+       {{"on", "shipped"}},
+       "program.award.on",
+       "must be \"paid\" or \"fulfilled\", not \"shipped\""},
+      {json::object(),
+       {{"hold_days", 366}},
+       "program.award.hold_days",
+       "must be between 0 and 365, not 366"},
+      {json::object(),
+       {{"hold_days", "14"}},
+       "program.award.hold_days",
+       "must be an integer, not a string"},
+  };
+  for (const Case& c : cases) {
+    json bad = ValidConfig();
+    bad["program"]["expiry"] = c.expiry;
+    bad["program"]["award"] = c.award;
+    ConfigLoadResult result = ParseConfig(bad.dump());
+    EXPECT_TRUE(HasProblem(result, c.path, c.message)) << c.path << "\n" << Problems(result);
+  }
+}
+
+// --- Action rules and campaigns ---
+
+json WithEarn(json rules) {
+  json j = UsdSpendConfig({});
+  for (json& rule : rules) j["program"]["earn"].push_back(rule);
+  return j;
+}
+
+TEST(ConfigTest, ActionRulesLoad) {
+  ConfigLoadResult r = ParseConfig(
+      WithEarn({{{"type", "action"}, {"action", "signup"}, {"points", 100}, {"limit", "once"}},
+                {{"id", "reviews"},
+                 {"type", "action"},
+                 {"action", "review"},
+                 {"points", 50},
+                 {"limit", "per_period"},
+                 {"period", "week"},
+                 {"max_per_period", 3}},
+                {{"type", "action"},
+                 {"action", "birthday"},
+                 {"points", 200},
+                 {"limit", "per_period"},
+                 {"period", "year"}},
+                {{"type", "action"},
+                 {"action", "app_download"},
+                 {"points", 25},
+                 {"limit", "per_period"},
+                 {"period", "day"}}})
+          .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const ProgramConfig& p = r.config.program;
+  ASSERT_EQ(p.earn.size(), 5u);
+  const EarnRule* signup = p.FindActionRule("signup");
+  ASSERT_NE(signup, nullptr);
+  EXPECT_EQ(signup->id, "signup");  // default: the action's name
+  EXPECT_EQ(signup->type, EarnRuleType::kAction);
+  EXPECT_EQ(signup->limit, ActionLimit::kOnce);
+  const EarnRule* review = p.FindActionRule("review");
+  ASSERT_NE(review, nullptr);
+  EXPECT_EQ(review->id, "reviews");
+  EXPECT_EQ(review->limit, ActionLimit::kPerPeriod);
+  EXPECT_EQ(review->period, CalendarPeriod::kWeek);
+  EXPECT_EQ(review->max_per_period, 3);
+  EXPECT_EQ(p.FindActionRule("birthday")->period, CalendarPeriod::kYear);
+  EXPECT_EQ(p.FindActionRule("app_download")->max_per_period, 1);  // default
+  EXPECT_EQ(p.FindActionRule("newsletter"), nullptr);
+}
+
+TEST(ConfigTest, BadActionRulesAreReportedWithTheirPaths) {
+  const json review = {{"type", "action"},
+                       {"action", "review"},
+                       {"points", 50},
+                       {"limit", "per_period"},
+                       {"period", "day"}};
+  auto with = [&](const json& extra, const std::vector<std::string>& erase = {}) {
+    json rule = review;
+    for (const auto& [key, value] : extra.items()) rule[key] = value;
+    for (const std::string& key : erase) rule.erase(key);
+    return rule;
+  };
+  struct Case {
+    std::string name;
+    json rules;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"zero points",
+       {with({{"points", 0}})},
+       "program.earn[1].points",
+       "must be between 1 and 1000000000, not 0"},
+      {"negative points",
+       {with({{"points", -10}})},
+       "program.earn[1].points",
+       "must be between 1 and 1000000000, not -10"},
+      {"no action", {with({}, {"action"})}, "program.earn[1].action", "required key is missing"},
+      {"action name with capitals",
+       {with({{"action", "Review"}})},
+       "program.earn[1].action",
+       "must be 1-64 lower-case letters, digits or '_' starting with a letter"},
+      {"action name with a dash",
+       {with({{"action", "app-download"}})},
+       "program.earn[1].action",
+       "must be 1-64 lower-case letters"},
+      {"no limit",
+       {with({}, {"limit", "period"})},
+       "program.earn[1].limit",
+       "required key is missing"},
+      {"unknown limit",
+       {with({{"limit", "daily"}}, {"period"})},
+       "program.earn[1].limit",
+       "must be \"once\" (once ever per customer) or \"per_period\""},
+      {"per_period without a period",
+       {with({}, {"period"})},
+       "program.earn[1].period",
+       "is required with \"limit\": \"per_period\""},
+      {"unknown period",
+       {with({{"period", "hour"}})},
+       "program.earn[1].period",
+       "must be \"day\", \"week\" (ISO, Monday to Sunday), \"month\" or \"year\" (UTC), not "
+       "\"hour\""},
+      {"period with once",
+       {with({{"limit", "once"}})},
+       "program.earn[1].period",
+       "applies to \"limit\": \"per_period\" only"},
+      {"max_per_period with once",
+       {with({{"limit", "once"}, {"max_per_period", 2}}, {"period"})},
+       "program.earn[1].max_per_period",
+       "applies to \"limit\": \"per_period\" only"},
+      {"max_per_period zero",
+       {with({{"max_per_period", 0}})},
+       "program.earn[1].max_per_period",
+       "must be between 1 and 1000, not 0"},
+      {"birthday once ever",
+       {with({{"action", "birthday"}, {"limit", "once"}}, {"period"})},
+       "program.earn[1].limit",
+       "a birthday comes once a year"},
+      {"birthday per month",
+       {with({{"action", "birthday"}, {"period", "month"}})},
+       "program.earn[1].period",
+       "a birthday comes once a year"},
+      {"birthday twice a year",
+       {with({{"action", "birthday"}, {"period", "year"}, {"max_per_period", 2}})},
+       "program.earn[1].max_per_period",
+       "a birthday comes once a year"},
+      {"spend keys on an action rule",
+       {with({{"per", "1.00"}})},
+       "program.earn[1].per",
+       "applies to spend rules only; an action rule gives a fixed `points` per action"},
+      {"action keys on a spend rule",
+       {json{{"type", "first_order"}, {"points", 5}, {"limit", "once"}}},
+       "program.earn[1].limit",
+       "applies to action rules only (\"type\": \"action\")"},
+      {"two rules for one action",
+       {with({{"id", "review-a"}}), with({{"id", "review-b"}, {"period", "week"}})},
+       "program.earn[2].action",
+       "two rules for action 'review': program.earn[1] (id 'review-a') and this one (id "
+       "'review-b'); keep one"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ConfigLoadResult r = ParseConfig(WithEarn(c.rules).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << Problems(r);
+    EXPECT_EQ(r.problems.size(), 1u) << Problems(r);
+  }
+}
+
+json WithCampaigns(json campaigns) {
+  json j = UsdSpendConfig({});
+  j["program"]["campaigns"] = std::move(campaigns);
+  return j;
+}
+
+TEST(ConfigTest, CampaignsLoad) {
+  json j = WithCampaigns({{{"id", "black-friday"},
+                           {"name", "Black Friday"},
+                           {"starts_at", "2026-11-27T00:00:00Z"},
+                           {"ends_at", "2026-12-01T00:00:00Z"},
+                           {"multiplier", "2"}},
+                          {{"id", "mugs"},
+                           {"starts_at", "2026-12-05T00:00:00.000Z"},
+                           {"ends_at", "2026-12-06T00:00:00Z"},
+                           {"multiplier", "1.25"},
+                           {"skus", {"MUG"}},
+                           {"product_ids", {632910392}},
+                           {"tiers", {"gold"}}},
+                          {{"id", "weekend"},
+                           {"starts_at", "2026-12-12T00:00:00Z"},
+                           {"ends_at", "2026-12-14T00:00:00Z"},
+                           {"bonus_points", 100}}});
+  j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];  // "mugs" names gold
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const std::vector<CampaignConfig>& c = r.config.program.campaigns;
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].name, "Black Friday");
+  EXPECT_EQ(c[0].starts_at_ms, *ParseIso8601Millis("2026-11-27T00:00:00Z"));
+  EXPECT_EQ(c[0].ends_at_ms, *ParseIso8601Millis("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(c[0].multiplier_basis_points, 20'000);
+  EXPECT_EQ(c[0].bonus_points, 0);
+  EXPECT_EQ(c[1].name, "mugs");  // default: the id
+  EXPECT_EQ(c[1].multiplier_basis_points, 12'500);
+  EXPECT_EQ(c[1].skus, std::vector<std::string>{"MUG"});
+  EXPECT_EQ(c[1].product_ids, std::vector<std::string>{"632910392"});
+  EXPECT_EQ(c[1].tiers, std::vector<std::string>{"gold"});
+  EXPECT_EQ(c[2].multiplier_basis_points, 0);
+  EXPECT_EQ(c[2].bonus_points, 100);
+}
+
+TEST(ConfigTest, BadCampaignsAreReportedWithTheirPaths) {
+  const json bf = {{"id", "bf"},
+                   {"starts_at", "2026-11-27T00:00:00Z"},
+                   {"ends_at", "2026-12-01T00:00:00Z"},
+                   {"multiplier", "2"}};
+  auto with = [&](const json& extra, const std::vector<std::string>& erase = {}) {
+    json c = bf;
+    for (const auto& [key, value] : extra.items()) c[key] = value;
+    for (const std::string& key : erase) c.erase(key);
+    return c;
+  };
+  struct Case {
+    std::string name;
+    json campaigns;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"ends before it starts",
+       {with({{"ends_at", "2026-11-26T00:00:00Z"}})},
+       "program.campaigns[0].ends_at",
+       "must be after starts_at"},
+      {"ends when it starts",
+       {with({{"ends_at", "2026-11-27T00:00:00Z"}})},
+       "program.campaigns[0].ends_at",
+       "must be after starts_at"},
+      {"not UTC",
+       {with({{"starts_at", "2026-11-27T00:00:00+01:00"}})},
+       "program.campaigns[0].starts_at",
+       "must be an ISO-8601 time in UTC ending in Z"},
+      {"no time",
+       {with({{"starts_at", "2026-11-27"}})},
+       "program.campaigns[0].starts_at",
+       "must be an ISO-8601 time in UTC ending in Z"},
+      {"no start",
+       {with({}, {"starts_at"})},
+       "program.campaigns[0].starts_at",
+       "required key is missing"},
+      {"no id", {with({}, {"id"})}, "program.campaigns[0].id", "required key is missing"},
+      {"both kinds",
+       {with({{"bonus_points", 10}})},
+       "program.campaigns[0]",
+       "give either \"multiplier\" or \"bonus_points\", not both"},
+      {"neither kind", {with({}, {"multiplier"})}, "program.campaigns[0]", "needs \"multiplier\""},
+      {"multiplier of 1",
+       {with({{"multiplier", "1"}})},
+       "program.campaigns[0].multiplier",
+       "must be a decimal more than 1 and at most 100 with at most 2 decimals"},
+      {"multiplier below 1",
+       {with({{"multiplier", "0.5"}})},
+       "program.campaigns[0].multiplier",
+       "more than 1"},
+      {"three decimals",
+       {with({{"multiplier", "1.125"}})},
+       "program.campaigns[0].multiplier",
+       "at most 2 decimals"},
+      {"multiplier as a number",
+       {with({{"multiplier", 2}})},
+       "program.campaigns[0].multiplier",
+       "must be a decimal string such as \"2\" or \"1.5\", not an integer"},
+      {"huge multiplier",
+       {with({{"multiplier", "1000"}})},
+       "program.campaigns[0].multiplier",
+       "at most 100"},
+      {"zero bonus",
+       {with({{"bonus_points", 0}}, {"multiplier"})},
+       "program.campaigns[0].bonus_points",
+       "must be between 1 and 1000000000, not 0"},
+      {"product tags",
+       {with({{"product_tags", {"sale"}}})},
+       "program.campaigns[0].product_tags",
+       "cannot be applied: order webhooks do not carry product tags; name the products by "
+       "product_ids or skus instead"},
+      {"empty tiers",
+       {with({{"tiers", json::array()}})},
+       "program.campaigns[0].tiers",
+       "must list at least one tier"},
+      {"bad tier id",
+       {with({{"tiers", {"gold tier"}}})},
+       "program.campaigns[0].tiers[0]",
+       "must be a tier id"},
+      {"bad product id",
+       {with({{"product_ids", {"abc"}}})},
+       "program.campaigns[0].product_ids[0]",
+       "must be a product id of digits"},
+      {"duplicate ids", {bf, bf}, "program.campaigns[1].id", "duplicate campaign id 'bf'"},
+      {"typo",
+       {with({{"multiplyer", "2"}}, {"multiplier"})},
+       "program.campaigns[0]",
+       "unknown key 'multiplyer', did you mean 'multiplier'?"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ConfigLoadResult r = ParseConfig(WithCampaigns(c.campaigns).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << Problems(r);
+    // A misspelt kind is also no kind at all: two problems, both named.
+    EXPECT_EQ(r.problems.size(), c.name == "typo" ? 2u : 1u) << Problems(r);
+  }
+}
+
+// A campaign's tiers must name levels of program.tiers: a typo would make the campaign silently
+// apply to nobody.
+TEST(ConfigTest, CampaignTiersNameConfiguredLevels) {
+  const json campaign = {{"id", "bf"},
+                         {"starts_at", "2026-11-27T00:00:00Z"},
+                         {"ends_at", "2026-12-01T00:00:00Z"},
+                         {"multiplier", "2"}};
+  auto config = [&](const json& tiers, bool with_program_tiers) {
+    json c = campaign;
+    c["tiers"] = tiers;
+    json j = WithCampaigns({c});
+    if (with_program_tiers) j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];
+    return j.dump();
+  };
+
+  ConfigLoadResult known = ParseConfig(config({"silver", "gold"}, true));
+  ASSERT_TRUE(known.ok()) << Problems(known);
+  EXPECT_EQ(known.config.program.campaigns.at(0).tiers,
+            (std::vector<std::string>{"silver", "gold"}));
+
+  ConfigLoadResult unknown = ParseConfig(config({"gold", "platinum"}, true));
+  EXPECT_TRUE(HasProblem(unknown, "program.campaigns[0].tiers[1]",
+                         "unknown tier 'platinum'; program.tiers.levels has: silver, gold"))
+      << Problems(unknown);
+  EXPECT_EQ(unknown.problems.size(), 1u) << Problems(unknown);
+
+  ConfigLoadResult no_tiers = ParseConfig(config({"gold"}, false));
+  EXPECT_TRUE(HasProblem(no_tiers, "program.campaigns[0].tiers[0]",
+                         "names tier 'gold' but program.tiers is not configured"))
+      << Problems(no_tiers);
+  EXPECT_EQ(no_tiers.problems.size(), 1u) << Problems(no_tiers);
 }
 
 }  // namespace

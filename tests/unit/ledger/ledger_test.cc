@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/calendar.h"
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
@@ -193,7 +194,7 @@ TEST_F(LedgerTest, PaidOrderOffersTheEarnOfEveryTierAndItsTierInputs) {
   EXPECT_EQ(o.tier_grants[0].duration_ms, 365 * int64_t{86'400'000});
   ASSERT_TRUE(o.platform_tags.has_value());
   EXPECT_EQ(*o.platform_tags, std::vector<std::string>{"wholesale"});
-  EXPECT_EQ(o.tier_as_of_ms, event.received_at_ms);  // not the clock: replays decide the same
+  EXPECT_EQ(o.received_at_ms, event.received_at_ms);  // not the clock: replays decide the same
   EXPECT_NE(o.tiers, nullptr);
 
   // Without tiers nothing of this is set.
@@ -202,6 +203,74 @@ TEST_F(LedgerTest, PaidOrderOffersTheEarnOfEveryTierAndItsTierInputs) {
   EXPECT_TRUE(plain.points_by_tier.empty());
   EXPECT_TRUE(plain.tier_grants.empty());
   EXPECT_EQ(plain.tiers, nullptr);
+}
+
+// A campaign limited to tiers (program.campaigns[].tiers) reads EarnContext::tier_id: each level's
+// earn in points_by_tier is computed with that level's id, so the campaign applies to the levels
+// it names and to nothing else, and not to the no-tier earn.
+TEST_F(LedgerTest, TierLimitedCampaignAppliesOnlyToTheEarnOfItsTiers) {
+  TierLevel silver;
+  silver.id = "silver";
+  silver.name = "Silver";
+  silver.threshold = 50000;
+  silver.multiplier_bp = 12500;
+  TierLevel gold;
+  gold.id = "gold";
+  gold.name = "Gold";
+  gold.threshold = 150000;
+  gold.multiplier_bp = 15000;
+  config_.program.tiers.enabled = true;
+  config_.program.tiers.levels = {silver, gold};
+  CampaignConfig gold_days;
+  gold_days.id = "gold-days";
+  gold_days.name = "Gold days";
+  gold_days.starts_at_ms = *ParseIso8601Millis("2026-11-27T00:00:00Z");
+  gold_days.ends_at_ms = *ParseIso8601Millis("2026-12-01T00:00:00Z");
+  gold_days.multiplier_basis_points = 20000;
+  gold_days.tiers = {"gold"};
+  CampaignConfig silver_bonus = gold_days;
+  silver_bonus.id = "silver-bonus";
+  silver_bonus.name = "Silver bonus";
+  silver_bonus.multiplier_basis_points = 0;
+  silver_bonus.bonus_points = 50;
+  silver_bonus.tiers = {"silver"};
+  config_.program.campaigns = {gold_days, silver_bonus};
+  Ledger ledger(config_, *storage_, clock_);
+
+  Order order = PaidOrder();
+  order.created_at = "2026-11-28T10:00:00Z";  // inside both windows
+  EventOutcome o = ledger.Decide(Event("orders/paid"),
+                                 NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_EQ(o.status, EventStatus::kProcessed) << o.reason;
+
+  // No tier: neither campaign.
+  ASSERT_EQ(o.points.size(), 1u);
+  EXPECT_EQ(o.points[0].points, 49);  // 49.99 at 1 per 1.00
+  // Silver: x1.25 and the silver bonus, not the gold multiplier.
+  const std::vector<PointsChange>& s = o.points_by_tier.at("silver");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].points, 61);  // 49 x 1.25 = 61.25, rounded down
+  EXPECT_EQ(s[0].description.find("Gold days"), std::string::npos) << s[0].description;
+  EXPECT_EQ(s[1].rule_id, "campaign:silver-bonus");
+  EXPECT_EQ(s[1].points, 50);
+  // Gold: x1.5 (73), then the gold campaign's 2x (146); no silver bonus.
+  const std::vector<PointsChange>& g = o.points_by_tier.at("gold");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].points, 146);
+  EXPECT_NE(g[0].description.find("2x Gold days"), std::string::npos) << g[0].description;
+
+  // With a hold, an order that earns only under a tier (here: only a tier's bonus) is held too.
+  config_.program.earn.clear();
+  config_.program.award.hold_days = 14;
+  Ledger held(config_, *storage_, clock_);
+  InboxEvent event = Event("orders/paid");
+  event.received_at_ms = 1'772'323'200'000;
+  EventOutcome h = held.Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_EQ(h.status, EventStatus::kProcessed) << h.reason;
+  EXPECT_TRUE(h.points.empty());
+  ASSERT_EQ(h.points_by_tier.at("silver").size(), 1u);
+  EXPECT_TRUE(h.points_by_tier.at("gold").empty());
+  EXPECT_EQ(h.hold_until_ms, event.received_at_ms + 14 * int64_t{86'400'000});
 }
 
 TEST_F(LedgerTest, CommitAppliesDecisionsOnce) {
@@ -564,6 +633,140 @@ TEST_F(LedgerTest, WooCommerceRefundTotalClawsBackItsShareOfTheOrderTotal) {
   order.refunds.push_back(Refund{"72", "", {}, 2750});
   Process("order.updated", OrderEventKind::kCancelled, order);
   EXPECT_EQ(Balance(), 0);
+}
+
+// --- Award timing (program.award) ---
+
+constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kReceived = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+struct AwardStep {
+  std::string topic;
+  OrderEventKind kind;
+  bool fulfilled;
+  bool cancelled;
+};
+struct AwardCase {
+  std::string name;
+  AwardOn on;
+  int hold_days;
+  std::vector<AwardStep> steps;
+  int64_t balance_before_release;
+  int64_t pending_before_release;
+  int64_t balance_after_release;  // after a release run 30 days on
+  std::string last_reason;        // of the last step's event
+};
+
+TEST_F(LedgerTest, AwardTimingFollowsTheConfiguredAwardPointAndHold) {
+  const AwardStep paid{"orders/paid", OrderEventKind::kPaid, false, false};
+  const AwardStep fulfilled{"orders/fulfilled", OrderEventKind::kUpdated, true, false};
+  const AwardStep woo_completed{"order.updated", OrderEventKind::kPaid, true, false};
+  const AwardStep cancelled{"orders/cancelled", OrderEventKind::kCancelled, false, true};
+  const std::vector<AwardCase> cases = {
+      {"default: on payment, no hold",
+       AwardOn::kPaid,
+       0,
+       {paid},
+       49,
+       0,
+       49,
+       "order paid; 49 point(s) earned"},
+      {"on payment: fulfilment changes nothing",
+       AwardOn::kPaid,
+       0,
+       {paid, fulfilled},
+       49,
+       0,
+       49,
+       "order recorded; orders/fulfilled changes no points"},
+      {"on fulfilment: payment earns nothing yet",
+       AwardOn::kFulfilled,
+       0,
+       {paid},
+       0,
+       0,
+       0,
+       "order paid; points are earned when it is fulfilled"},
+      {"on fulfilment: Shopify orders/fulfilled earns",
+       AwardOn::kFulfilled,
+       0,
+       {paid, fulfilled},
+       49,
+       0,
+       49,
+       "order fulfilled; 49 point(s) earned"},
+      {"on fulfilment: WooCommerce completed earns",
+       AwardOn::kFulfilled,
+       0,
+       {woo_completed},
+       49,
+       0,
+       49,
+       "order fulfilled; 49 point(s) earned"},
+      {"hold: pending, then released",
+       AwardOn::kPaid,
+       14,
+       {paid},
+       0,
+       49,
+       49,
+       "order paid; 49 point(s) earned; pending until 2026-01-15T00:00:00.000Z"},
+      {"hold after fulfilment",
+       AwardOn::kFulfilled,
+       7,
+       {paid, fulfilled},
+       0,
+       49,
+       49,
+       "order fulfilled; 49 point(s) earned; pending until 2026-01-08T01:00:00.000Z"},
+      {"cancelled within the hold: voided",
+       AwardOn::kPaid,
+       14,
+       {paid, cancelled},
+       0,
+       0,
+       0,
+       "order recorded; the order is cancelled or fully refunded: the points it earned are "
+       "taken back"},
+  };
+  int n = 0;
+  for (const AwardCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Config config = config_;
+    config.program.award.on = c.on;
+    config.program.award.hold_days = c.hold_days;
+    testing::TempDir dir;
+    auto opened = SqliteStorage::Open(dir.File("award.db"));
+    ASSERT_TRUE(opened.ok());
+    SqliteStorage& storage = **opened;
+    Ledger ledger(config, storage, clock_);
+    std::string reason;
+    int64_t at = kReceived;
+    for (const AwardStep& step : c.steps) {
+      Order order = PaidOrder();
+      order.fulfilled = step.fulfilled;
+      order.cancelled = step.cancelled;
+      const std::string key = "award-" + std::to_string(++n);
+      ASSERT_TRUE(
+          storage.AppendToInbox({NewInboxEvent{"demo", "shopify", step.topic, key, key, "{}", at}})
+              .ok());
+      auto pending = storage.LoadPendingEvents(0, 10);
+      ASSERT_EQ(pending->size(), 1u);
+      EventOutcome outcome =
+          ledger.Decide((*pending)[0], NormalisedEvent(OrderEvent{step.kind, order}));
+      reason = outcome.reason;
+      ASSERT_TRUE(ledger.Commit({outcome}).ok());
+      at += 3'600'000;  // the next step an hour later
+    }
+    EXPECT_EQ(reason, c.last_reason);
+    auto bob = storage.FindCustomersByEmail("bob@example.com");
+    ASSERT_EQ(bob->size(), 1u);
+    const int64_t id = (*bob)[0].id;
+    EXPECT_EQ((*storage.GetCustomer(id))->points_balance, c.balance_before_release);
+    EXPECT_EQ(storage.GetPointsOutlook(id, kReceived)->pending_points, c.pending_before_release);
+    ASSERT_TRUE(storage.ReleasePendingPoints(kReceived + 30 * kDayMs).ok());
+    EXPECT_EQ((*storage.GetCustomer(id))->points_balance, c.balance_after_release);
+  }
 }
 
 }  // namespace

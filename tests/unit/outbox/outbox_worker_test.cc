@@ -325,7 +325,7 @@ class TierTagJobTest : public ::testing::Test {
       o.points.push_back(PointsChange{"spend", "earn", eligible / 100, "earned"});
     }
     o.tiers = policy_;
-    o.tier_as_of_ms = at_ms;
+    o.received_at_ms = at_ms;
     ASSERT_TRUE(storage_->CommitEventOutcomes({o}, clock_.NowMillis()).ok());
   }
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <ostream>
+
+#include "core/calendar.h"
 
 namespace loyaltyd {
 namespace {
@@ -321,6 +324,285 @@ TEST(EarnRulesTest, CapDoesNotHideOverflow) {
       ComputeEarnAwards(program, OrderWith({Line(std::numeric_limits<int64_t>::max() / 2)}));
   ASSERT_FALSE(awards.ok());
   EXPECT_EQ(awards.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// --- Campaigns ---
+
+CampaignConfig Multiplier(const std::string& id, const std::string& name, int64_t basis_points) {
+  CampaignConfig c;
+  c.id = id;
+  c.name = name;
+  c.starts_at_ms = *ParseIso8601Millis("2026-11-27T00:00:00Z");
+  c.ends_at_ms = *ParseIso8601Millis("2026-12-01T00:00:00Z");
+  c.multiplier_basis_points = basis_points;
+  return c;
+}
+CampaignConfig Bonus(const std::string& id, const std::string& name, int64_t points) {
+  CampaignConfig c = Multiplier(id, name, 0);
+  c.bonus_points = points;
+  return c;
+}
+CampaignConfig OnSkus(CampaignConfig c, std::vector<std::string> skus) {
+  c.skus = std::move(skus);
+  return c;
+}
+CampaignConfig ForTiers(CampaignConfig c, std::vector<std::string> tiers) {
+  c.tiers = std::move(tiers);
+  return c;
+}
+
+struct Award {
+  std::string rule_id;
+  int64_t points;
+  std::string description;
+  friend bool operator==(const Award&, const Award&) = default;
+};
+std::ostream& operator<<(std::ostream& os, const Award& a) {
+  return os << "{" << a.rule_id << ", " << a.points << ", \"" << a.description << "\"}";
+}
+
+// Rules and campaigns, one order at a time: every award it gets.
+struct CampaignCase {
+  std::string name;
+  std::vector<EarnRule> rules;
+  std::vector<CampaignConfig> campaigns;
+  std::vector<LineItem> lines;
+  std::string created_at;
+  std::string tier;
+  std::vector<Award> awards;
+};
+
+TEST(EarnRulesTest, Campaigns) {
+  const std::string base49 = "1 point per 1.00 USD on eligible spend of 49.99 USD, rounded down";
+  const CampaignConfig bf = Multiplier("black-friday", "Black Friday", 20'000);
+  const std::vector<CampaignCase> cases = {
+      {"2x on the whole order",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-27T12:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"the start is included",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-27T00:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"before the start",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-26T23:59:59Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the end is excluded",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-12-01T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the order's own offset is honoured: 20:00 in New York is 01:00 UTC next day",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-26T20:00:00-05:00",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"an order without a readable created_at is in no campaign",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "",
+       "",
+       {{"spend", 49, base49}}},
+      {"1.5x rounds down with a floor rule",
+       {Spend(1, 100)},
+       {Multiplier("half", "Half again", 15'000)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 73, base49 + "; 1.5x Half again: 73 points"}}},
+      {"1.5x rounds half up with a nearest rule",
+       {Nearest(Spend(1, 100))},
+       {Multiplier("half", "Half again", 15'000)},
+       {Line(4900)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 74,
+         "1 point per 1.00 USD on eligible spend of 49.00 USD; 1.5x Half again: 74 points"}}},
+      {"1.25x is exact: 4 points become 5",
+       {Spend(1, 100)},
+       {Multiplier("q", "Quarter", 12'500)},
+       {Line(400)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 5,
+         "1 point per 1.00 USD on eligible spend of 4.00 USD; 1.25x Quarter: 5 points"}}},
+      {"a multiplier that adds nothing is not mentioned",
+       {Spend(1, 100)},
+       {Multiplier("tiny", "Tiny", 10'100)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the cap applies to the rule's points, the campaign on top",
+       {Cap(Spend(10, 100), 500)},
+       {bf},
+       {Line(9999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 1000,
+         "10 points per 1.00 USD on eligible spend of 99.99 USD, rounded down, capped at 500 "
+         "points per order; 2x Black Friday: 1000 points"}}},
+      {"of overlapping multipliers the largest applies",
+       {Spend(1, 100)},
+       {bf, Multiplier("triple", "Triple Sunday", 30'000)},
+       {Line(4999)},
+       "2026-11-29T10:00:00Z",
+       "",
+       {{"spend", 147, base49 + "; 3x Triple Sunday: 147 points"}}},
+      {"each spend rule is multiplied",
+       {Spend(1, 100), ExcludeSkus(Spend(1, 1000), {"X"})},
+       {bf},
+       {Line(4999)},
+       "2026-11-29T10:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"},
+        {"spend", 8,
+         "1 point per 10.00 USD on eligible spend of 49.99 USD, rounded down; 2x Black Friday: 8 "
+         "points"}}},
+      {"a campaign on one SKU multiplies the points of its lines only",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 90,
+         "1 point per 1.00 USD on eligible spend of 50.50 USD, rounded down; 3x Mug Day on 20.50 "
+         "USD of it: 90 points"}}},
+      {"the campaign that gives most wins, whatever its multiplier",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"}), bf},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 100,
+         "1 point per 1.00 USD on eligible spend of 50.50 USD, rounded down; 2x Black Friday: "
+         "100 points"}}},
+      {"a campaign on a SKU the order lacks changes nothing",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 30, "1 point per 1.00 USD on eligible spend of 30.00 USD"}}},
+      {"lines the rule excludes stay excluded under a campaign",
+       {ExcludeSkus(Spend(1, 100), {"MUG"})},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 30,
+         "1 point per 1.00 USD on eligible spend of 30.00 USD (1 line excluded: SKU MUG)"}}},
+      {"a tier campaign applies to the tier's customers",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold", "silver"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "silver",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"a tier campaign skips other tiers",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "silver",
+       {{"spend", 49, base49}}},
+      {"a tier campaign skips customers without a tier",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"a bonus campaign is an award of its own",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}, {"campaign:weekend", 100, "Weekend bonus: bonus of 100 points"}}},
+      {"bonus and multiplier together, each bonus once",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100), bf, Bonus("vip", "VIP night", 1)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"},
+        {"campaign:weekend", 100, "Weekend bonus: bonus of 100 points"},
+        {"campaign:vip", 1, "VIP night: bonus of 1 point"}}},
+      {"a bonus outside its window",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(4999)},
+       "2026-12-02T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"gift cards only earn no bonus",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(5000, 0, 0, true)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {}},
+      {"a bonus on a SKU needs that SKU in the order",
+       {},
+       {OnSkus(Bonus("mugs", "Mug bonus", 25), {"MUG"})},
+       {Product(3000, "1", "TEE", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {}},
+      {"a bonus on a SKU the order has",
+       {},
+       {OnSkus(Bonus("mugs", "Mug bonus", 25), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(900, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"campaign:mugs", 25, "Mug bonus: bonus of 25 points"}}},
+  };
+  for (const CampaignCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ProgramConfig program = Program(1, 100);
+    program.earn = c.rules;
+    program.campaigns = c.campaigns;
+    Order order = OrderWith(c.lines);
+    order.created_at = c.created_at;
+    auto awards = ComputeEarnAwards(program, order, EarnContext{c.tier});
+    ASSERT_TRUE(awards.ok()) << awards.status().ToString();
+    std::vector<Award> got;
+    for (const EarnAward& a : *awards) {
+      got.push_back(Award{a.rule_id, a.points, a.description});
+      EXPECT_EQ(a.once_per_customer_key, "");
+    }
+    EXPECT_EQ(got, c.awards);
+  }
+}
+
+TEST(EarnRulesTest, ActionRulesGiveNothingForOrders) {
+  ProgramConfig program = Program(1, 100);
+  EarnRule review;
+  review.id = "review";
+  review.type = EarnRuleType::kAction;
+  review.points = 50;
+  review.action = "review";
+  program.earn.push_back(review);
+  auto awards = ComputeEarnAwards(program, OrderWith({Line(1000)}));
+  ASSERT_TRUE(awards.ok());
+  ASSERT_EQ(awards->size(), 1u);
+  EXPECT_EQ((*awards)[0].rule_id, "spend");
 }
 
 }  // namespace

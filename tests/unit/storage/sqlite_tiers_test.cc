@@ -82,7 +82,7 @@ class SqliteTiersTest : public ::testing::Test {
           "spend", "earn", MulDivFloor(base, level.multiplier_bp, 10000), "x " + level.name});
     }
     o.tiers = policy_;
-    o.tier_as_of_ms = at_ms;
+    o.received_at_ms = at_ms;
     return o;
   }
   EventOutcome FullRefund(const std::string& order_id, int64_t eligible, int64_t at_ms) {
@@ -185,6 +185,38 @@ TEST_F(SqliteTiersTest, SecondEventInABatchEarnsWithTheTierTheFirstReached) {
   EXPECT_EQ(Level(), "silver");
 }
 
+// Award timing meets tiers: with a hold, the changes picked for the customer's tier are the ones
+// held and later released (not the no-tier `points`); a tier change posts its 0-point entry
+// through PostPoints without a lot and without counting as the customer's activity.
+TEST_F(SqliteTiersTest, HeldAwardKeepsTheTierPointsAndTierEntriesMakeNoLot) {
+  ASSERT_TRUE(storage_->CommitEventOutcomes({Paid("1", 60000, kT0)}, 5).ok());
+  ASSERT_EQ(Level(), "silver");
+  const int64_t id = CustomerId();
+  auto lots = storage_->ListLots(id, false, 0, 10);
+  ASSERT_TRUE(lots.ok());
+  ASSERT_EQ(lots->size(), 1u);  // the order's 600 points; none for the tier entry
+  EXPECT_EQ((*lots)[0].kind, "earn");
+  ASSERT_EQ(TierEntries(id).size(), 1u);
+
+  EventOutcome held = Paid("2", 4000, kT0 + kDay);
+  held.hold_until_ms = kT0 + 15 * kDay;
+  ASSERT_TRUE(storage_->CommitEventOutcomes({held}, 6).ok());
+  auto balance = storage_->GetCustomer(id);
+  ASSERT_TRUE(balance.ok() && balance->has_value());
+  EXPECT_EQ((*balance)->points_balance, 600);  // nothing credited while held
+  auto awards = storage_->ListPendingAwards(id, 10);
+  ASSERT_TRUE(awards.ok());
+  ASSERT_EQ(awards->size(), 1u);
+  EXPECT_EQ((*awards)[0].points, 50);  // 40 x 1.25 for Silver, not the base 40
+
+  auto released = storage_->ReleasePendingPoints(kT0 + 15 * kDay);
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(released->points_released, 50);
+  balance = storage_->GetCustomer(id);
+  ASSERT_TRUE(balance.ok() && balance->has_value());
+  EXPECT_EQ((*balance)->points_balance, 650);
+}
+
 TEST_F(SqliteTiersTest, DowngradeIsHeldUntilKeepForHasPassed) {
   ASSERT_TRUE(storage_->CommitEventOutcomes({Paid("1", 60000, kT0)}, 5).ok());
   ASSERT_TRUE(storage_->CommitEventOutcomes({FullRefund("1", 60000, kT0 + kDay)}, 6).ok());
@@ -283,7 +315,7 @@ TEST_F(SqliteTiersTest, MembershipAndPlatformTagGrantLevels) {
   tagged.customer = CustomerIdentity{"demo", "7001", "", "", "", ""};
   tagged.platform_tags = std::vector<std::string>{"newsletter", "wholesale-gold"};
   tagged.tiers = policy_;
-  tagged.tier_as_of_ms = kT0 + 40 * kDay;
+  tagged.received_at_ms = kT0 + 40 * kDay;
   ASSERT_TRUE(storage_->CommitEventOutcomes({tagged}, 6).ok());
   EXPECT_EQ(Level(), "gold");
   auto facts = storage_->LoadTierFacts(CustomerId(), 0, kT0 + 40 * kDay);
