@@ -11,9 +11,11 @@
 #include "app/daemon.h"
 #include "app/logging.h"
 #include "app/points_scheduler.h"
+#include "app/tier_scheduler.h"
 #include "app/trigger.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "ledger/config_tier_policy.h"
 #include "storage/sqlite_storage.h"
 
 namespace loyaltyd {
@@ -25,6 +27,8 @@ constexpr const char* kUsage =
 Usage:
   loyaltyd serve --config FILE         Run the daemon (webhooks, ledger, admin API).
   loyaltyd check-config FILE           Validate a config; print every problem with its JSON path.
+  loyaltyd tiers reevaluate --config FILE
+                                       Re-evaluate every customer's VIP tier once, as of now.
   loyaltyd trigger --config FILE --topic TOPIC [options]
                                        Send a signed sample webhook to a running daemon.
   loyaltyd expire --config FILE [--now ISO]
@@ -54,6 +58,15 @@ constexpr const char* kCheckUsage = R"(Usage: loyaltyd check-config FILE
 
 Validates FILE and prints every problem as `json.path: reason`, one per line.
 Exits 0 when the config is valid, 2 otherwise.
+)";
+
+constexpr const char* kTiersUsage = R"(Usage: loyaltyd tiers reevaluate --config FILE
+
+Runs the daily VIP tier re-evaluation once, as of now, on the config's database (the daemon may
+be running: the run takes the write lock in short transactions). Downgrades whose keep_for has
+passed, windows that rolled past old orders and memberships that ended take effect; each change
+is written to the customer's ledger and queues its tag update, which the daemon's outbox sends.
+Idempotent: running it again changes nothing more. Prints the number of changes.
 )";
 
 constexpr const char* kExpireUsage = R"(Usage: loyaltyd expire --config FILE [--now ISO]
@@ -181,6 +194,36 @@ int CheckConfig(const std::map<std::string, std::string>& flags,
   return 0;
 }
 
+int Tiers(const std::map<std::string, std::string>& flags,
+          const std::vector<std::string>& positional) {
+  auto it = flags.find("config");
+  if (positional.size() != 1 || positional[0] != "reevaluate" || it == flags.end()) {
+    std::fprintf(stderr, "%s", kTiersUsage);
+    return 2;
+  }
+  std::optional<Config> config = LoadValidConfig(it->second);
+  if (!config) return 2;
+  std::shared_ptr<const TierPolicy> policy = ConfigTierPolicy::FromConfig(*config);
+  if (!policy) {
+    std::fprintf(stderr, "loyaltyd tiers: the config has no program.tiers\n");
+    return 2;
+  }
+  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(config->storage.sqlite_path);
+  if (!storage.ok()) {
+    std::fprintf(stderr, "loyaltyd tiers: %s\n", storage.status().ToString().c_str());
+    return 1;
+  }
+  SystemClock clock;
+  TierScheduler scheduler(**storage, clock, policy, nullptr);
+  Result<int64_t> changes = scheduler.RunOnce();
+  if (!changes.ok()) {
+    std::fprintf(stderr, "loyaltyd tiers: %s\n", changes.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%lld tier change(s)\n", static_cast<long long>(*changes));
+  return 0;
+}
+
 // `expire` and `release-pending`: one points run against the config's database.
 int RunPointsCommand(const std::string& command, const std::map<std::string, std::string>& flags) {
   const char* usage = command == "expire" ? kExpireUsage : kReleaseUsage;
@@ -244,6 +287,8 @@ int RunCli(int argc, char** argv) {
       std::printf("%s", kServeUsage);
     } else if (topic == "check-config") {
       std::printf("%s", kCheckUsage);
+    } else if (topic == "tiers") {
+      std::printf("%s", kTiersUsage);
     } else if (topic == "trigger") {
       std::printf("%s", TriggerUsage());
     } else if (topic == "expire") {
@@ -276,6 +321,13 @@ int RunCli(int argc, char** argv) {
       return 0;
     }
     return CheckConfig(flags, positional);
+  }
+  if (command == "tiers") {
+    if (help) {
+      std::printf("%s", kTiersUsage);
+      return 0;
+    }
+    return Tiers(flags, positional);
   }
   if (command == "trigger") {
     if (help) {

@@ -9,10 +9,12 @@
 #include "actions/action_service.h"
 #include "app/points_scheduler.h"
 #include "app/reward_clients.h"
+#include "app/tier_scheduler.h"
 #include "connectors/shopify/shopify_connector.h"
 #include "connectors/woocommerce/woocommerce_connector.h"
 #include "http/admin_api.h"
 #include "http/server_tuning.h"
+#include "ledger/config_tier_policy.h"
 #include "ledger/ledger.h"
 #include "outbox/outbox_worker.h"
 #include "rewards/redemption_service.h"
@@ -38,6 +40,7 @@ struct Daemon::Components {
   std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
+  std::unique_ptr<TierScheduler> tiers;  // VIP tiers' daily re-evaluation
   std::unique_ptr<PointsScheduler> points_scheduler;
   std::atomic<bool> stop_requested{false};
 };
@@ -140,6 +143,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   p.admin_api = std::make_unique<AdminApi>(
       cfg, *p.storage, daemon->clock_, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
 
+  p.tiers = std::make_unique<TierScheduler>(
+      *p.storage, daemon->clock_, ConfigTierPolicy::FromConfig(cfg), [outbox] { outbox->Wake(); });
+
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -173,6 +179,7 @@ Status Daemon::Run() {
   p.processor->Start();
   p.committer->Start();
   p.outbox->Start();
+  p.tiers->Start();
   p.points_scheduler->Start();
 
   std::thread signal_watcher([this, stop_signals] {
@@ -195,6 +202,7 @@ Status Daemon::Run() {
   p.committer->Stop();
   p.processor->Stop();
   p.outbox->Stop();
+  p.tiers->Stop();
   p.points_scheduler->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
   const OutboxWorker::Stats outbox = p.outbox->stats();

@@ -7,14 +7,16 @@
 //   inbox writer    GroupCommitter: commits queued webhooks in batches (one fsync per batch).
 //   processor       EventProcessor: normalises stored events and applies them to the ledger.
 //   outbox          OutboxWorker ("ld-outbox"): makes the queued platform calls (rewards).
-//   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop.
+//   tiers           TierScheduler ("ld-tiers"): the daily VIP tier re-evaluation (program.tiers).
 //   points          PointsScheduler ("ld-points"): hourly, releases pending awards and expires
 //                   point lots (program.award, program.expiry).
+//   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop.
 // Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
 // commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
 // processed stay pending in the inbox and are processed at the next start), stop the outbox
 // worker (it finishes the call in hand; unsent jobs stay queued for the next start), stop the
-// points scheduler (a run in hand finishes its batch; the next start runs again).
+// tier scheduler (it finishes the run in hand), stop the points scheduler (a run in hand
+// finishes its batch; the next start runs again).
 // Thread-safety: Create and Run from the main thread; RequestStop from any thread.
 #pragma once
 

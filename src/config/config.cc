@@ -679,8 +679,8 @@ void ReadCampaign(ObjectReader& r, CampaignConfig& campaign) {
   if (multiplier != nullptr) campaign.multiplier_basis_points = ReadMultiplier(r, *multiplier);
   if (bonus != nullptr) r.Integer("bonus_points", campaign.bonus_points, 1, 1'000'000'000);
 
-  // TODO(lead): validate these against program.tiers once the tiers branch is merged (each id
-  // must name a configured tier). Until then only their form is checked.
+  // Their form here; that each names a level of program.tiers, in ReadProgram once the tiers
+  // are read.
   const json* tiers = r.Find("tiers", false);
   if (tiers != nullptr) {
     ReadStringList(r, "tiers", campaign.tiers, false);
@@ -868,6 +868,197 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
   rule.per_minor = *minor;
 }
 
+// --- program.tiers (VIP tiers) ---
+
+// A tier threshold: a decimal amount of program.currency for spend, a whole number for points
+// and orders. Returns -1 with a problem reported.
+int64_t ReadTierThreshold(ObjectReader& r, const ProgramConfig& program, TierMetric metric,
+                          bool currency_ok) {
+  const json* value = r.Find("threshold", true);
+  if (value == nullptr) return -1;
+  const std::string path = r.PathOf("threshold");
+  if (metric == TierMetric::kSpend) {
+    if (!value->is_string()) {
+      r.Problem(path, "must be a decimal string in " + program.currency +
+                          " such as \"500.00\" (the metric is spend), not " + TypeName(*value));
+      return -1;
+    }
+    if (!currency_ok) return -1;
+    Result<int64_t> minor =
+        ParseDecimalToMinor(value->get<std::string>(), program.currency_exponent);
+    if (!minor.ok() || *minor < 0) {
+      r.Problem(path, "must be an amount of at least 0 in " + program.currency +
+                          " such as \"500.00\"" +
+                          (minor.ok() ? std::string() : " (" + minor.status().message() + ")"));
+      return -1;
+    }
+    return *minor;
+  }
+  const char* what = metric == TierMetric::kOrders ? "orders" : "points";
+  if (!value->is_number_integer()) {
+    r.Problem(path, std::string("must be a whole number of ") + what + " such as 10, not " +
+                        TypeName(*value));
+    return -1;
+  }
+  if (value->is_number_unsigned()
+          ? value->get<uint64_t>() > 1'000'000'000'000ULL
+          : (value->get<int64_t>() < 0 || value->get<int64_t>() > 1'000'000'000'000)) {
+    r.Problem(path, std::string("must be between 0 and 1000000000000 ") + what);
+    return -1;
+  }
+  return value->get<int64_t>();
+}
+
+// "1.25" -> 12500 basis points, exactly; at least 1 (no multiplier), at most 100.
+void ReadTierMultiplier(ObjectReader& r, TierLevel& level) {
+  const json* value = r.Find("multiplier", false);
+  if (value == nullptr) return;
+  const std::string path = r.PathOf("multiplier");
+  if (!value->is_string()) {
+    r.Problem(path, "must be a decimal string such as \"1.25\", not " + TypeName(*value));
+    return;
+  }
+  Result<int64_t> bp = ParseDecimalToMinor(value->get<std::string>(), 4);
+  if (!bp.ok() || *bp < 10000 || *bp > 1'000'000) {
+    r.Problem(path,
+              "must be a decimal from \"1\" to \"100\" with at most 4 decimals, such as "
+              "\"1.25\"" +
+                  (bp.ok() ? std::string() : " (" + bp.status().message() + ")"));
+    return;
+  }
+  level.multiplier_bp = *bp;
+}
+
+// Customer tags: Shopify keeps a customer's tags as one comma-separated string of at most 255
+// characters per tag, so a tag with a comma would come back as two.
+void CheckTagList(ObjectReader& r, std::string_view key, const std::vector<std::string>& tags) {
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (tags[i].find(',') != std::string::npos || tags[i].size() > 255 ||
+        tags[i].find_first_not_of(" \t") == std::string::npos || tags[i].front() == ' ' ||
+        tags[i].back() == ' ') {
+      r.Problem(r.PathOf(key) + "[" + std::to_string(i) + "]",
+                "must be a tag of at most 255 characters without commas or surrounding spaces");
+    }
+  }
+}
+
+void ReadTierLevel(ObjectReader& r, TierLevel& level, const ProgramConfig& program,
+                   TierMetric metric, bool metric_ok, bool currency_ok) {
+  r.String("id", level.id, true);
+  if (r.Find("id", false) != nullptr && !IsShopId(level.id)) {
+    r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  }
+  r.String("name", level.name);
+  if (level.name.empty()) level.name = level.id;
+  if (metric_ok) {
+    level.threshold = ReadTierThreshold(r, program, metric, currency_ok);
+  } else {
+    r.Find("threshold", true);
+  }
+  ReadTierMultiplier(r, level);
+  ReadStringList(r, "tags", level.tags, false);
+  CheckTagList(r, "tags", level.tags);
+  ReadStringList(r, "customer_tags", level.customer_tags, false);
+  CheckTagList(r, "customer_tags", level.customer_tags);
+  r.Object("membership", false, [&](ObjectReader& m) {
+    TierMembership membership;
+    ReadStringList(m, "product_ids", membership.product_ids, true);
+    ReadStringList(m, "skus", membership.skus, false);
+    m.Integer("days", membership.days, 1, 3660, true);
+    if (membership.product_ids.empty() && membership.skus.empty()) {
+      m.Problem(m.path(), "must name the membership product by product_ids or skus");
+    }
+    level.membership = std::move(membership);
+  });
+}
+
+void ReadTiers(ObjectReader& r, ProgramConfig& program, bool currency_ok) {
+  TiersConfig& tiers = program.tiers;
+  tiers.enabled = true;
+  std::string metric;
+  r.String("metric", metric, true);
+  bool metric_ok = true;
+  if (metric == "spend") {
+    tiers.metric = TierMetric::kSpend;
+  } else if (metric == "points_earned") {
+    tiers.metric = TierMetric::kPointsEarned;
+  } else if (metric == "orders") {
+    tiers.metric = TierMetric::kOrders;
+  } else {
+    metric_ok = false;
+    if (r.Find("metric", false) != nullptr && r.Find("metric", false)->is_string()) {
+      r.Problem(r.PathOf("metric"),
+                "must be \"spend\", \"points_earned\" or \"orders\", not \"" + metric + "\"");
+    }
+  }
+  r.Object("window", true, [&](ObjectReader& w) {
+    std::string kind;
+    w.String("kind", kind, true);
+    if (kind == "rolling") {
+      tiers.window_kind = TierWindowKind::kRolling;
+      w.Integer("days", tiers.window_days, 1, 3660, true);
+    } else if (kind == "calendar_year") {
+      tiers.window_kind = TierWindowKind::kCalendarYear;
+      if (w.Find("days", false) != nullptr) {
+        w.Problem(w.PathOf("days"), "applies to rolling windows only");
+      }
+    } else if (w.Find("kind", false) != nullptr && w.Find("kind", false)->is_string()) {
+      w.Problem(w.PathOf("kind"), "must be \"rolling\" or \"calendar_year\", not \"" + kind + "\"");
+    }
+  });
+  r.Object("keep_for", false, [&](ObjectReader& k) {
+    std::string kind;
+    k.String("kind", kind, true);
+    if (kind == "days") {
+      tiers.keep_kind = TierKeepKind::kDays;
+      k.Integer("days", tiers.keep_days, 0, 3660, true);
+    } else if (kind == "until_end_of_next_year") {
+      tiers.keep_kind = TierKeepKind::kUntilEndOfNextYear;
+      if (k.Find("days", false) != nullptr) {
+        k.Problem(k.PathOf("days"), "applies to keep_for of kind \"days\" only");
+      }
+    } else if (k.Find("kind", false) != nullptr && k.Find("kind", false)->is_string()) {
+      k.Problem(k.PathOf("kind"),
+                "must be \"days\" or \"until_end_of_next_year\", not \"" + kind + "\"");
+    }
+  });
+  std::set<std::string> ids;
+  std::map<std::string, std::string> tag_owner;  // lower-cased tag -> path of its level
+  r.ObjectArray("levels", true, [&](ObjectReader& lr, size_t i) {
+    TierLevel level;
+    ReadTierLevel(lr, level, program, tiers.metric, metric_ok, currency_ok);
+    if (!level.id.empty() && !ids.insert(level.id).second) {
+      lr.Problem(lr.PathOf("id"), "duplicate level id '" + level.id + "'");
+    }
+    // Levels are ordered: each asks for more than the one before, so "the highest level
+    // reached" is one level, never two with the same threshold.
+    if (i > 0 && !tiers.levels.empty() && level.threshold >= 0 &&
+        tiers.levels.back().threshold >= 0 && level.threshold <= tiers.levels.back().threshold) {
+      lr.Problem(lr.PathOf("threshold"),
+                 "must be greater than the threshold of the level before (" +
+                     tiers.levels.back().id +
+                     "): list levels from the lowest threshold to the highest, without ties");
+    }
+    // A tag belongs to one level: a change of level removes the old level's tags and adds the
+    // new one's, and a tag the tiers write must never be read back as a tag that grants a tier.
+    for (const auto* list : {&level.tags, &level.customer_tags}) {
+      for (const std::string& tag : *list) {
+        auto [it, inserted] = tag_owner.emplace(Lower(tag), lr.path());
+        if (!inserted) {
+          lr.Problem(lr.PathOf(list == &level.tags ? "tags" : "customer_tags"),
+                     "tag '" + tag + "' is already used by " + it->second +
+                         "; each tag may appear once across all levels' tags and customer_tags");
+        }
+      }
+    }
+    tiers.levels.push_back(std::move(level));
+  });
+  const json* levels = r.Find("levels", false);
+  if (levels != nullptr && levels->is_array() && levels->empty()) {
+    r.Problem(r.PathOf("levels"), "must list at least one level");
+  }
+}
+
 void ReadProgram(ObjectReader& r, ProgramConfig& program) {
   r.String("currency", program.currency, true);
   bool currency_ok = false;
@@ -938,6 +1129,29 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     }
     program.refunds.allow_negative_balance = allow->get<bool>();
   });
+  r.Object("tiers", false,
+           [&](ObjectReader& tiers_reader) { ReadTiers(tiers_reader, program, currency_ok); });
+  // A campaign's tiers name levels of program.tiers: an id that names none would never apply.
+  for (size_t i = 0; i < program.campaigns.size(); ++i) {
+    const std::vector<std::string>& campaign_tiers = program.campaigns[i].tiers;
+    for (size_t j = 0; j < campaign_tiers.size(); ++j) {
+      const std::string& id = campaign_tiers[j];
+      if (!IsShopId(id) || program.tiers.FindLevel(id) != nullptr) continue;  // form: above
+      const std::string path =
+          r.PathOf("campaigns") + "[" + std::to_string(i) + "].tiers[" + std::to_string(j) + "]";
+      if (!program.tiers.enabled) {
+        r.Problem(path, "names tier '" + id +
+                            "' but program.tiers is not configured; configure the tiers or "
+                            "leave \"tiers\" out to run the campaign for every customer");
+        continue;
+      }
+      std::string known;
+      for (const TierLevel& level : program.tiers.levels) {
+        known += (known.empty() ? "" : ", ") + level.id;
+      }
+      r.Problem(path, "unknown tier '" + id + "'; program.tiers.levels has: " + known);
+    }
+  }
   // Point lots and award timing (docs/configuration.md, "Expiry" and "Award timing").
   r.Object("expiry", false, [&](ObjectReader& expiry_reader) {
     expiry_reader.Integer("lot_age_days", program.expiry.lot_age_days, 1, 3650);
@@ -1001,6 +1215,18 @@ const RewardConfig* ProgramConfig::FindReward(std::string_view id) const {
     if (reward.id == id) return &reward;
   }
   return nullptr;
+}
+
+const TierLevel* TiersConfig::FindLevel(std::string_view id) const {
+  const int index = IndexOf(id);
+  return index < 0 ? nullptr : &levels[static_cast<size_t>(index)];
+}
+
+int TiersConfig::IndexOf(std::string_view id) const {
+  for (size_t i = 0; i < levels.size(); ++i) {
+    if (levels[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 const EarnRule* ProgramConfig::FindActionRule(std::string_view action) const {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,50 @@ struct RefundsConfig {
   bool allow_negative_balance = false;
 };
 
+// --- VIP tiers (program.tiers; docs/configuration.md, "VIP tiers") ---
+
+// What a tier threshold counts within the window.
+enum class TierMetric {
+  kSpend,         // net eligible spend of paid orders, minor units of program.currency
+  kPointsEarned,  // points those orders earned, net of clawbacks
+  kOrders,        // paid orders not cancelled or fully refunded
+};
+enum class TierWindowKind { kRolling, kCalendarYear };
+enum class TierKeepKind { kDays, kUntilEndOfNextYear };
+
+// Buying one of these products (or SKUs) grants the level for `days` from the order's payment.
+struct TierMembership {
+  std::vector<std::string> product_ids;
+  std::vector<std::string> skus;
+  int days = 0;
+};
+
+struct TierLevel {
+  std::string id;    // stable: stored as the customer's tier
+  std::string name;  // for ledger descriptions; default the id
+  // Reached when the metric, within the window, is at least this: spend in minor units of
+  // program.currency, points or orders as a count. Strictly increasing along `levels`.
+  int64_t threshold = 0;
+  int64_t multiplier_bp = 10000;  // earn multiplier in basis points: "1.25" is 12500
+  std::vector<std::string> tags;  // customer tags written to the platform while in this level
+  std::optional<TierMembership> membership;
+  std::vector<std::string> customer_tags;  // a platform customer tag that grants this level
+};
+
+struct TiersConfig {
+  bool enabled = false;  // program.tiers present
+  TierMetric metric = TierMetric::kSpend;
+  TierWindowKind window_kind = TierWindowKind::kRolling;
+  int window_days = 365;  // rolling windows
+  TierKeepKind keep_kind = TierKeepKind::kDays;
+  int keep_days = 0;              // kDays: 0 lets a tier go at the first evaluation that misses
+  std::vector<TierLevel> levels;  // lowest threshold first
+
+  const TierLevel* FindLevel(std::string_view id) const;
+  // Position in `levels`, or -1.
+  int IndexOf(std::string_view id) const;
+};
+
 // program.expiry: when points expire (docs/configuration.md). Absent: never.
 struct ExpiryConfig {
   int lot_age_days = 0;     // 0: lots do not expire by age
@@ -180,6 +225,7 @@ struct ProgramConfig {
   std::vector<EarnRule> earn;
   std::vector<RewardConfig> rewards;
   RefundsConfig refunds;
+  TiersConfig tiers;
   ExpiryConfig expiry;
   AwardConfig award;
   std::vector<CampaignConfig> campaigns;

@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/model.h"
 #include "core/money.h"
+#include "rules/tier_rules.h"
 
 namespace loyaltyd {
 namespace {
@@ -243,6 +244,50 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
   Reply(res, 200, json{{"customers", customers}});
 }
 
+namespace {
+
+// The customer's VIP tier as stored (last evaluated at their latest event or the daily run) and
+// their progress as of now: the metric in the window and what the next level asks for.
+Result<json> TierJson(const Config& config_, Storage& storage_, const Clock& clock_,
+                      int64_t customer_id) {
+  const TiersConfig& tiers = config_.program.tiers;
+  Result<TierStanding> standing = storage_.GetCustomerTier(customer_id);
+  if (!standing.ok()) return standing.status();
+  const int64_t now = clock_.NowMillis();
+  const int64_t window_start = TierWindowStartMs(tiers, now);
+  Result<TierFacts> facts = storage_.LoadTierFacts(customer_id, window_start, now);
+  if (!facts.ok()) return facts.status();
+  const bool spend = tiers.metric == TierMetric::kSpend;
+  auto metric_json = [&](int64_t value) {
+    return spend ? json(FormatMinor(value, config_.program.currency_exponent)) : json(value);
+  };
+  const int64_t value = TierMetricValue(tiers, *facts);
+  const TierLevel* level = tiers.FindLevel(standing->level_id);
+  const int index = standing->level_id.empty() ? -1 : tiers.IndexOf(standing->level_id);
+  const TierLevel* next = index + 1 < static_cast<int>(tiers.levels.size())
+                              ? &tiers.levels[static_cast<size_t>(index + 1)]
+                              : nullptr;
+  json progress{{"metric", spend                                 ? "spend"
+                           : tiers.metric == TierMetric::kOrders ? "orders"
+                                                                 : "points_earned"},
+                {"value", metric_json(value)},
+                {"window_start", FormatIso8601Millis(window_start)},
+                {"next_level", next ? json(next->id) : json(nullptr)},
+                {"next_threshold", next ? metric_json(next->threshold) : json(nullptr)},
+                {"remaining", next ? metric_json(std::max<int64_t>(next->threshold - value, 0))
+                                   : json(nullptr)}};
+  if (spend) progress["currency"] = config_.program.currency;
+  return json{
+      {"level", level ? json(level->id) : json(nullptr)},
+      {"name", level ? json(level->name) : json(nullptr)},
+      {"multiplier", level ? FormatMultiplier(level->multiplier_bp) : "1"},
+      {"reached_at", level ? json(FormatIso8601Millis(standing->reached_at_ms)) : json(nullptr)},
+      {"keep_until", level ? json(FormatIso8601Millis(standing->keep_until_ms)) : json(nullptr)},
+      {"progress", std::move(progress)}};
+}
+
+}  // namespace
+
 void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
@@ -257,6 +302,11 @@ void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) 
                             {"next_expiry_at", outlook->next_expiry_at_ms == 0
                                                    ? json(nullptr)
                                                    : json(IsoOrEmpty(outlook->next_expiry_at_ms))}};
+  if (config_.program.tiers.enabled) {
+    Result<json> tier = TierJson(config_, storage_, clock_, customer->id);
+    if (!tier.ok()) return ReplyStorageError(res, tier.status());
+    out["tier"] = std::move(*tier);
+  }
   Reply(res, 200, out);
 }
 

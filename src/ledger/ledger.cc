@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/money.h"
+#include "ledger/config_tier_policy.h"
 #include "rules/earn_rules.h"
+#include "rules/tier_rules.h"
 
 namespace loyaltyd {
 namespace {
@@ -65,6 +67,18 @@ std::vector<RefundRecord> RefundRecordsOf(const Order& order, bool full) {
 
 }  // namespace
 
+Ledger::Ledger(const Config& config, Storage& storage, const Clock& clock)
+    : config_(config),
+      storage_(storage),
+      clock_(clock),
+      tiers_(ConfigTierPolicy::FromConfig(config)) {}
+
+void Ledger::AddTierInputs(EventOutcome& outcome) const {
+  // Storage evaluates tiers as of outcome.received_at_ms (set by Outcome), and records paid
+  // orders with that time even without tiers, so that tiers configured later count them.
+  outcome.tiers = tiers_;
+}
+
 EventOutcome Ledger::Decide(const InboxEvent& event,
                             const Result<NormalisedEvent>& normalised) const {
   if (!normalised.ok()) {
@@ -88,6 +102,9 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "customer recorded");
   outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
                                       NormaliseEmail(c.email), c.first_name,           c.last_name};
+  AddTierInputs(outcome);
+  // Only Shopify has customer tags (WooCommerce customers have none to grant a tier by).
+  if (event.platform == "shopify") outcome.platform_tags = c.tags;
   return outcome;
 }
 
@@ -104,6 +121,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
+  AddTierInputs(outcome);
   if (order_event.kind == OrderEventKind::kRefunded) {
     // A refund on its own names its order and nothing else: the order row is only created when
     // absent, and the refund waits there until the order earns (storage applies it then).
@@ -115,6 +133,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
 
   outcome.customer = OrderOwner(event.shop_id, order);
+  if (order.customer && event.platform == "shopify") outcome.platform_tags = order.customer->tags;
   outcome.order =
       OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,
                   order.total_minor, EligibleSpendMinor(order), paid_event, order.created_at};
@@ -172,6 +191,21 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     total += award.points;
     if (award.points == 0) notes += "; rule " + award.rule_id + ": " + award.description;
   }
+  if (tiers_) {
+    // The earn under each tier; storage posts the one for the tier the customer holds when the
+    // event is applied (see the header). Base `points` are for no tier.
+    for (const TierLevel& level : config_.program.tiers.levels) {
+      Result<std::vector<EarnAward>> tiered =
+          ComputeEarnAwards(config_.program, order, EarnContext{level.id});
+      if (!tiered.ok()) return Outcome(event, EventStatus::kFailed, tiered.status().message());
+      std::vector<PointsChange>& changes = outcome.points_by_tier[level.id];
+      for (const EarnAward& award : *tiered) {
+        changes.push_back(PointsChange{award.rule_id, "earn", award.points, award.description,
+                                       award.once_per_customer_key});
+      }
+    }
+    outcome.tier_grants = MembershipGrants(config_.program.tiers, order);
+  }
   // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
   // only the customer's first, so the total here counts it as offered.
   const std::string award_point = fulfilment_awards ? "order fulfilled" : "order paid";
@@ -179,7 +213,12 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
       (awards->empty() ? award_point + "; eligible spend earns no points"
                        : award_point + "; " + std::to_string(total) + " point(s) earned") +
       refunds_note;
-  if (config_.program.award.hold_days > 0 && !outcome.points.empty()) {
+  // The hold applies to whichever changes storage picks: the base ones or a tier's.
+  const bool earns_something =
+      !outcome.points.empty() ||
+      std::any_of(outcome.points_by_tier.begin(), outcome.points_by_tier.end(),
+                  [](const auto& tier) { return !tier.second.empty(); });
+  if (config_.program.award.hold_days > 0 && earns_something) {
     // Pending until the hold (a returns window) has passed since the award point; the event's
     // own time, so that a replay holds until the same moment.
     outcome.hold_until_ms =
@@ -201,6 +240,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
     outcome.reason += "; " + FormatMinor(credit.amount_minor, config_.program.currency_exponent) +
                       " " + config_.program.currency + " store credit earned";
   }
+  if (tiers_) outcome.reason += "; a VIP tier's multiplier applies to spend rules";
   return outcome;
 }
 

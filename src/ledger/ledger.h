@@ -16,6 +16,16 @@
 // cumulative amounts (formula at SqliteStorage::ApplyClawbacks, docs/storage.md). A refund that
 // arrives before its order has earned is kept and applied when the order earns.
 //
+// VIP tiers: an order's earn depends on the customer's tier, and the tier on every earlier
+// event of that customer — possibly earlier in the same processing batch, not yet committed.
+// Decide therefore stays pure and computes the earn for every level (points_by_tier); storage,
+// which applies a batch's events in order inside one transaction, evaluates the tier as of the
+// event's received_at_ms with all earlier events applied and posts the matching changes, then
+// evaluates again after the event's own changes and records a tier change there
+// (docs/configuration.md, "VIP tiers"). The alternative — reading the tier here and committing
+// the batch early whenever a customer comes up twice — would make Decide depend on storage
+// reads and batch boundaries. With a hold, the changes picked for the tier are the ones held.
+//
 // Award timing (program.award): an order earns at its award point — the paid event, or with
 // on = "fulfilled" the first payload that says it is fulfilled — and with hold_days the points
 // are recorded as pending awards until received_at_ms + hold (EventOutcome::hold_until_ms),
@@ -29,6 +39,7 @@
 // Thread-safety: Decide is const and thread-safe; Commit is as thread-safe as Storage.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "config/config.h"
@@ -40,8 +51,7 @@ namespace loyaltyd {
 
 class Ledger {
  public:
-  Ledger(const Config& config, Storage& storage, const Clock& clock)
-      : config_(config), storage_(storage), clock_(clock) {}
+  Ledger(const Config& config, Storage& storage, const Clock& clock);
 
   EventOutcome Decide(const InboxEvent& event, const Result<NormalisedEvent>& normalised) const;
 
@@ -53,9 +63,13 @@ class Ledger {
   EventOutcome DecideOrder(const InboxEvent& event, const OrderEvent& order_event) const;
   EventOutcome DecideCustomer(const InboxEvent& event, const CustomerEvent& customer_event) const;
 
+  // Sets what storage needs to evaluate the customer's tier with the event (VIP tiers).
+  void AddTierInputs(EventOutcome& outcome) const;
+
   const Config& config_;
   Storage& storage_;
   const Clock& clock_;
+  std::shared_ptr<const TierPolicy> tiers_;  // null without program.tiers
 };
 
 }  // namespace loyaltyd

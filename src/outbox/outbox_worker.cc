@@ -134,6 +134,7 @@ Result<int> OutboxWorker::RunOnce() {
 
 bool OutboxWorker::HandleJob(const OutboxJob& job) {
   const int64_t now = clock_.NowMillis();
+  if (job.kind == "update_tags") return HandleTagJob(job);
   if (job.kind != "issue_reward") {
     Status st = storage_.AbandonJob(job.id, "unknown job kind '" + job.kind + "'", now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
@@ -202,6 +203,70 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
   PlatformResponse created = client.CreateReward(request);
   if (created.status.ok() && created.code.empty()) created.code = request.code;
   Settle(job, *attempt, created);
+  return true;
+}
+
+// VIP tier tags. Adding and removing tags is idempotent on the platform, so a retry simply
+// sends again; the tags sent are those of the customer's newest tag job (Storage::GetTagUpdate),
+// so that an older job retried after a newer one never puts back a tier the customer has left.
+// A rejection fails the job (visible in GET /api/v1/jobs?status=failed); nothing is refunded.
+bool OutboxWorker::HandleTagJob(const OutboxJob& job) {
+  const int64_t now = clock_.NowMillis();
+  auto client_it = clients_.find(job.shop_id);
+  const ShopConfig* shop = config_.FindShopById(job.shop_id);
+  if (shop == nullptr || client_it == clients_.end()) {
+    const std::string why = "shop '" + job.shop_id +
+                            "' has no admin API client (missing from the config or without "
+                            "shops[].api); fix the config, restart, then retry the job";
+    Status st = storage_.AbandonJob(job.id, why, now);
+    if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
+    return st.ok();
+  }
+  Result<std::optional<TagUpdate>> update = storage_.GetTagUpdate(job.id);
+  if (!update.ok()) {
+    spdlog::warn("outbox: job {}: cannot read its tags; will retry", job.id);
+    return false;
+  }
+  if (!update->has_value() || (*update)->platform_customer_id.empty()) {
+    Status st = storage_.AbandonJob(job.id, "its tags or platform customer are missing", now);
+    if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
+    return st.ok();
+  }
+  const int64_t lease_ms = int64_t{shop->api.timeout_seconds} * 1000 + 1000;
+  Result<int> attempt = storage_.BeginJobAttempt(job.id, now + lease_ms, now);
+  if (!attempt.ok()) {
+    spdlog::warn("outbox: job {}: cannot start attempt: {}", job.id, attempt.status().ToString());
+    return false;
+  }
+  CustomerTagsRequest request;
+  request.idempotency_key = job.idempotency_key;
+  request.customer_platform_id = (*update)->platform_customer_id;
+  request.add = (*update)->add;
+  request.remove = (*update)->remove;
+  const PlatformResponse response = client_it->second->UpdateCustomerTags(request);
+  Status st;
+  const int64_t settled_at = clock_.NowMillis();
+  if (response.status.ok()) {
+    st = storage_.CompleteTagJob(job.id, settled_at);
+    spdlog::info("outbox: job {} done: tier tags of customer {} updated in shop {}", job.id,
+                 request.customer_platform_id, job.shop_id);
+  } else if (IsTransient(response.status) && *attempt < config_.outbox.max_attempts) {
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    const int64_t delay = BackoffMs(*attempt, config_.outbox.initial_backoff_ms,
+                                    config_.outbox.max_backoff_ms, response.retry_after_ms, unit);
+    st = storage_.RescheduleJob(job.id, settled_at + delay, Describe(response), settled_at);
+    spdlog::warn("outbox: job {} attempt {} failed: {}; retrying in {} ms", job.id, *attempt,
+                 Describe(response), delay);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.retried;
+  } else {
+    st = storage_.AbandonJob(job.id, Describe(response), settled_at);
+    spdlog::error("outbox: job {}: shop {} did not take the tier tags: {}", job.id, job.shop_id,
+                  Describe(response));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.abandoned;
+  }
+  if (!st.ok()) spdlog::error("outbox: job {}: cannot record outcome: {}", job.id, st.ToString());
   return true;
 }
 

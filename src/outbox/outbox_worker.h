@@ -11,6 +11,7 @@
 //   transient, attempts exhausted -> AbandonJob: visible as failed (GET /api/v1/jobs?status=
 //                                    failed), points kept because the reward may exist;
 //                                    POST /api/v1/jobs/{id}/retry puts it back.
+// update_tags jobs (VIP tier changes) call RewardClient::UpdateCustomerTags; see HandleTagJob.
 // Any attempt after the first starts with RewardClient::FindReward: a previous attempt may have
 // created the reward and died before hearing so (timeout, dropped connection, kill -9 between
 // the call and the commit), and creating it again would pay twice.
@@ -74,6 +75,8 @@ class OutboxWorker {
   void Loop();
   // False when the job could not be attempted (storage trouble); it stays due.
   bool HandleJob(const OutboxJob& job);
+  // An update_tags job (VIP tier tags): send the customer's current tier tags.
+  bool HandleTagJob(const OutboxJob& job);
   void Settle(const OutboxJob& job, int attempt, const PlatformResponse& response);
 
   const Config& config_;

@@ -8,6 +8,7 @@
 
 #include "core/calendar.h"
 #include "core/money.h"
+#include "rules/tier_rules.h"
 
 namespace loyaltyd {
 namespace {
@@ -162,10 +163,13 @@ RuleSpend RuleEligibleSpend(const ProgramConfig& program, const EarnRule& rule,
   return RuleSpend{eligible, std::move(spend_text), std::move(eligible_lines)};
 }
 
-// The spend rule's award, or nullopt when it gives nothing worth a ledger entry. `multipliers`
-// are the active multiplier campaigns: the one that gives the most points applies.
+// The spend rule's award, or nullopt when it gives nothing worth a ledger entry.
+// `tier`, when set, is the customer's VIP level: its multiplier scales the rule's points exactly
+// (basis points, rounded down) before the per-order cap, which stays the most an order earns.
+// `multipliers` are the active multiplier campaigns: the one that gives the most points applies,
+// after the cap.
 Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const EarnRule& rule,
-                                            const Order& order,
+                                            const Order& order, const TierLevel* tier,
                                             const std::vector<const CampaignConfig*>& multipliers) {
   const RuleSpend spend = RuleEligibleSpend(program, rule, order);
   const int64_t eligible = spend.eligible_minor;
@@ -186,6 +190,14 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   if (!RulePoints(rule, eligible, points, remainder)) {
     return FailedPrecondition("points for order " + order.name + " overflow a 64-bit count");
   }
+  const bool multiplied = tier != nullptr && tier->multiplier_bp != 10000 && points > 0;
+  if (multiplied) {
+    // multiplier_bp <= 1,000,000 (x100): the result fits when points does a hundredfold.
+    if (points > std::numeric_limits<int64_t>::max() / 100) {
+      return FailedPrecondition("points for order " + order.name + " overflow a 64-bit count");
+    }
+    points = MulDivFloor(points, tier->multiplier_bp, 10000);
+  }
   const bool capped = rule.max_points_per_order > 0 && points > rule.max_points_per_order;
   if (capped) points = rule.max_points_per_order;
   if (points <= 0) return std::optional<EarnAward>();
@@ -196,6 +208,9 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
   if (remainder != 0) {
     description +=
         rule.rounding == EarnRounding::kFloor ? ", rounded down" : ", rounded to nearest";
+  }
+  if (multiplied) {
+    description += ", x" + FormatMultiplier(tier->multiplier_bp) + " " + tier->name;
   }
   if (capped) description += ", capped at " + PointsText(points) + " per order";
 
@@ -219,6 +234,9 @@ Result<std::optional<EarnAward>> SpendAward(const ProgramConfig& program, const 
       int64_t scoped_points = 0, scoped_remainder = 0;
       if (!RulePoints(rule, scoped_spend, scoped_points, scoped_remainder)) {
         scoped_points = points;
+      } else if (multiplied) {
+        // Those lines' points under the customer's tier, as the rule's own points are.
+        scoped_points = MulDivFloor(scoped_points, tier->multiplier_bp, 10000);
       }
       campaign_points = std::min(scoped_points, points);
     }
@@ -309,6 +327,9 @@ int64_t EligibleSpendMinor(const Order& order) {
 
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context) {
+  // An unknown tier (the config lost the level) earns like no tier.
+  const TierLevel* tier =
+      context.tier_id.empty() ? nullptr : program.tiers.FindLevel(context.tier_id);
   LOYALTYD_RETURN_IF_ERROR(CheckProgramCurrency(program, order));
   const std::vector<const CampaignConfig*> campaigns = ActiveCampaigns(program, order, context);
   std::vector<const CampaignConfig*> multipliers;
@@ -319,7 +340,8 @@ Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, c
   for (const EarnRule& rule : program.earn) {
     switch (rule.type) {
       case EarnRuleType::kSpend: {
-        Result<std::optional<EarnAward>> award = SpendAward(program, rule, order, multipliers);
+        Result<std::optional<EarnAward>> award =
+            SpendAward(program, rule, order, tier, multipliers);
         if (!award.ok()) return award.status();
         if (*award) awards.push_back(std::move(**award));
         break;

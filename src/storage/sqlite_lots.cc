@@ -147,9 +147,10 @@ Status SqliteStorage::DebitLots(const Posting& p, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status SqliteStorage::RecordPendingAwards(const EventOutcome& outcome, int64_t customer_id,
-                                          int64_t order_id) {
-  for (const PointsChange& change : outcome.points) {
+Status SqliteStorage::RecordPendingAwards(const EventOutcome& outcome,
+                                          const std::vector<PointsChange>& points,
+                                          int64_t customer_id, int64_t order_id) {
+  for (const PointsChange& change : points) {
     // Once per (order, rule): a redelivery, or a later event of the same order, adds nothing,
     // and an award released or voided stays so.
     Stmt insert(*writer_statements_,

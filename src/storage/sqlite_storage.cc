@@ -167,6 +167,44 @@ CREATE TABLE IF NOT EXISTS outbox_jobs (
 );
 CREATE INDEX IF NOT EXISTS outbox_jobs_due ON outbox_jobs(status, next_attempt_at_ms);
 
+-- VIP tiers (docs/storage.md, "VIP tiers"): each customer's standing and platform tags, the
+-- paid orders and memberships tiers count, and the tags each update_tags job writes.
+CREATE TABLE IF NOT EXISTS customer_tiers (
+  customer_id   INTEGER PRIMARY KEY REFERENCES customers(id),
+  level_id      TEXT NOT NULL DEFAULT '',
+  reached_at_ms INTEGER NOT NULL DEFAULT 0,
+  keep_until_ms INTEGER NOT NULL DEFAULT 0,
+  platform_tags TEXT NOT NULL DEFAULT '',
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tier_orders (
+  order_id        INTEGER PRIMARY KEY REFERENCES orders(id),
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  paid_at_ms      INTEGER NOT NULL,
+  source_event_id INTEGER REFERENCES inbox_events(id)
+);
+CREATE INDEX IF NOT EXISTS tier_orders_customer ON tier_orders(customer_id, paid_at_ms);
+CREATE INDEX IF NOT EXISTS tier_orders_paid ON tier_orders(paid_at_ms);
+CREATE TABLE IF NOT EXISTS tier_grants (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  level_id        TEXT NOT NULL,
+  order_id        INTEGER NOT NULL REFERENCES orders(id),
+  starts_at_ms    INTEGER NOT NULL,
+  ends_at_ms      INTEGER NOT NULL,
+  source_event_id INTEGER REFERENCES inbox_events(id),
+  UNIQUE (order_id, level_id)
+);
+CREATE INDEX IF NOT EXISTS tier_grants_customer ON tier_grants(customer_id, ends_at_ms);
+CREATE INDEX IF NOT EXISTS tier_grants_ends ON tier_grants(ends_at_ms);
+CREATE TABLE IF NOT EXISTS tag_updates (
+  job_id      INTEGER PRIMARY KEY REFERENCES outbox_jobs(id),
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  add_tags    TEXT NOT NULL,
+  remove_tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tag_updates_customer ON tag_updates(customer_id, job_id);
+
 -- Point lots: one per positive ledger entry, with what is left of it; negative entries take
 -- from them oldest expiry first. The open lots of a customer sum to max(points_balance, 0).
 CREATE TABLE IF NOT EXISTS point_lots (
@@ -603,16 +641,26 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     order_id = upsert.Int(0);
   }
 
-  if (!outcome.points.empty() && (customer_id == 0 || order_id == 0)) {
+  // VIP tiers (sqlite_tiers.cc): record what tiers count, and pick the earn changes for the
+  // tier the customer held before this event. The chosen changes are what the event earns,
+  // posted now or held below.
+  Result<std::string> tier_before = RecordTierInputs(outcome, customer_id, order_id, now_ms);
+  if (!tier_before.ok()) return tier_before.status();
+  const std::vector<PointsChange>* points = &outcome.points;
+  if (auto it = outcome.points_by_tier.find(*tier_before);
+      !tier_before->empty() && it != outcome.points_by_tier.end()) {
+    points = &it->second;
+  }
+  if (!points->empty() && (customer_id == 0 || order_id == 0)) {
     return Internal("points change without a customer and an order");
   }
-  if (outcome.hold_until_ms != 0 && !outcome.points.empty()) {
+  if (outcome.hold_until_ms != 0 && !points->empty()) {
     // Held (program.award.hold_days): recorded as pending awards, credited at release.
-    LOYALTYD_RETURN_IF_ERROR(RecordPendingAwards(outcome, customer_id, order_id));
+    LOYALTYD_RETURN_IF_ERROR(RecordPendingAwards(outcome, *points, customer_id, order_id));
   }
   // Held points were recorded above and are posted at release instead.
   const std::vector<PointsChange> no_points;
-  for (const PointsChange& change : outcome.hold_until_ms != 0 ? no_points : outcome.points) {
+  for (const PointsChange& change : outcome.hold_until_ms != 0 ? no_points : *points) {
     Posting posting;
     posting.customer_id = customer_id;
     posting.order_id = order_id;
@@ -666,11 +714,14 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     LOYALTYD_RETURN_IF_ERROR(VoidPendingAwards(order_id, outcome.event_id, now_ms));
   }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
-  if (order_id != 0 &&
-      (!outcome.refunds.empty() || !outcome.points.empty() || !outcome.credits.empty())) {
+  if (order_id != 0 && (!outcome.refunds.empty() || !points->empty() || !outcome.credits.empty())) {
     LOYALTYD_RETURN_IF_ERROR(ApplyClawbacks(order_id, outcome.event_id,
                                             outcome.allow_negative_balance, outcome.received_at_ms,
                                             now_ms));
+  }
+  if (outcome.tiers) {
+    Result<bool> changed = EvaluateTierOfOutcome(outcome, customer_id, order_id, now_ms);
+    if (!changed.ok()) return changed.status();
   }
   return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
 }

@@ -71,6 +71,13 @@ class SqliteStorage final : public Storage {
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status, int64_t before_id,
                                           size_t limit) override;
 
+  // VIP tiers (sqlite_tiers.cc).
+  Result<TierStanding> GetCustomerTier(int64_t customer_id) override;
+  Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
+                                  int64_t as_of_ms) override;
+  Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) override;
+  Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) override;
+  Status CompleteTagJob(int64_t job_id, int64_t now_ms) override;
   // Point lots, expiry, pending awards (sqlite_lots.cc).
   void SetPointsPolicy(const PointsPolicy& policy) override;
   Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) override;
@@ -129,7 +136,9 @@ class SqliteStorage final : public Storage {
   // Under write_mu_, inside ApplyOutcome's savepoint (sqlite_lots.cc): records the outcome's
   // points as pending awards; voids the order's pending awards when it is cancelled or fully
   // refunded.
-  Status RecordPendingAwards(const EventOutcome& outcome, int64_t customer_id, int64_t order_id);
+  // `points`: the outcome's earn changes for the customer's tier (ApplyOutcome picks them).
+  Status RecordPendingAwards(const EventOutcome& outcome, const std::vector<PointsChange>& points,
+                             int64_t customer_id, int64_t order_id);
   Status VoidPendingAwards(int64_t order_id, int64_t event_id, int64_t now_ms);
   // One batch of ExpirePoints; the number of lots expired.
   Result<int64_t> ExpireBatch(int64_t now_ms, ExpiryRunResult& result);
@@ -148,6 +157,21 @@ class SqliteStorage final : public Storage {
   // The same for one book: one formula, one shortfall rule, whichever balance it is.
   Status ApplyBookClawbacks(Book book, int64_t order_id, int64_t event_id,
                             bool allow_negative_balance, int64_t effective_at_ms, int64_t now_ms);
+  // VIP tiers, under write_mu_ inside ApplyOutcome's savepoint (sqlite_tiers.cc): records the
+  // tier inputs the outcome carries (paid order, memberships, platform tags) and returns the
+  // customer's level as of outcome.received_at_ms before them, for points_by_tier.
+  Result<std::string> RecordTierInputs(const EventOutcome& outcome, int64_t customer_id,
+                                       int64_t order_id, int64_t now_ms);
+  // Evaluates the outcome's customer (or its order's) after the outcome's changes.
+  Result<bool> EvaluateTierOfOutcome(const EventOutcome& outcome, int64_t customer_id,
+                                     int64_t order_id, int64_t now_ms);
+  // Evaluates the customer as of as_of_ms and writes a change: standing, "tier" ledger entry,
+  // update_tags job. Returns whether the tier changed.
+  Result<bool> EvaluateTierLocked(const TierPolicy& policy, int64_t customer_id, int64_t as_of_ms,
+                                  int64_t source_event_id, int64_t now_ms);
+  Result<TierFacts> LoadTierFactsOn(sqlite3* db, int64_t customer_id, int64_t window_start_ms,
+                                    int64_t as_of_ms);
+  Result<TierStanding> TierStandingOn(sqlite3* db, int64_t customer_id);
   // The clawback formula's target (docs/storage.md, order_refunds): what an order that earned
   // `earned` on `eligible` spend has given back once `refunded` of it was refunded (`rest`: a
   // cancellation or full refund was recorded). Pure; shared by ApplyBookClawbacks and the

@@ -18,13 +18,18 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "core/tier.h"
 
 namespace loyaltyd {
+
+class TierPolicy;  // below, with the VIP tier operations
 
 enum class EventStatus { kPending, kProcessed, kIgnored, kFailed };
 std::string_view EventStatusName(EventStatus status);
@@ -134,9 +139,25 @@ struct EventOutcome {
   // The inbox event's received_at_ms: the effective time of the points it posts (their lots'
   // age counts from it), so that a replay of the inbox makes the same lots. 0: the commit time.
   int64_t received_at_ms = 0;
-  // Non-zero (program.award.hold_days): `points` are not credited now but recorded as pending
+  // Non-zero (program.award.hold_days): the earn changes (`points`, or the customer's tier's in
+  // points_by_tier) are not credited now but recorded as pending
   // awards released by ReleasePendingPoints at this time (docs/storage.md, pending_awards).
   int64_t hold_until_ms = 0;
+
+  // --- VIP tiers (docs/configuration.md, "VIP tiers"); `tiers` is null without a program. ---
+  // Storage evaluates the tier of the event's customer (the order's, for a refund) as of
+  // received_at_ms (deterministic on replay), inside the event's transaction and after its
+  // changes, and records a change with its ledger entry and update_tags job there too.
+  std::shared_ptr<const TierPolicy> tiers;
+  // The earn changes per tier: when the customer's level as of received_at_ms, before this
+  // event, is a key here, its changes are used instead of `points` (which are for no tier):
+  // posted now, or recorded as pending awards when hold_until_ms is set.
+  // Deciding for every level up front keeps Decide pure and lets storage pick with the tier
+  // that all earlier events of the same customer left, even within one batch.
+  std::map<std::string, std::vector<PointsChange>> points_by_tier;
+  std::vector<TierGrant> tier_grants;  // memberships this paid order buys
+  // The customer's tags on the platform, when the payload carries them (Shopify).
+  std::optional<std::vector<std::string>> platform_tags;
 };
 
 // --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
@@ -353,6 +374,39 @@ struct OutboxJob {
   int64_t updated_at_ms = 0;
 };
 
+// The VIP tier program as storage applies it. Implemented above storage from the config
+// (ledger/config_tier_policy.h), so that storage can evaluate a customer's tier inside the very
+// transaction that changes what the tier depends on, without knowing the config. Thread-safe:
+// immutable after construction.
+class TierPolicy {
+ public:
+  virtual ~TierPolicy() = default;
+  // Activity at times in [WindowStartMs(as_of), as_of] counts for an evaluation as of as_of.
+  virtual int64_t WindowStartMs(int64_t as_of_ms) const = 0;
+  // The customer's standing as of as_of_ms (rules/tier_rules.h, EvaluateTier).
+  virtual TierStanding Evaluate(const TierFacts& facts, const TierStanding& current,
+                                int64_t as_of_ms) const = 0;
+  // The ledger entry's text for a change.
+  virtual std::string DescribeChange(const TierStanding& from, const TierStanding& to,
+                                     const TierFacts& facts) const = 0;
+  // The tags a customer at level_id carries in the store ("" : none), and the tags of every
+  // level: a change adds the first and removes the rest of the second.
+  virtual std::vector<std::string> TagsOf(const std::string& level_id) const = 0;
+  virtual std::vector<std::string> AllTierTags() const = 0;
+  // Whether tier tags are written to this shop (it has an admin API to write them with).
+  virtual bool WritesTagsTo(const std::string& shop_id) const = 0;
+};
+
+// An update_tags outbox job, as the worker sends it.
+struct TagUpdate {
+  int64_t job_id = 0;
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string platform_customer_id;
+  std::vector<std::string> add;
+  std::vector<std::string> remove;
+};
+
 // --- Action rules (POST /api/v1/customers/{id}/actions) ---
 
 // An action to pay under its rule. The slots come from rules/action_rules.h: storage posts the
@@ -482,6 +536,24 @@ class Storage {
   // Newest first; status filter optional.
   virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
                                                   int64_t before_id, size_t limit) = 0;
+
+  // --- VIP tiers ---
+
+  // The customer's stored standing (level_id empty: no tier). NotFound for an unknown customer.
+  virtual Result<TierStanding> GetCustomerTier(int64_t customer_id) = 0;
+  // The customer's tier facts for activity in [window_start_ms, as_of_ms].
+  virtual Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
+                                          int64_t as_of_ms) = 0;
+  // The daily re-evaluation: every customer with a tier or with activity in the window is
+  // evaluated as of now_ms; each change writes its ledger entry and update_tags job. In
+  // transactions of a few hundred customers. Idempotent: a second run as of the same moment
+  // changes nothing. Returns the number of changes.
+  virtual Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) = 0;
+  // An update_tags job's tags: those of the customer's newest tag job, so that jobs sent out of
+  // order still leave the store with the current tier's tags. nullopt when the job has none.
+  virtual Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) = 0;
+  // The tags were written: the job is done. Idempotent.
+  virtual Status CompleteTagJob(int64_t job_id, int64_t now_ms) = 0;
 
   // --- Point lots, expiry and pending awards ---
 

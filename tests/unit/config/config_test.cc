@@ -448,6 +448,150 @@ TEST(ConfigTest, LoadConfigFileReadsTheExampleAndReportsAMissingFile) {
   EXPECT_NE(missing.problems[0].message.find("cannot read config file"), std::string::npos);
 }
 
+// --- program.tiers ---
+
+json TiersConfigJson() {
+  json j = ValidConfig();
+  j["program"]["currency"] = "USD";
+  j["program"]["earn"] = json::array({{{"type", "spend"}, {"points", 1}, {"per", "1.00"}}});
+  j["program"]["tiers"] = json::parse(R"({
+    "metric": "spend",
+    "window": {"kind": "rolling", "days": 365},
+    "keep_for": {"kind": "until_end_of_next_year"},
+    "levels": [
+      {"id": "silver", "name": "Silver", "threshold": "500.00", "multiplier": "1.25",
+       "tags": ["vip-silver"]},
+      {"id": "gold", "threshold": "1000", "multiplier": "1.5", "tags": ["vip-gold"],
+       "membership": {"skus": ["GOLD-CLUB"], "product_ids": [555], "days": 365},
+       "customer_tags": ["wholesale-gold"]}
+    ]
+  })");
+  return j;
+}
+
+TEST(ConfigTest, TiersLoadEveryValue) {
+  ConfigLoadResult r = ParseConfig(TiersConfigJson().dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const TiersConfig& t = r.config.program.tiers;
+  EXPECT_TRUE(t.enabled);
+  EXPECT_EQ(t.metric, TierMetric::kSpend);
+  EXPECT_EQ(t.window_kind, TierWindowKind::kRolling);
+  EXPECT_EQ(t.window_days, 365);
+  EXPECT_EQ(t.keep_kind, TierKeepKind::kUntilEndOfNextYear);
+  ASSERT_EQ(t.levels.size(), 2u);
+  EXPECT_EQ(t.levels[0].name, "Silver");
+  EXPECT_EQ(t.levels[0].threshold, 50000);
+  EXPECT_EQ(t.levels[0].multiplier_bp, 12500);
+  EXPECT_EQ(t.levels[1].name, "gold");  // the id when no name is given
+  EXPECT_EQ(t.levels[1].threshold, 100000);
+  EXPECT_EQ(t.levels[1].multiplier_bp, 15000);
+  ASSERT_TRUE(t.levels[1].membership.has_value());
+  EXPECT_EQ(t.levels[1].membership->product_ids, std::vector<std::string>{"555"});
+  EXPECT_EQ(t.levels[1].membership->skus, std::vector<std::string>{"GOLD-CLUB"});
+  EXPECT_EQ(t.levels[1].membership->days, 365);
+  EXPECT_EQ(t.levels[1].customer_tags, std::vector<std::string>{"wholesale-gold"});
+  EXPECT_EQ(t.IndexOf("gold"), 1);
+  EXPECT_FALSE(ParseConfig(ValidConfig().dump()).config.program.tiers.enabled);
+}
+
+TEST(ConfigTest, TierCountThresholdsAreWholeNumbers) {
+  json j = TiersConfigJson();
+  j["program"]["tiers"]["metric"] = "orders";
+  j["program"]["tiers"]["window"] = {{"kind", "calendar_year"}};
+  j["program"]["tiers"]["levels"][0]["threshold"] = 3;
+  j["program"]["tiers"]["levels"][1]["threshold"] = 10;
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.tiers.metric, TierMetric::kOrders);
+  EXPECT_EQ(r.config.program.tiers.window_kind, TierWindowKind::kCalendarYear);
+  EXPECT_EQ(r.config.program.tiers.levels[1].threshold, 10);
+}
+
+struct TierProblemCase {
+  const char* name;
+  const char* pointer;  // JSON pointer into the tiers config to replace
+  json value;
+  const char* path;
+  const char* message;
+};
+
+TEST(ConfigTest, InvalidTiersAreRejectedWithPathAndReason) {
+  const std::vector<TierProblemCase> cases = {
+      {"unknown metric", "/metric", "revenue", "program.tiers.metric",
+       "must be \"spend\", \"points_earned\" or \"orders\""},
+      {"unknown window kind", "/window/kind", "monthly", "program.tiers.window.kind",
+       "must be \"rolling\" or \"calendar_year\""},
+      {"rolling window without days",
+       "/window",
+       {{"kind", "rolling"}},
+       "program.tiers.window.days",
+       "required key is missing"},
+      {"days on a calendar year",
+       "/window",
+       {{"kind", "calendar_year"}, {"days", 3}},
+       "program.tiers.window.days",
+       "applies to rolling windows only"},
+      {"negative keep",
+       "/keep_for",
+       {{"kind", "days"}, {"days", -1}},
+       "program.tiers.keep_for.days",
+       "must be between 0 and 3660"},
+      {"unknown level key", "/levels/0/treshold", "1.00", "program.tiers.levels[0]",
+       "unknown key 'treshold', did you mean 'threshold'?"},
+      {"unknown tiers key", "/downgrade", true, "program.tiers", "unknown key 'downgrade'"},
+      {"equal thresholds", "/levels/1/threshold", "500.00", "program.tiers.levels[1].threshold",
+       "must be greater than the threshold of the level before (silver)"},
+      {"decreasing thresholds", "/levels/1/threshold", "10.00", "program.tiers.levels[1].threshold",
+       "list levels from the lowest threshold to the highest"},
+      {"duplicate ids", "/levels/1/id", "silver", "program.tiers.levels[1].id",
+       "duplicate level id 'silver'"},
+      {"multiplier below 1", "/levels/0/multiplier", "0.9", "program.tiers.levels[0].multiplier",
+       "must be a decimal from \"1\" to \"100\""},
+      {"multiplier as a float", "/levels/0/multiplier", 1.25, "program.tiers.levels[0].multiplier",
+       "must be a decimal string such as \"1.25\""},
+      {"multiplier too precise", "/levels/0/multiplier", "1.23456",
+       "program.tiers.levels[0].multiplier", "with at most 4 decimals"},
+      {"spend threshold as a number", "/levels/0/threshold", 500,
+       "program.tiers.levels[0].threshold", "must be a decimal string in USD"},
+      {"negative threshold", "/levels/0/threshold", "-5.00", "program.tiers.levels[0].threshold",
+       "must be an amount of at least 0 in USD"},
+      {"tag shared by two levels", "/levels/1/tags", json::array({"VIP-Silver"}),
+       "program.tiers.levels[1].tags",
+       "tag 'VIP-Silver' is already used by program.tiers.levels[0]"},
+      {"own tag grants", "/levels/1/customer_tags", json::array({"vip-gold"}),
+       "program.tiers.levels[1].customer_tags", "tag 'vip-gold' is already used"},
+      {"comma in a tag", "/levels/0/tags", json::array({"vip,silver"}),
+       "program.tiers.levels[0].tags[0]", "without commas"},
+      {"membership without product",
+       "/levels/1/membership",
+       {{"days", 30}},
+       "program.tiers.levels[1].membership",
+       "must name the membership product"},
+      {"membership without days",
+       "/levels/1/membership",
+       {{"skus", {"X"}}},
+       "program.tiers.levels[1].membership.days",
+       "required key is missing"},
+      {"no levels", "/levels", json::array(), "program.tiers.levels",
+       "must list at least one level"},
+  };
+  for (const TierProblemCase& c : cases) {
+    json j = TiersConfigJson();
+    j["program"]["tiers"][json::json_pointer(c.pointer)] = c.value;
+    ConfigLoadResult r = ParseConfig(j.dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << c.name << ":\n" << Problems(r);
+  }
+  json j = TiersConfigJson();
+  j["program"]["tiers"]["metric"] = "points_earned";
+  j["program"]["tiers"]["levels"][0]["threshold"] = "500";
+  j["program"]["tiers"]["levels"][1]["threshold"] = 2.5;
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "program.tiers.levels[0].threshold",
+                         "must be a whole number of points such as 10"))
+      << Problems(r);
+  EXPECT_TRUE(HasProblem(r, "program.tiers.levels[1].threshold", "not a number")) << Problems(r);
+}
+
 // config/schema.json is for editors; the loader is the authority. This keeps them in step: an
 // unknown key at each level makes the loader list the keys it knows there, which must be
 // exactly the schema's properties at that level.
@@ -460,6 +604,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   j["logging"] = json::object();
   j["outbox"] = json::object();
   j["program"]["refunds"] = json::object();
+  j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];
   j["program"]["expiry"] = json::object();
   j["program"]["award"] = json::object();
   j["program"]["rewards"] = json::array(
@@ -481,6 +626,16 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/properties/program/properties/earn/items")},
       {"program.rewards[0]", json::json_pointer("/properties/program/properties/rewards/items")},
       {"program.refunds", json::json_pointer("/properties/program/properties/refunds")},
+      {"program.tiers", json::json_pointer("/properties/program/properties/tiers")},
+      {"program.tiers.window",
+       json::json_pointer("/properties/program/properties/tiers/properties/window")},
+      {"program.tiers.keep_for",
+       json::json_pointer("/properties/program/properties/tiers/properties/keep_for")},
+      {"program.tiers.levels[1]",
+       json::json_pointer("/properties/program/properties/tiers/properties/levels/items")},
+      {"program.tiers.levels[1].membership",
+       json::json_pointer(
+           "/properties/program/properties/tiers/properties/levels/items/properties/membership")},
       {"program.expiry", json::json_pointer("/properties/program/properties/expiry")},
       {"program.award", json::json_pointer("/properties/program/properties/award")},
       {"program.campaigns[0]",
@@ -499,6 +654,12 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/program/earn/0")},
       {"program.rewards[0]", json::json_pointer("/program/rewards/0")},
       {"program.refunds", json::json_pointer("/program/refunds")},
+      {"program.tiers", json::json_pointer("/program/tiers")},
+      {"program.tiers.window", json::json_pointer("/program/tiers/window")},
+      {"program.tiers.keep_for", json::json_pointer("/program/tiers/keep_for")},
+      {"program.tiers.levels[1]", json::json_pointer("/program/tiers/levels/1")},
+      {"program.tiers.levels[1].membership",
+       json::json_pointer("/program/tiers/levels/1/membership")},
       {"program.expiry", json::json_pointer("/program/expiry")},
       {"program.award", json::json_pointer("/program/award")},
       {"program.campaigns[0]", json::json_pointer("/program/campaigns/0")},
@@ -742,23 +903,24 @@ json WithCampaigns(json campaigns) {
 }
 
 TEST(ConfigTest, CampaignsLoad) {
-  ConfigLoadResult r = ParseConfig(WithCampaigns({{{"id", "black-friday"},
-                                                   {"name", "Black Friday"},
-                                                   {"starts_at", "2026-11-27T00:00:00Z"},
-                                                   {"ends_at", "2026-12-01T00:00:00Z"},
-                                                   {"multiplier", "2"}},
-                                                  {{"id", "mugs"},
-                                                   {"starts_at", "2026-12-05T00:00:00.000Z"},
-                                                   {"ends_at", "2026-12-06T00:00:00Z"},
-                                                   {"multiplier", "1.25"},
-                                                   {"skus", {"MUG"}},
-                                                   {"product_ids", {632910392}},
-                                                   {"tiers", {"gold"}}},
-                                                  {{"id", "weekend"},
-                                                   {"starts_at", "2026-12-12T00:00:00Z"},
-                                                   {"ends_at", "2026-12-14T00:00:00Z"},
-                                                   {"bonus_points", 100}}})
-                                       .dump());
+  json j = WithCampaigns({{{"id", "black-friday"},
+                           {"name", "Black Friday"},
+                           {"starts_at", "2026-11-27T00:00:00Z"},
+                           {"ends_at", "2026-12-01T00:00:00Z"},
+                           {"multiplier", "2"}},
+                          {{"id", "mugs"},
+                           {"starts_at", "2026-12-05T00:00:00.000Z"},
+                           {"ends_at", "2026-12-06T00:00:00Z"},
+                           {"multiplier", "1.25"},
+                           {"skus", {"MUG"}},
+                           {"product_ids", {632910392}},
+                           {"tiers", {"gold"}}},
+                          {{"id", "weekend"},
+                           {"starts_at", "2026-12-12T00:00:00Z"},
+                           {"ends_at", "2026-12-14T00:00:00Z"},
+                           {"bonus_points", 100}}});
+  j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];  // "mugs" names gold
+  ConfigLoadResult r = ParseConfig(j.dump());
   ASSERT_TRUE(r.ok()) << Problems(r);
   const std::vector<CampaignConfig>& c = r.config.program.campaigns;
   ASSERT_EQ(c.size(), 3u);
@@ -989,6 +1151,39 @@ TEST(ConfigTest, CashbackRulesNeedDistinctIds) {
   j["program"]["earn"][1]["id"] = "cashback-vip";
   ConfigLoadResult r = ParseConfig(j.dump());
   EXPECT_TRUE(r.ok()) << Problems(r);
+}
+
+// A campaign's tiers must name levels of program.tiers: a typo would make the campaign silently
+// apply to nobody.
+TEST(ConfigTest, CampaignTiersNameConfiguredLevels) {
+  const json campaign = {{"id", "bf"},
+                         {"starts_at", "2026-11-27T00:00:00Z"},
+                         {"ends_at", "2026-12-01T00:00:00Z"},
+                         {"multiplier", "2"}};
+  auto config = [&](const json& tiers, bool with_program_tiers) {
+    json c = campaign;
+    c["tiers"] = tiers;
+    json j = WithCampaigns({c});
+    if (with_program_tiers) j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];
+    return j.dump();
+  };
+
+  ConfigLoadResult known = ParseConfig(config({"silver", "gold"}, true));
+  ASSERT_TRUE(known.ok()) << Problems(known);
+  EXPECT_EQ(known.config.program.campaigns.at(0).tiers,
+            (std::vector<std::string>{"silver", "gold"}));
+
+  ConfigLoadResult unknown = ParseConfig(config({"gold", "platinum"}, true));
+  EXPECT_TRUE(HasProblem(unknown, "program.campaigns[0].tiers[1]",
+                         "unknown tier 'platinum'; program.tiers.levels has: silver, gold"))
+      << Problems(unknown);
+  EXPECT_EQ(unknown.problems.size(), 1u) << Problems(unknown);
+
+  ConfigLoadResult no_tiers = ParseConfig(config({"gold"}, false));
+  EXPECT_TRUE(HasProblem(no_tiers, "program.campaigns[0].tiers[0]",
+                         "names tier 'gold' but program.tiers is not configured"))
+      << Problems(no_tiers);
+  EXPECT_EQ(no_tiers.problems.size(), 1u) << Problems(no_tiers);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/calendar.h"
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
@@ -155,6 +156,121 @@ TEST_F(LedgerTest, CustomerEventRecordsIdentity) {
   EXPECT_EQ(o.status, EventStatus::kProcessed);
   ASSERT_TRUE(o.customer.has_value());
   EXPECT_EQ(o.customer->platform_customer_id, "706405506930370084");
+}
+
+// VIP tiers: Decide stays pure and offers the earn of every level; storage picks the one for the
+// customer's tier when it applies the event (tests/unit/storage/sqlite_tiers_test.cc).
+TEST_F(LedgerTest, PaidOrderOffersTheEarnOfEveryTierAndItsTierInputs) {
+  TierLevel silver;
+  silver.id = "silver";
+  silver.name = "Silver";
+  silver.threshold = 50000;
+  silver.multiplier_bp = 12500;
+  silver.membership = TierMembership{{}, {"CLUB"}, 365};
+  config_.program.tiers.enabled = true;
+  config_.program.tiers.levels = {silver};
+  Ledger ledger(config_, *storage_, clock_);
+
+  Order order = PaidOrder();
+  LineItem club;
+  club.quantity = 1;
+  club.sku = "CLUB";
+  club.gross_minor = 1000;
+  order.line_items.push_back(club);
+  order.customer->tags = {"wholesale"};
+  InboxEvent event = Event("orders/paid");
+  event.received_at_ms = 1'772'323'200'000;
+  EventOutcome o = ledger.Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+
+  ASSERT_EQ(o.status, EventStatus::kProcessed) << o.reason;
+  ASSERT_EQ(o.points.size(), 1u);
+  EXPECT_EQ(o.points[0].points, 59);  // 59.99 at 1 per 1.00, no tier
+  ASSERT_EQ(o.points_by_tier.count("silver"), 1u);
+  ASSERT_EQ(o.points_by_tier["silver"].size(), 1u);
+  EXPECT_EQ(o.points_by_tier["silver"][0].points, 73);  // 59 x 1.25 = 73.75, rounded down
+  EXPECT_NE(o.points_by_tier["silver"][0].description.find("x1.25 Silver"), std::string::npos);
+  ASSERT_EQ(o.tier_grants.size(), 1u);
+  EXPECT_EQ(o.tier_grants[0].level_id, "silver");
+  EXPECT_EQ(o.tier_grants[0].duration_ms, 365 * int64_t{86'400'000});
+  ASSERT_TRUE(o.platform_tags.has_value());
+  EXPECT_EQ(*o.platform_tags, std::vector<std::string>{"wholesale"});
+  EXPECT_EQ(o.received_at_ms, event.received_at_ms);  // not the clock: replays decide the same
+  EXPECT_NE(o.tiers, nullptr);
+
+  // Without tiers nothing of this is set.
+  EventOutcome plain =
+      ledger_->Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  EXPECT_TRUE(plain.points_by_tier.empty());
+  EXPECT_TRUE(plain.tier_grants.empty());
+  EXPECT_EQ(plain.tiers, nullptr);
+}
+
+// A campaign limited to tiers (program.campaigns[].tiers) reads EarnContext::tier_id: each level's
+// earn in points_by_tier is computed with that level's id, so the campaign applies to the levels
+// it names and to nothing else, and not to the no-tier earn.
+TEST_F(LedgerTest, TierLimitedCampaignAppliesOnlyToTheEarnOfItsTiers) {
+  TierLevel silver;
+  silver.id = "silver";
+  silver.name = "Silver";
+  silver.threshold = 50000;
+  silver.multiplier_bp = 12500;
+  TierLevel gold;
+  gold.id = "gold";
+  gold.name = "Gold";
+  gold.threshold = 150000;
+  gold.multiplier_bp = 15000;
+  config_.program.tiers.enabled = true;
+  config_.program.tiers.levels = {silver, gold};
+  CampaignConfig gold_days;
+  gold_days.id = "gold-days";
+  gold_days.name = "Gold days";
+  gold_days.starts_at_ms = *ParseIso8601Millis("2026-11-27T00:00:00Z");
+  gold_days.ends_at_ms = *ParseIso8601Millis("2026-12-01T00:00:00Z");
+  gold_days.multiplier_basis_points = 20000;
+  gold_days.tiers = {"gold"};
+  CampaignConfig silver_bonus = gold_days;
+  silver_bonus.id = "silver-bonus";
+  silver_bonus.name = "Silver bonus";
+  silver_bonus.multiplier_basis_points = 0;
+  silver_bonus.bonus_points = 50;
+  silver_bonus.tiers = {"silver"};
+  config_.program.campaigns = {gold_days, silver_bonus};
+  Ledger ledger(config_, *storage_, clock_);
+
+  Order order = PaidOrder();
+  order.created_at = "2026-11-28T10:00:00Z";  // inside both windows
+  EventOutcome o = ledger.Decide(Event("orders/paid"),
+                                 NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_EQ(o.status, EventStatus::kProcessed) << o.reason;
+
+  // No tier: neither campaign.
+  ASSERT_EQ(o.points.size(), 1u);
+  EXPECT_EQ(o.points[0].points, 49);  // 49.99 at 1 per 1.00
+  // Silver: x1.25 and the silver bonus, not the gold multiplier.
+  const std::vector<PointsChange>& s = o.points_by_tier.at("silver");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].points, 61);  // 49 x 1.25 = 61.25, rounded down
+  EXPECT_EQ(s[0].description.find("Gold days"), std::string::npos) << s[0].description;
+  EXPECT_EQ(s[1].rule_id, "campaign:silver-bonus");
+  EXPECT_EQ(s[1].points, 50);
+  // Gold: x1.5 (73), then the gold campaign's 2x (146); no silver bonus.
+  const std::vector<PointsChange>& g = o.points_by_tier.at("gold");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].points, 146);
+  EXPECT_NE(g[0].description.find("2x Gold days"), std::string::npos) << g[0].description;
+
+  // With a hold, an order that earns only under a tier (here: only a tier's bonus) is held too.
+  config_.program.earn.clear();
+  config_.program.award.hold_days = 14;
+  Ledger held(config_, *storage_, clock_);
+  InboxEvent event = Event("orders/paid");
+  event.received_at_ms = 1'772'323'200'000;
+  EventOutcome h = held.Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_EQ(h.status, EventStatus::kProcessed) << h.reason;
+  EXPECT_TRUE(h.points.empty());
+  ASSERT_EQ(h.points_by_tier.at("silver").size(), 1u);
+  EXPECT_TRUE(h.points_by_tier.at("gold").empty());
+  EXPECT_EQ(h.hold_until_ms, event.received_at_ms + 14 * int64_t{86'400'000});
 }
 
 TEST_F(LedgerTest, CommitAppliesDecisionsOnce) {

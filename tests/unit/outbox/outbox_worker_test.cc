@@ -5,6 +5,9 @@
 #include <atomic>
 #include <deque>
 
+#include "connectors/shopify/shopify_admin_client.h"
+#include "fakes/fake_shopify_admin.h"
+#include "ledger/config_tier_policy.h"
 #include "rewards/redemption_service.h"
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
@@ -274,6 +277,110 @@ TEST(OutboxBackoffTest, DoublesWithinBoundsAndHonoursRetryAfter) {
   EXPECT_EQ(OutboxWorker::BackoffMs(40, 1000, 60000, 0, 0.0), 30000);
   EXPECT_LE(OutboxWorker::BackoffMs(40, 1000, 60000, 0, 0.999999), 60000);
   EXPECT_EQ(OutboxWorker::BackoffMs(1, 1000, 60000, 45000, 0.5), 45000);
+}
+
+// --- update_tags jobs (VIP tiers) against the fake Shopify Admin API ---
+
+class TierTagJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fake_.Start());
+    fake_.AddCustomer("7001", "ada@example.com");
+    ConfigLoadResult loaded = ParseConfig(R"({
+      "admin": {"token": "0123456789abcdef0123"},
+      "shops": [{"id": "main", "platform": "shopify", "domain": "main.myshopify.com",
+                 "webhook_secret": "secret-main-123",
+                 "api": {"access_token": "shpat_fake_0123456789abcdef", "timeout_seconds": 2,
+                         "base_url": ")" + fake_.base_url() +
+                                          R"("}}],
+      "program": {"currency": "USD", "earn": [{"type": "spend", "points": 1, "per": "1.00"}],
+        "tiers": {"metric": "spend", "window": {"kind": "rolling", "days": 365},
+                  "levels": [{"id": "silver", "threshold": "500.00", "tags": ["vip-silver"]},
+                             {"id": "gold", "threshold": "1500.00", "tags": ["vip-gold"]}]}},
+      "outbox": {"max_attempts": 3, "initial_backoff_ms": 1000, "max_backoff_ms": 60000}
+    })");
+    ASSERT_TRUE(loaded.ok()) << loaded.problems[0].ToString();
+    config_ = std::move(loaded.config);
+    policy_ = ConfigTierPolicy::FromConfig(config_);
+    auto opened = SqliteStorage::Open(dir_.File("loyaltyd.db"));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    storage_ = std::move(opened).value();
+    client_ = std::make_unique<ShopifyAdminClient>(config_.shops[0], clock_);
+    worker_ = std::make_unique<OutboxWorker>(
+        config_, *storage_, clock_, std::map<std::string, RewardClient*>{{"main", client_.get()}});
+  }
+
+  void Paid(const std::string& order_id, int64_t eligible, int64_t at_ms, bool refund = false) {
+    const std::string key = "e" + std::to_string(++events_);
+    ASSERT_TRUE(
+        storage_->AppendToInbox({{"main", "shopify", "orders/paid", key, key, "{}", 1}}).ok());
+    EventOutcome o;
+    o.event_id = storage_->LoadPendingEvents(0, 10)->back().id;
+    o.reason = "paid";
+    o.customer = CustomerIdentity{"main", "7001", "ada@example.com", "ada@example.com", "Ada", ""};
+    o.order = OrderRecord{"main", order_id, "#" + order_id, "USD", eligible, eligible, !refund, ""};
+    if (refund) {
+      o.refunds.push_back(RefundRecord{"full", 0, 0, true});
+    } else {
+      o.points.push_back(PointsChange{"spend", "earn", eligible / 100, "earned"});
+    }
+    o.tiers = policy_;
+    o.received_at_ms = at_ms;
+    ASSERT_TRUE(storage_->CommitEventOutcomes({o}, clock_.NowMillis()).ok());
+  }
+
+  testing::TempDir dir_;
+  fakes::FakeShopifyAdmin fake_;
+  SteppedClock clock_;
+  Config config_;
+  std::shared_ptr<const TierPolicy> policy_;
+  std::unique_ptr<SqliteStorage> storage_;
+  std::unique_ptr<ShopifyAdminClient> client_;
+  std::unique_ptr<OutboxWorker> worker_;
+  int events_ = 0;
+};
+
+TEST_F(TierTagJobTest, TierChangesAddAndRemoveTagsInTheStore) {
+  const int64_t t0 = clock_.NowMillis();
+  Paid("1", 60000, t0);  // 600.00: Silver
+  auto handled = worker_->RunOnce();
+  ASSERT_TRUE(handled.ok());
+  EXPECT_EQ(*handled, 1);
+  {
+    auto jobs = storage_->ListJobs(std::nullopt, 0, 10);
+    ASSERT_TRUE(jobs.ok() && jobs->size() == 1u);
+    EXPECT_EQ((*jobs)[0].status, JobStatus::kDone) << (*jobs)[0].last_error;
+  }
+  EXPECT_EQ(fake_.customer_tags("7001"), std::vector<std::string>{"vip-silver"});
+
+  Paid("2", 100000, t0 + 1);  // 1600.00 in the window: Gold; Silver's tag goes
+  ASSERT_TRUE(worker_->RunOnce().ok());
+  EXPECT_EQ(fake_.customer_tags("7001"), std::vector<std::string>{"vip-gold"});
+
+  // Both orders refunded; keep_for is 0, so the next evaluation ends the tier.
+  Paid("1", 60000, t0 + 2, /*refund=*/true);
+  Paid("2", 100000, t0 + 3, /*refund=*/true);
+  ASSERT_TRUE(worker_->RunOnce().ok());
+  EXPECT_TRUE(fake_.customer_tags("7001").empty());
+
+  auto jobs = storage_->ListJobs(std::nullopt, 0, 10);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 4u);  // Silver, Gold, back to Silver, none
+  for (const OutboxJob& job : *jobs) {
+    EXPECT_EQ(job.kind, "update_tags");
+    EXPECT_EQ(job.status, JobStatus::kDone) << job.last_error;
+  }
+}
+
+TEST_F(TierTagJobTest, TransientTagFailureIsRetriedLater) {
+  fake_.InjectFault(fakes::FakeFault::kHttp500, 10);
+  Paid("1", 60000, clock_.NowMillis());
+  ASSERT_TRUE(worker_->RunOnce().ok());
+  auto job = storage_->ListJobs(std::nullopt, 0, 10);
+  ASSERT_TRUE(job.ok() && job->size() == 1u);
+  EXPECT_EQ((*job)[0].status, JobStatus::kPending);  // transient: retried after a back-off
+  EXPECT_EQ((*job)[0].attempts, 1);
+  EXPECT_FALSE((*job)[0].last_error.empty());
 }
 
 }  // namespace

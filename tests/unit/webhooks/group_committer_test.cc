@@ -78,6 +78,17 @@ class GatedStorage final : public Storage {
   }
   Status RetryJob(int64_t j, int64_t n) override { return inner_.RetryJob(j, n); }
   Result<std::optional<OutboxJob>> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  Result<TierStanding> GetCustomerTier(int64_t c) override { return inner_.GetCustomerTier(c); }
+  Result<TierFacts> LoadTierFacts(int64_t c, int64_t s, int64_t a) override {
+    return inner_.LoadTierFacts(c, s, a);
+  }
+  Result<int64_t> ReevaluateTiers(const TierPolicy& p, int64_t n) override {
+    return inner_.ReevaluateTiers(p, n);
+  }
+  Result<std::optional<TagUpdate>> GetTagUpdate(int64_t j) override {
+    return inner_.GetTagUpdate(j);
+  }
+  Status CompleteTagJob(int64_t j, int64_t n) override { return inner_.CompleteTagJob(j, n); }
   Result<RecordActionResult> RecordAction(const NewActionRequest& a, int64_t n) override {
     return inner_.RecordAction(a, n);
   }
