@@ -7,18 +7,25 @@
 //   inbox writer    GroupCommitter: commits queued webhooks in batches (one fsync per batch).
 //   processor       EventProcessor: normalises stored events and applies them to the ledger.
 //   outbox          OutboxWorker ("ld-outbox"): makes the queued platform calls (rewards).
-//   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop.
+//   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop; on SIGHUP, reloads
+//                   the config file (ConfigReloader) on this same thread.
 // Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
 // commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
 // processed stay pending in the inbox and are processed at the next start), stop the outbox
 // worker (it finishes the call in hand; unsent jobs stay queued for the next start).
+// Config: the components share one ConfigSource and take a snapshot per unit of work (a batch,
+// a request, an outbox job); SIGHUP replaces it (src/app/config_reloader.h says what can change
+// without a restart). Restart-only settings are read from the config the daemon started with.
 // Thread-safety: Create and Run from the main thread; RequestStop from any thread.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
+#include <string>
+
 #include "config/config.h"
+#include "config/config_source.h"
 #include "core/clock.h"
 #include "core/status.h"
 
@@ -26,7 +33,9 @@ namespace loyaltyd {
 
 class Daemon {
  public:
-  static Result<std::unique_ptr<Daemon>> Create(Config config);
+  // `config_path` is the file `config` was loaded from, read again on SIGHUP; empty: SIGHUP
+  // is logged and ignored.
+  static Result<std::unique_ptr<Daemon>> Create(Config config, std::string config_path = {});
   ~Daemon();
 
   // Serves until RequestStop() or SIGTERM/SIGINT; returns once everything has shut down.
@@ -35,9 +44,13 @@ class Daemon {
 
  private:
   struct Components;
-  explicit Daemon(Config config);
+  Daemon(Config config, std::string config_path);
+  void Reload();
 
-  Config config_;
+  // The config the daemon started with: restart-only settings (listener, storage) come from it.
+  const std::shared_ptr<const Config> boot_config_;
+  const std::shared_ptr<ConfigSource> config_source_;
+  const std::string config_path_;
   SystemClock clock_;
   std::unique_ptr<Components> parts_;
 };

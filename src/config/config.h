@@ -5,7 +5,8 @@
 // amount", "shops[0]: unknown key 'secret', did you mean 'webhook_secret'?"); unknown keys and
 // out-of-range values are rejected, never clamped. Components receive a Config that is already
 // valid and need not re-check it.
-// Thread-safety: a loaded Config is an immutable value; share it by const reference.
+// Thread-safety: a loaded Config is an immutable value; the running daemon shares it through a
+// ConfigSource (config_source.h), whose snapshots a reload replaces as a whole.
 #pragma once
 
 #include <cstdint>
@@ -28,21 +29,29 @@ struct ServerConfig {
   int keep_alive_timeout_seconds = 5;
   int read_timeout_seconds = 5;
   int listen_backlog = 1024;
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct StorageConfig {
   std::string sqlite_path = "var/loyaltyd.db";
   // Largest number of webhooks committed in one transaction by the group committer.
   int group_commit_max_batch = 512;
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct LoggingConfig {
   std::string level = "info";   // trace, debug, info, warn, error
   std::string format = "text";  // text | json
+
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct AdminConfig {
   std::string token;
+
+  bool operator==(const AdminConfig&) const = default;
 };
 
 // Credentials and address of the platform's admin API, for writing rewards back.
@@ -57,6 +66,8 @@ struct ShopApiConfig {
   std::string consumer_key;
   std::string consumer_secret;
   int timeout_seconds = 10;
+
+  bool operator==(const ShopApiConfig&) const = default;
 };
 
 struct ShopConfig {
@@ -71,6 +82,8 @@ struct ShopConfig {
   // WooCommerce: the order statuses at which an order earns points ("processing",
   // "completed"). An order earns once, at the first of these statuses it reaches.
   std::vector<std::string> earn_on_status = {"processing", "completed"};
+
+  bool operator==(const ShopConfig&) const = default;
 };
 
 // kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
@@ -98,6 +111,8 @@ struct EarnRule {
   std::vector<std::string> exclude_vendors = {};
   int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
   int64_t max_points_per_order = 0;  // 0: no cap
+
+  bool operator==(const EarnRule&) const = default;
 };
 
 // One entry of the rewards catalogue (program.rewards): what a customer can spend points on.
@@ -112,6 +127,8 @@ struct RewardConfig {
   int expires_after_days = 0;       // 0: the code never expires
   std::string code_prefix = "LOYAL-";
   bool restrict_to_customer = true;
+
+  bool operator==(const RewardConfig&) const = default;
 };
 
 // program.refunds: how refunds and cancellations take back points (docs/configuration.md).
@@ -119,6 +136,8 @@ struct RefundsConfig {
   // When a clawback exceeds the balance (the points were already spent): false takes what is
   // there and records the shortfall in the ledger entry; true lets the balance go negative.
   bool allow_negative_balance = false;
+
+  bool operator==(const RefundsConfig&) const = default;
 };
 
 struct ProgramConfig {
@@ -129,6 +148,8 @@ struct ProgramConfig {
   RefundsConfig refunds;
 
   const RewardConfig* FindReward(std::string_view id) const;
+
+  bool operator==(const ProgramConfig&) const = default;
 };
 
 // The outbox worker: how platform calls are retried.
@@ -137,6 +158,8 @@ struct OutboxConfig {
   int64_t initial_backoff_ms = 1000;
   int64_t max_backoff_ms = 300'000;
   int poll_interval_ms = 200;  // how often the worker looks for due jobs when idle
+
+  bool operator==(const OutboxConfig&) const = default;
 };
 
 struct Config {
@@ -151,6 +174,10 @@ struct Config {
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;
   const ShopConfig* FindShopById(std::string_view id) const;
+
+  // Member-wise, so that a reload (SIGHUP) can tell what changed: every struct in a Config
+  // defaults its operator== too (a new one must, or this one is deleted and the build says so).
+  bool operator==(const Config&) const = default;
 };
 
 // One problem found in a configuration: where, and why.

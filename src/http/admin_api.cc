@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -148,17 +149,34 @@ void ReplyServiceError(httplib::Response& res, const Status& status) {
 }  // namespace
 
 void AdminApi::Register(httplib::Server& server) {
-  auto route = [this](void (AdminApi::*handler)(const httplib::Request&, httplib::Response&)) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorize(req, res)) return;
+  // One config snapshot per request: the token it is authorised with and whatever the handler
+  // reads come from the same version.
+  using Handler = void (AdminApi::*)(const httplib::Request&, httplib::Response&);
+  using ConfigHandler =
+      void (AdminApi::*)(const Config&, const httplib::Request&, httplib::Response&);
+  auto guarded = [this](auto&& handle) {
+    return [this, handle](const httplib::Request& req, httplib::Response& res) {
+      const std::shared_ptr<const Config> config = config_->Current();
+      if (!Authorize(*config, req, res)) return;
       try {
-        (this->*handler)(req, res);
+        handle(*config, req, res);
       } catch (const std::exception& e) {
         // Nothing below throws by contract; this keeps a bug from taking a server thread down.
         spdlog::error("admin API {} {} failed: {}", req.method, req.path, e.what());
         ReplyError(res, 500, "internal error");
       }
     };
+  };
+  auto route = [this, guarded](auto handler) {
+    if constexpr (std::is_same_v<decltype(handler), ConfigHandler>) {
+      return guarded(
+          [this, handler](const Config& config, const httplib::Request& req,
+                          httplib::Response& res) { (this->*handler)(config, req, res); });
+    } else {
+      static_assert(std::is_same_v<decltype(handler), Handler>);
+      return guarded([this, handler](const Config&, const httplib::Request& req,
+                                     httplib::Response& res) { (this->*handler)(req, res); });
+    }
   };
   server.Get("/api/v1/customers", route(&AdminApi::ListCustomers));
   server.Get(R"(/api/v1/customers/(\d+))", route(&AdminApi::GetCustomer));
@@ -189,7 +207,8 @@ std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req
   return std::move(customer).value();
 }
 
-bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) const {
+bool AdminApi::Authorize(const Config& config, const httplib::Request& req,
+                         httplib::Response& res) const {
   static constexpr std::string_view kBearer = "Bearer ";
   const std::string header = req.get_header_value("Authorization");
   const std::string_view presented =
@@ -197,7 +216,7 @@ bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) co
   // Compare fixed-size digests so that the time taken reveals neither the token's content nor
   // its length.
   if (!presented.empty() && ConstantTimeEquals(HmacSha256("admin-token", presented),
-                                               HmacSha256("admin-token", admin_token_))) {
+                                               HmacSha256("admin-token", config.admin.token))) {
     return true;
   }
   res.set_header("WWW-Authenticate", "Bearer");
@@ -261,7 +280,7 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
              {"next_before", next}});
 }
 
-void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::Redeem(const Config& config, const httplib::Request& req, httplib::Response& res) {
   std::optional<int64_t> id = ParseInt(req.matches[1].str());
   if (!id) return ReplyError(res, 404, "no such customer");
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -282,7 +301,7 @@ void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
                       "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
                       "redemption, sent again unchanged when retrying the same request");
   }
-  Result<RedeemResult> result = redemptions_.Redeem(*id, body["reward"].get<std::string>(),
+  Result<RedeemResult> result = redemptions_.Redeem(config, *id, body["reward"].get<std::string>(),
                                                     req.get_header_value("Idempotency-Key"));
   if (!result.ok()) return ReplyServiceError(res, result.status());
   json out = RedemptionJson(result->redemption);
@@ -316,9 +335,9 @@ void AdminApi::GetRedemption(const httplib::Request& req, httplib::Response& res
   Reply(res, 200, RedemptionJson(**r));
 }
 
-void AdminApi::ListRewards(const httplib::Request&, httplib::Response& res) {
+void AdminApi::ListRewards(const Config& config, const httplib::Request&, httplib::Response& res) {
   json out = json::array();
-  for (const RewardConfig& r : config_.program.rewards) {
+  for (const RewardConfig& r : config.program.rewards) {
     json reward{{"id", r.id},
                 {"name", r.name},
                 {"kind", RewardKindName(r.kind)},
@@ -329,13 +348,13 @@ void AdminApi::ListRewards(const httplib::Request&, httplib::Response& res) {
     if (r.kind == RewardKind::kPercentageDiscount) {
       reward["percentage"] = r.percentage;
     } else if (r.kind != RewardKind::kFreeShipping) {
-      reward["amount"] = FormatAmount(r.amount_minor, config_.program.currency);
-      reward["currency"] = config_.program.currency;
+      reward["amount"] = FormatAmount(r.amount_minor, config.program.currency);
+      reward["currency"] = config.program.currency;
     }
     reward["minimum_order"] =
         r.minimum_order_minor == 0
             ? json(nullptr)
-            : json(FormatAmount(r.minimum_order_minor, config_.program.currency));
+            : json(FormatAmount(r.minimum_order_minor, config.program.currency));
     out.push_back(std::move(reward));
   }
   Reply(res, 200, json{{"rewards", out}});
