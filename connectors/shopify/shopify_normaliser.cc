@@ -231,6 +231,9 @@ Order ReadOrder(const json& o) {
   order.taxes_included = Flag(o, "taxes_included", false);
   order.financial_status = ParseFinancialStatus(Text(o, "financial_status"));
   order.cancelled = Field(o, "cancelled_at") != nullptr;
+  // null (nothing shipped), "partial" or "fulfilled" (every line shipped); "restocked" is a
+  // cancelled order's. Shopify REST Admin API, Order resource.
+  order.fulfilled = Text(o, "fulfillment_status") == "fulfilled";
   order.test = Flag(o, "test", false);
   order.created_at = Text(o, "created_at");
   order.updated_at = Text(o, "updated_at");
@@ -288,6 +291,7 @@ constexpr std::string_view kKeysRead[] = {
     "email",
     "financial_status",
     "first_name",
+    "fulfillment_status",
     "gift_card",
     "id",
     "last_name",
@@ -344,6 +348,10 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
     kind = OrderEventKind::kPaid;
   } else if (topic == "orders/updated") {
     kind = OrderEventKind::kUpdated;
+  } else if (topic == "orders/fulfilled") {
+    // Sent when every line is fulfilled; the body is the order (fulfillment_status
+    // "fulfilled"). Earns only under program.award.on = "fulfilled"; otherwise an update.
+    kind = OrderEventKind::kUpdated;
   } else if (topic == "orders/cancelled") {
     kind = OrderEventKind::kCancelled;
   } else if (topic == "refunds/create") {
@@ -366,7 +374,11 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
     if (kind == OrderEventKind::kRefunded) {
       return NormalisedEvent(OrderEvent{kind, ReadRefundOrder(root)});
     }
-    if (is_order) return NormalisedEvent(OrderEvent{kind, ReadOrder(root)});
+    if (is_order) {
+      Order order = ReadOrder(root);
+      order.fulfilled = order.fulfilled || topic == "orders/fulfilled";
+      return NormalisedEvent(OrderEvent{kind, std::move(order)});
+    }
     return NormalisedEvent(CustomerEvent{ReadCustomer(root, "")});
   } catch (const PayloadError& error) {
     return InvalidArgument(error.message);

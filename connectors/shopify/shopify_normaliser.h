@@ -19,6 +19,8 @@ namespace loyaltyd {
 class ShopifyNormaliser final : public Normaliser {
  public:
   // orders/create, orders/paid, orders/updated, orders/cancelled -> OrderEvent;
+  // orders/fulfilled -> OrderEvent of kind kUpdated with Order::fulfilled (as is any order
+  // whose fulfillment_status is "fulfilled"; the award point under program.award.on);
   // refunds/create -> OrderEvent of kind kRefunded (the order id and the one refund);
   // customers/create, customers/update -> CustomerEvent; any other topic -> IgnoredEvent
   // (its body is not read). InvalidArgument, naming the field, for a body that is not JSON

@@ -160,6 +160,8 @@ Order ReadOrder(const json& o) {
   if (status.empty()) Fail("status", "missing");
   order.taxes_included = Flag(o, "prices_include_tax", false);
   order.cancelled = status == "cancelled" || status == "failed" || status == "trash";
+  // "completed": order fulfilled and complete (WooCommerce's OrderStatus::COMPLETED).
+  order.fulfilled = status == "completed";
   order.created_at = Timestamp(o, "date_created_gmt", "date_created");
   order.updated_at = Timestamp(o, "date_modified_gmt", "date_modified");
   order.total_minor = money.Read(o, "total", "", true);

@@ -23,7 +23,8 @@
 //     recorded totals with zeros; a trashed order that matters arrives again (order.restored,
 //     or order.updated with status "trash", which is kCancelled).
 // Known gaps: negative fee_lines (a discount some plugins add as a fee) are not subtracted from
-// the lines; custom order statuses added by plugins are kUpdated, never kPaid.
+// the lines; custom order statuses added by plugins are kUpdated, never kPaid. Status
+// "completed" also sets Order::fulfilled (the award point under program.award.on).
 // Runs in the event processor, never on the request path.
 // Thread-safety: stateless; Normalise may be called concurrently.
 #pragma once

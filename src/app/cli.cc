@@ -3,14 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "app/daemon.h"
 #include "app/logging.h"
+#include "app/points_scheduler.h"
 #include "app/trigger.h"
 #include "config/config.h"
+#include "core/clock.h"
+#include "storage/sqlite_storage.h"
 
 namespace loyaltyd {
 namespace {
@@ -23,6 +27,10 @@ Usage:
   loyaltyd check-config FILE           Validate a config; print every problem with its JSON path.
   loyaltyd trigger --config FILE --topic TOPIC [options]
                                        Send a signed sample webhook to a running daemon.
+  loyaltyd expire --config FILE [--now ISO]
+                                       Expire points past their lot age or inactivity.
+  loyaltyd release-pending --config FILE [--now ISO]
+                                       Credit pending awards whose hold has passed.
   loyaltyd --help | help [COMMAND]     Show this help, or a command's help.
   loyaltyd --version                   Print the version.
 
@@ -61,6 +69,50 @@ constexpr const char* kCheckUsage = R"(Usage: loyaltyd check-config FILE
 Validates FILE and prints every problem as `json.path: reason`, one per line.
 Exits 0 when the config is valid, 2 otherwise.
 )";
+
+constexpr const char* kExpireUsage = R"(Usage: loyaltyd expire --config FILE [--now ISO]
+
+Expires, in the config's database, every point lot past its expiry (program.expiry.lot_age_days)
+and every lot of a customer without points activity for program.expiry.inactivity_days: one
+"expire" ledger entry per lot. Idempotent: running it again, or while the daemon runs (it does
+the same every hour), expires nothing twice.
+  --now ISO    judge expiry as of this UTC time, e.g. 2027-01-31T00:00:00Z or 2027-01-31
+               (default: now)
+Prints what was expired; exits 0, 1 on a storage error, 2 on bad usage.
+)";
+
+constexpr const char* kReleaseUsage = R"(Usage: loyaltyd release-pending --config FILE [--now ISO]
+
+Credits every pending award (program.award.hold_days) whose hold has passed: "earn" entries,
+then the clawbacks of refunds recorded during the hold; awards of orders cancelled or fully
+refunded meanwhile are voided. Idempotent: each award is released once, whatever the repeats;
+the daemon does the same every hour.
+  --now ISO    release as of this UTC time, e.g. 2027-01-31T00:00:00Z (default: now)
+Prints what was released; exits 0, 1 on a storage error, 2 on bad usage.
+)";
+
+// "2027-01-31", "2027-01-31T12:00:00Z" or with milliseconds; UTC only. nullopt otherwise.
+std::optional<int64_t> ParseIsoUtc(const std::string& text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
+  char tail[8] = {};
+  const int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%7s", &year, &month, &day,
+                            &hour, &minute, &second, &millis, tail);
+  const bool date_only = n == 3 && text.size() == 10;
+  const bool with_millis = n == 8 && std::string(tail) == "Z";
+  const bool plain = n == 6 && text.size() == 20 && text.back() == 'Z';
+  if (!date_only && !with_millis && !plain) return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+}
 
 // Parses "--name value" pairs after the command word. Returns false on a stray argument.
 bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& flags,
@@ -143,6 +195,55 @@ int CheckConfig(const std::map<std::string, std::string>& flags,
   return 0;
 }
 
+// `expire` and `release-pending`: one points run against the config's database.
+int RunPointsCommand(const std::string& command, const std::map<std::string, std::string>& flags) {
+  const char* usage = command == "expire" ? kExpireUsage : kReleaseUsage;
+  auto it = flags.find("config");
+  if (it == flags.end()) {
+    std::fprintf(stderr, "loyaltyd %s: --config FILE is required\n\n%s", command.c_str(), usage);
+    return 2;
+  }
+  int64_t now_ms = SystemClock().NowMillis();
+  if (auto now = flags.find("now"); now != flags.end()) {
+    std::optional<int64_t> parsed = ParseIsoUtc(now->second);
+    if (!parsed) {
+      std::fprintf(stderr, "loyaltyd %s: --now must be a UTC time such as 2027-01-31T00:00:00Z\n",
+                   command.c_str());
+      return 2;
+    }
+    now_ms = *parsed;
+  }
+  std::optional<Config> config = LoadValidConfig(it->second);
+  if (!config) return 2;
+  Result<std::unique_ptr<SqliteStorage>> storage =
+      SqliteStorage::Open(config->storage.sqlite_path, /*read_connections=*/1);
+  if (!storage.ok()) {
+    std::fprintf(stderr, "loyaltyd %s: %s\n", command.c_str(), storage.status().ToString().c_str());
+    return 1;
+  }
+  (*storage)->SetPointsPolicy(PointsPolicyFrom(config->program));
+  const std::string as_of = FormatIso8601Millis(now_ms);
+  if (command == "expire") {
+    Result<ExpiryRunResult> r = (*storage)->ExpirePoints(now_ms);
+    if (!r.ok()) {
+      std::fprintf(stderr, "loyaltyd expire: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("as of %s: %lld lot(s) expired, %lld point(s)\n", as_of.c_str(),
+                static_cast<long long>(r->lots_expired), static_cast<long long>(r->points_expired));
+    return 0;
+  }
+  Result<ReleaseRunResult> r = (*storage)->ReleasePendingPoints(now_ms);
+  if (!r.ok()) {
+    std::fprintf(stderr, "loyaltyd release-pending: %s\n", r.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("as of %s: %lld award(s) released, %lld point(s); %lld voided\n", as_of.c_str(),
+              static_cast<long long>(r->released), static_cast<long long>(r->points_released),
+              static_cast<long long>(r->voided));
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -159,6 +260,10 @@ int RunCli(int argc, char** argv) {
       std::printf("%s", kCheckUsage);
     } else if (topic == "trigger") {
       std::printf("%s", TriggerUsage());
+    } else if (topic == "expire") {
+      std::printf("%s", kExpireUsage);
+    } else if (topic == "release-pending") {
+      std::printf("%s", kReleaseUsage);
     } else {
       std::printf("%s", kUsage);
     }
@@ -192,6 +297,13 @@ int RunCli(int argc, char** argv) {
       return 0;
     }
     return RunTrigger(flags);
+  }
+  if (command == "expire" || command == "release-pending") {
+    if (help) {
+      std::printf("%s", command == "expire" ? kExpireUsage : kReleaseUsage);
+      return 0;
+    }
+    return RunPointsCommand(command, flags);
   }
   std::fprintf(stderr, "loyaltyd: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

@@ -6,7 +6,9 @@
 
 #include <thread>
 
+#include "actions/action_service.h"
 #include "app/config_reloader.h"
+#include "app/points_scheduler.h"
 #include "app/reward_clients.h"
 #include "connectors/shopify/shopify_connector.h"
 #include "connectors/woocommerce/woocommerce_connector.h"
@@ -32,9 +34,11 @@ struct Daemon::Components {
   std::unique_ptr<WebhookIngest> woocommerce_ingest;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
+  std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::unique_ptr<ConfigReloader> reloader;  // null without a config file
+  std::unique_ptr<PointsScheduler> points_scheduler;
   std::atomic<bool> stop_requested{false};
 };
 
@@ -114,6 +118,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
   if (!storage.ok()) return storage.status().WithContext("opening storage");
   p.storage = std::move(storage).value();
+  // The points policy (program.expiry) is held by storage, outside the ConfigSource: set here
+  // and again by every applied reload (below).
+  p.storage->SetPointsPolicy(PointsPolicyFrom(cfg.program));
   p.shopify = std::make_unique<ShopifyConnector>(source);
   p.woocommerce = std::make_unique<WooCommerceConnector>(source);
   p.processor = std::make_unique<EventProcessor>(
@@ -142,11 +149,18 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
       source, *p.storage, clock,
       // MakeRewardClients builds a client for exactly the shops with shops[].api.
       [](const ShopConfig& shop) { return shop.api.configured; }, [outbox] { outbox->Wake(); });
-  p.admin_api = std::make_unique<AdminApi>(source, *p.storage, clock, *p.redemptions,
-                                           [outbox] { outbox->Wake(); });
+  p.points_scheduler = std::make_unique<PointsScheduler>(*p.storage, clock, std::chrono::hours(1));
+  p.actions = std::make_unique<ActionService>(source, *p.storage, clock);
+  p.admin_api = std::make_unique<AdminApi>(
+      source, *p.storage, clock, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
   if (!daemon->config_path_.empty()) {
+    SqliteStorage* storage_ptr = p.storage.get();
     p.reloader = std::make_unique<ConfigReloader>(
-        daemon->config_path_, source, [outbox](const Config& previous, const Config& next) {
+        daemon->config_path_, source,
+        [outbox, storage_ptr](const Config& previous, const Config& next) {
+          // Lots made from now on, and the next expiry run, take the reloaded program.expiry
+          // (program.award is read by each processing batch from its own snapshot).
+          storage_ptr->SetPointsPolicy(PointsPolicyFrom(next.program));
           for (const ShopConfig& shop : next.shops) {
             const ShopConfig* before = previous.FindShopById(shop.id);
             if (before == nullptr || !(before->api == shop.api)) LogRewardAvailability(next, shop);
@@ -203,6 +217,7 @@ Status Daemon::Run() {
   p.processor->Start();
   p.committer->Start();
   p.outbox->Start();
+  p.points_scheduler->Start();
 
   std::thread signal_watcher([this, watched] {
     pthread_setname_np(pthread_self(), "ld-signals");
@@ -233,6 +248,7 @@ Status Daemon::Run() {
   p.committer->Stop();
   p.processor->Stop();
   p.outbox->Stop();
+  p.points_scheduler->Stop();
   GroupCommitter::Stats stats = p.committer->stats();
   const OutboxWorker::Stats outbox = p.outbox->stats();
   spdlog::info(

@@ -9,13 +9,18 @@
 //   outbox          OutboxWorker ("ld-outbox"): makes the queued platform calls (rewards).
 //   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop; on SIGHUP, reloads
 //                   the config file (ConfigReloader) on this same thread.
+//   points          PointsScheduler ("ld-points"): hourly, releases pending awards and expires
+//                   point lots (program.award, program.expiry).
 // Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
 // commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
 // processed stay pending in the inbox and are processed at the next start), stop the outbox
-// worker (it finishes the call in hand; unsent jobs stay queued for the next start).
+// worker (it finishes the call in hand; unsent jobs stay queued for the next start), stop the
+// points scheduler (a run in hand finishes its batch; the next start runs again).
 // Config: the components share one ConfigSource and take a snapshot per unit of work (a batch,
 // a request, an outbox job); SIGHUP replaces it (src/app/config_reloader.h says what can change
 // without a restart). Restart-only settings are read from the config the daemon started with.
+// The points policy (program.award, program.expiry) lives in storage (SetPointsPolicy): set at
+// start and again by each applied reload.
 // Thread-safety: Create and Run from the main thread; RequestStop from any thread.
 #pragma once
 

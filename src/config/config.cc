@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -521,10 +522,245 @@ constexpr std::string_view kSpendOnlyKeys[] = {"per",
                                                "minimum_order",
                                                "max_points_per_order"};
 
+// --- Action rules (program.earn[] with "type": "action") ---
+
+// Keys that only an action rule takes; other rules that set one are told so.
+constexpr std::string_view kActionOnlyKeys[] = {"action", "limit", "period", "max_per_period"};
+
+// ^[a-z][a-z0-9_]{0,63}$: the built-in names (signup, birthday, newsletter, review,
+// social_follow) and the merchant's own share one form, because they are part of ledger keys.
+bool IsActionName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+void ReadActionRule(ObjectReader& r, EarnRule& rule) {
+  r.String("action", rule.action, true);
+  const json* action = r.Find("action", false);
+  if (action != nullptr && action->is_string() && !IsActionName(rule.action)) {
+    r.Problem(r.PathOf("action"),
+              "must be 1-64 lower-case letters, digits or '_' starting with a letter: signup, "
+              "birthday, newsletter, review, social_follow, or a name of your own such as "
+              "\"app_download\"");
+  }
+  // Without an id the rule is named after its action (one rule per action, so it is unique).
+  if (r.Find("id", false) == nullptr) rule.id = rule.action;
+
+  std::string limit;
+  r.String("limit", limit, true);
+  const json* limit_value = r.Find("limit", false);
+  const bool limit_known = limit == "once" || limit == "per_period";
+  if (limit == "once") {
+    rule.limit = ActionLimit::kOnce;
+  } else if (limit == "per_period") {
+    rule.limit = ActionLimit::kPerPeriod;
+  } else if (limit_value != nullptr && limit_value->is_string()) {
+    r.Problem(r.PathOf("limit"),
+              "must be \"once\" (once ever per customer) or \"per_period\" (up to "
+              "max_per_period times per day, week, month or year), not \"" +
+                  limit + "\"");
+  }
+
+  const json* period = r.Find("period", false);
+  const json* max = r.Find("max_per_period", false);
+  if (rule.limit == ActionLimit::kPerPeriod && limit_known) {
+    std::string name;
+    r.String("period", name, false);
+    if (period == nullptr) {
+      r.Problem(r.PathOf("period"),
+                "is required with \"limit\": \"per_period\": \"day\", \"week\", \"month\" or "
+                "\"year\"");
+    } else if (name == "day") {
+      rule.period = CalendarPeriod::kDay;
+    } else if (name == "week") {
+      rule.period = CalendarPeriod::kWeek;
+    } else if (name == "month") {
+      rule.period = CalendarPeriod::kMonth;
+    } else if (name == "year") {
+      rule.period = CalendarPeriod::kYear;
+    } else if (period->is_string()) {
+      r.Problem(r.PathOf("period"),
+                "must be \"day\", \"week\" (ISO, Monday to Sunday), "
+                "\"month\" or \"year\" (UTC), not \"" +
+                    name + "\"");
+    }
+    r.Integer("max_per_period", rule.max_per_period, 1, 1000);
+  } else if (limit_known) {
+    for (const auto& [key, value] : {std::pair{"period", period}, {"max_per_period", max}}) {
+      if (value == nullptr) continue;
+      r.Problem(r.PathOf(key),
+                "applies to \"limit\": \"per_period\" only; \"once\" pays once ever per customer");
+    }
+  }
+
+  // loyaltyd does not know birthdays; the caller reports the day. What it can guarantee is
+  // "once a year": "once" would pay a birthday once in a lifetime, and more than one a year is
+  // not a birthday, so either is a mistake in the config rather than a choice.
+  if (rule.action == "birthday" && limit_known) {
+    const std::string hint =
+        "a birthday comes once a year: use \"limit\": \"per_period\", \"period\": \"year\" "
+        "(max_per_period 1)";
+    if (rule.limit == ActionLimit::kOnce) {
+      r.Problem(r.PathOf("limit"), hint);
+    } else if (period != nullptr && rule.period != CalendarPeriod::kYear) {
+      r.Problem(r.PathOf("period"), hint);
+    } else if (rule.max_per_period != 1) {
+      r.Problem(r.PathOf("max_per_period"), hint);
+    }
+  }
+}
+
+// --- Campaigns (program.campaigns[]) ---
+
+// An instant of a campaign window: ISO-8601 in UTC with "Z", so that a window reads the same
+// to every merchant and machine. 0 with a problem reported otherwise.
+int64_t ReadUtcInstant(ObjectReader& r, std::string_view key) {
+  std::string text;
+  r.String(key, text, true);
+  const json* value = r.Find(key, false);
+  if (value == nullptr || !value->is_string()) return 0;
+  Result<int64_t> ms = ParseIso8601Millis(text);
+  if (!ms.ok() || text.empty() || text.back() != 'Z') {
+    r.Problem(r.PathOf(key),
+              "must be an ISO-8601 time in UTC ending in Z, such as "
+              "\"2026-11-27T00:00:00Z\", not \"" +
+                  text + "\"");
+    return 0;
+  }
+  return *ms;
+}
+
+// "2" -> 20000 basis points; at most 2 decimals, more than 1 and at most 100. 0 with a problem.
+int64_t ReadMultiplier(ObjectReader& r, const json& value) {
+  const std::string path = r.PathOf("multiplier");
+  if (!value.is_string()) {
+    // As with amounts: a JSON number may be a binary float, and "1.1" must stay exactly 1.1.
+    r.Problem(path, "must be a decimal string such as \"2\" or \"1.5\", not " + TypeName(value));
+    return 0;
+  }
+  Result<int64_t> hundredths = ParseDecimalToMinor(value.get<std::string>(), 2);
+  if (!hundredths.ok() || *hundredths <= 100 || *hundredths > 10'000) {
+    r.Problem(path,
+              "must be a decimal more than 1 and at most 100 with at most 2 decimals, "
+              "such as \"2\" or \"1.25\", not \"" +
+                  value.get<std::string>() + "\"");
+    return 0;
+  }
+  return *hundredths * 100;
+}
+
+void ReadCampaign(ObjectReader& r, CampaignConfig& campaign) {
+  r.String("id", campaign.id, true);
+  if (r.Find("id", false) != nullptr && !IsShopId(campaign.id)) {
+    r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
+  }
+  r.String("name", campaign.name);
+  if (campaign.name.empty()) campaign.name = campaign.id;
+  campaign.starts_at_ms = ReadUtcInstant(r, "starts_at");
+  campaign.ends_at_ms = ReadUtcInstant(r, "ends_at");
+  if (campaign.starts_at_ms != 0 && campaign.ends_at_ms != 0 &&
+      campaign.ends_at_ms <= campaign.starts_at_ms) {
+    r.Problem(r.PathOf("ends_at"),
+              "must be after starts_at: the window runs from starts_at (included) to ends_at "
+              "(excluded)");
+  }
+
+  const json* multiplier = r.Find("multiplier", false);
+  const json* bonus = r.Find("bonus_points", false);
+  if (multiplier != nullptr && bonus != nullptr) {
+    r.Problem(r.path(), "give either \"multiplier\" or \"bonus_points\", not both");
+  } else if (multiplier == nullptr && bonus == nullptr) {
+    r.Problem(r.path(),
+              "needs \"multiplier\" (e.g. \"2\" for double points) or \"bonus_points\" (a fixed "
+              "bonus per order)");
+  }
+  if (multiplier != nullptr) campaign.multiplier_basis_points = ReadMultiplier(r, *multiplier);
+  if (bonus != nullptr) r.Integer("bonus_points", campaign.bonus_points, 1, 1'000'000'000);
+
+  // TODO(lead): validate these against program.tiers once the tiers branch is merged (each id
+  // must name a configured tier). Until then only their form is checked.
+  const json* tiers = r.Find("tiers", false);
+  if (tiers != nullptr) {
+    ReadStringList(r, "tiers", campaign.tiers, false);
+    for (size_t i = 0; i < campaign.tiers.size(); ++i) {
+      if (!IsShopId(campaign.tiers[i])) {
+        r.Problem(r.PathOf("tiers") + "[" + std::to_string(i) + "]",
+                  "must be a tier id: 1-64 letters, digits, '-' or '_'");
+      }
+    }
+    if (tiers->is_array() && tiers->empty()) {
+      r.Problem(r.PathOf("tiers"), "must list at least one tier; leave it out for every customer");
+    }
+  }
+  ReadStringList(r, "product_ids", campaign.product_ids, true);
+  ReadStringList(r, "skus", campaign.skus, false);
+  // As for exclusions: order webhooks carry no product tags or collections.
+  for (const auto& [key, what] :
+       {std::pair<std::string_view, std::string_view>{"product_tags", "product tags"},
+        {"collections", "collections"}}) {
+    if (r.Find(key, false) == nullptr) continue;
+    r.Problem(r.PathOf(key), "cannot be applied: order webhooks do not carry " + std::string(what) +
+                                 "; name the products by product_ids or skus instead");
+  }
+}
+
+// --- Cashback rules (type "cashback": a percentage of eligible spend in store credit) ---
+
+// Keys only a cashback rule takes, and keys of a points rule that a cashback rule refuses.
+constexpr std::string_view kCashbackOnlyKeys[] = {"percent", "max_per_order"};
+constexpr std::string_view kPointsOnlyKeys[] = {"points", "per", "rounding",
+                                                "max_points_per_order"};
+
+// Tells a spend or first_order rule that sets a cashback key what the key is for, and a
+// cashback rule that sets a points key; the keys stay known keys either way.
+void RejectKeysOfOtherRuleTypes(ObjectReader& r, EarnRuleType type) {
+  if (type == EarnRuleType::kCashback) {
+    for (std::string_view key : kPointsOnlyKeys) {
+      if (r.Find(key, false) == nullptr) continue;
+      r.Problem(r.PathOf(key),
+                "applies to points rules only; a cashback rule gives `percent` of the eligible "
+                "spend in store credit");
+    }
+    return;
+  }
+  for (std::string_view key : kCashbackOnlyKeys) {
+    if (r.Find(key, false) == nullptr) continue;
+    r.Problem(r.PathOf(key), "applies to cashback rules only (\"type\": \"cashback\")");
+  }
+}
+
+// "10" -> 1000 basis points: two decimals of a percent are whole basis points, so the loader
+// takes the percentage exactly, like an amount with two minor digits.
+void ReadCashbackRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
+                      bool currency_ok) {
+  const json* percent = r.Find("percent", true);
+  if (percent != nullptr) {
+    Result<int64_t> basis_points = InvalidArgument("");
+    if (percent->is_string()) basis_points = ParseDecimalToMinor(percent->get<std::string>(), 2);
+    if (!percent->is_string() || !basis_points.ok() || *basis_points <= 0 ||
+        *basis_points > 10'000) {
+      r.Problem(r.PathOf("percent"),
+                "must be a decimal string above 0 and at most 100 with at most 2 decimals, such "
+                "as \"10\" or \"2.5\"" +
+                    (percent->is_string() ? std::string() : ", not " + TypeName(*percent)));
+    } else {
+      rule.percent_basis_points = *basis_points;
+    }
+  }
+  ReadStringList(r, "exclude_product_ids", rule.exclude_product_ids, true);
+  ReadStringList(r, "exclude_skus", rule.exclude_skus, false);
+  ReadStringList(r, "exclude_vendors", rule.exclude_vendors, false);
+  rule.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  rule.max_credit_per_order_minor = ReadAmount(r, "max_per_order", program, currency_ok, false);
+}
+
 void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program, bool currency_ok) {
   std::string type;
   r.String("type", type, true);
   bool spend = false;
+  bool cashback = false;
   if (type == "spend") {
     rule.type = EarnRuleType::kSpend;
     rule.id = "spend";
@@ -532,8 +768,16 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
   } else if (type == "first_order") {
     rule.type = EarnRuleType::kFirstOrder;
     rule.id = "first_order";
+  } else if (type == "action") {
+    rule.type = EarnRuleType::kAction;  // the id defaults to the action's name (ReadActionRule)
+  } else if (type == "cashback") {
+    rule.type = EarnRuleType::kCashback;
+    rule.id = "cashback";
+    cashback = true;
   } else if (r.Find("type", false) != nullptr && r.Find("type", false)->is_string()) {
-    r.Problem(r.PathOf("type"), "must be \"spend\" or \"first_order\", not \"" + type + "\"");
+    r.Problem(
+        r.PathOf("type"),
+        "must be \"spend\", \"first_order\", \"action\" or \"cashback\", not \"" + type + "\"");
   }
   r.String("id", rule.id);
   // Without an id the rule is named after its type; with an unknown type the type's problem
@@ -541,7 +785,7 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
   if (r.Find("id", false) != nullptr && !IsShopId(rule.id)) {
     r.Problem(r.PathOf("id"), "must be 1-64 letters, digits, '-' or '_'");
   }
-  r.Integer("points", rule.points, 1, 1'000'000'000, true);
+  if (!cashback) r.Integer("points", rule.points, 1, 1'000'000'000, true);
 
   // Order webhooks (Shopify and WooCommerce alike) carry no product tags or collections; an
   // exclusion by them could never match, so it is refused rather than silently ignored.
@@ -554,6 +798,27 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
                                  "exclude_vendors instead");
   }
 
+  // Action rules (a separate block: see ReadActionRule).
+  const bool known_type = spend || cashback || type == "first_order" || type == "action";
+  if (rule.type == EarnRuleType::kAction) {
+    ReadActionRule(r, rule);
+  } else {
+    for (std::string_view key : kActionOnlyKeys) {
+      if (r.Find(key, false) != nullptr && known_type) {
+        r.Problem(r.PathOf(key), "applies to action rules only (\"type\": \"action\")");
+      }
+    }
+  }
+
+  if (known_type) {
+    RejectKeysOfOtherRuleTypes(r, rule.type);
+  } else {
+    for (std::string_view key : kCashbackOnlyKeys) r.Find(key, false);  // known, type unknown
+  }
+  if (cashback) {
+    ReadCashbackRule(r, rule, program, currency_ok);
+    return;
+  }
   if (!spend) {
     // With an unknown type the type's problem is enough; the keys are still known keys.
     for (std::string_view key : kSpendOnlyKeys) {
@@ -561,6 +826,9 @@ void ReadEarnRule(ObjectReader& r, EarnRule& rule, const ProgramConfig& program,
         r.Problem(r.PathOf(key),
                   "applies to spend rules only; a first_order rule gives a fixed bonus of "
                   "`points`");
+      } else if (r.Find(key, false) != nullptr && rule.type == EarnRuleType::kAction) {
+        r.Problem(r.PathOf(key),
+                  "applies to spend rules only; an action rule gives a fixed `points` per action");
       }
     }
     return;
@@ -638,6 +906,28 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     }
     program.rewards.push_back(std::move(reward));
   });
+  // One rule per action: two would race for the same limit.
+  std::map<std::string, std::pair<size_t, std::string>> action_rules;  // action -> (index, id)
+  for (size_t i = 0; i < program.earn.size(); ++i) {
+    const EarnRule& rule = program.earn[i];
+    if (rule.type != EarnRuleType::kAction || rule.action.empty()) continue;
+    auto [it, inserted] = action_rules.emplace(rule.action, std::pair{i, rule.id});
+    if (inserted) continue;
+    const std::string first = "program.earn[" + std::to_string(it->second.first) + "]";
+    r.Problem("program.earn[" + std::to_string(i) + "].action",
+              "two rules for action '" + rule.action + "': " + first + " (id '" +
+                  it->second.second + "') and this one (id '" + rule.id + "'); keep one");
+  }
+  std::set<std::string> campaign_ids;
+  r.ObjectArray("campaigns", false, [&](ObjectReader& campaign_reader, size_t) {
+    CampaignConfig campaign;
+    ReadCampaign(campaign_reader, campaign);
+    if (!campaign.id.empty() && !campaign_ids.insert(campaign.id).second) {
+      campaign_reader.Problem(campaign_reader.PathOf("id"),
+                              "duplicate campaign id '" + campaign.id + "'");
+    }
+    program.campaigns.push_back(std::move(campaign));
+  });
   r.Object("refunds", false, [&](ObjectReader& refunds_reader) {
     const json* allow = refunds_reader.Find("allow_negative_balance", false);
     if (allow == nullptr) return;
@@ -647,6 +937,24 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
       return;
     }
     program.refunds.allow_negative_balance = allow->get<bool>();
+  });
+  // Point lots and award timing (docs/configuration.md, "Expiry" and "Award timing").
+  r.Object("expiry", false, [&](ObjectReader& expiry_reader) {
+    expiry_reader.Integer("lot_age_days", program.expiry.lot_age_days, 1, 3650);
+    expiry_reader.Integer("inactivity_days", program.expiry.inactivity_days, 1, 3650);
+  });
+  r.Object("award", false, [&](ObjectReader& award_reader) {
+    std::string on = "paid";
+    award_reader.String("on", on);
+    if (on == "paid") {
+      program.award.on = AwardOn::kPaid;
+    } else if (on == "fulfilled") {
+      program.award.on = AwardOn::kFulfilled;
+    } else {
+      award_reader.Problem(award_reader.PathOf("on"),
+                           "must be \"paid\" or \"fulfilled\", not \"" + on + "\"");
+    }
+    award_reader.Integer("hold_days", program.award.hold_days, 0, 365);
   });
 }
 
@@ -691,6 +999,13 @@ const ShopConfig* Config::FindShopByDomain(std::string_view platform_domain,
 const RewardConfig* ProgramConfig::FindReward(std::string_view id) const {
   for (const RewardConfig& reward : rewards) {
     if (reward.id == id) return &reward;
+  }
+  return nullptr;
+}
+
+const EarnRule* ProgramConfig::FindActionRule(std::string_view action) const {
+  for (const EarnRule& rule : earn) {
+    if (rule.type == EarnRuleType::kAction && rule.action == action) return &rule;
   }
   return nullptr;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calendar.h"
 #include "core/model.h"
 #include "core/status.h"
 
@@ -87,8 +88,15 @@ struct ShopConfig {
 };
 
 // kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
-// first paid order loyaltyd processes (once ever per customer, enforced by storage).
-enum class EarnRuleType { kSpend, kFirstOrder };
+// first paid order loyaltyd processes (once ever per customer, enforced by storage). kAction:
+// points for a non-purchase action reported through POST /api/v1/customers/{id}/actions.
+// kCashback: a percentage of eligible spend paid in store credit (money in program.currency,
+// its own balance and ledger), not in points.
+enum class EarnRuleType { kSpend, kFirstOrder, kAction, kCashback };
+
+// How often an action rule pays a customer: once ever, or up to max_per_period times in each
+// calendar period (UTC) of the action's occurred_at.
+enum class ActionLimit { kOnce, kPerPeriod };
 
 // How a spend rule turns eligible spend into whole `per` units.
 enum class EarnRounding {
@@ -111,8 +119,41 @@ struct EarnRule {
   std::vector<std::string> exclude_vendors = {};
   int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
   int64_t max_points_per_order = 0;  // 0: no cap
+  // Cashback only (it also takes the exclusions and minimum_order above). The percentage in
+  // basis points ("10" is 1000, "2.5" is 250; exact, at most 2 decimals, 1..10000), and a cap
+  // on one order's credit in minor units of program.currency (0: none).
+  int64_t percent_basis_points = 0;
+  int64_t max_credit_per_order_minor = 0;
+  // Action only. `action` is the action's name ("review", or a merchant's own name); at most
+  // one rule per action. The limit is kept in storage with per-customer once keys
+  // (rules/action_rules.h), so it holds across retries, restarts and concurrent requests.
+  std::string action = {};
+  ActionLimit limit = ActionLimit::kOnce;
+  CalendarPeriod period = CalendarPeriod::kDay;  // kPerPeriod only
+  int max_per_period = 1;                        // kPerPeriod only
 
   bool operator==(const EarnRule&) const = default;
+};
+
+// program.campaigns[]: extra points within a time window, either a multiplier on spend rules'
+// points or a fixed bonus per order (rules/earn_rules.h says exactly how they apply).
+struct CampaignConfig {
+  std::string id;    // stable; a bonus campaign's ledger entries carry rule id "campaign:<id>"
+  std::string name;  // shown in ledger descriptions; default the id
+  // [starts_at, ends_at), tested against the order's created_at, so a replay decides the same.
+  int64_t starts_at_ms = 0;
+  int64_t ends_at_ms = 0;
+  // Exactly one of the two is non-zero. 20000 basis points is "2x".
+  int64_t multiplier_basis_points = 0;
+  int64_t bonus_points = 0;
+  // Empty: every customer. Otherwise only customers whose tier (EarnContext::tier_id) is listed.
+  std::vector<std::string> tiers = {};
+  // Empty (both): the whole order. Otherwise the multiplier applies to the spend on lines with
+  // one of these product ids or SKUs only, and a bonus needs such a line in the order.
+  std::vector<std::string> product_ids = {};
+  std::vector<std::string> skus = {};
+
+  bool operator==(const CampaignConfig&) const = default;
 };
 
 // One entry of the rewards catalogue (program.rewards): what a customer can spend points on.
@@ -140,14 +181,36 @@ struct RefundsConfig {
   bool operator==(const RefundsConfig&) const = default;
 };
 
+// program.expiry: when points expire (docs/configuration.md). Absent: never.
+struct ExpiryConfig {
+  int lot_age_days = 0;     // 0: lots do not expire by age
+  int inactivity_days = 0;  // 0: no expiry by inactivity
+
+  bool operator==(const ExpiryConfig&) const = default;
+};
+
+// program.award: when an order's points are credited (docs/configuration.md).
+enum class AwardOn { kPaid, kFulfilled };
+struct AwardConfig {
+  AwardOn on = AwardOn::kPaid;
+  int hold_days = 0;  // points stay pending this long after the award point
+
+  bool operator==(const AwardConfig&) const = default;
+};
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
   std::vector<EarnRule> earn;
   std::vector<RewardConfig> rewards;
   RefundsConfig refunds;
+  ExpiryConfig expiry;
+  AwardConfig award;
+  std::vector<CampaignConfig> campaigns;
 
   const RewardConfig* FindReward(std::string_view id) const;
+  // The action rule for an action name, or nullptr when no rule configures it.
+  const EarnRule* FindActionRule(std::string_view action) const;
 
   bool operator==(const ProgramConfig&) const = default;
 };

@@ -91,6 +91,10 @@ struct Order {
   bool taxes_included = false;
   FinancialStatus financial_status = FinancialStatus::kUnknown;
   bool cancelled = false;
+  // Every line shipped or the order completed: Shopify's fulfillment_status "fulfilled" (or
+  // the orders/fulfilled topic), WooCommerce's status "completed". The award point under
+  // program.award.on = "fulfilled".
+  bool fulfilled = false;
   bool test = false;
   std::string created_at;  // ISO-8601 as sent
   std::string updated_at;

@@ -18,6 +18,8 @@ using nlohmann::json;
 
 constexpr size_t kDefaultPageSize = 50;
 constexpr size_t kMaxPageSize = 500;
+// The customer detail's "expiring_points" looks this far ahead.
+constexpr int64_t kExpiringWithinDays = 30;
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -83,6 +85,18 @@ std::string FormatAmount(int64_t minor, const std::string& currency) {
   return FormatMinor(minor, exponent.ok() ? *exponent : 2);
 }
 
+// A customer's store credit (cashback), in the program currency.
+json CreditBalanceJson(int64_t minor, const ProgramConfig& program) {
+  return json{{"amount", FormatMinor(minor, program.currency_exponent)},
+              {"currency", program.currency}};
+}
+
+json CustomerWithCreditJson(const CustomerRecord& c, const ProgramConfig& program) {
+  json out = CustomerJson(c);
+  out["credit_balance"] = CreditBalanceJson(c.credit_balance_minor, program);
+  return out;
+}
+
 std::string IsoOrEmpty(int64_t ms) { return ms == 0 ? "" : FormatIso8601Millis(ms); }
 
 json RedemptionJson(const RedemptionRecord& r) {
@@ -112,6 +126,7 @@ json RedemptionJson(const RedemptionRecord& r) {
       {"expires_at", r.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(r.expires_at_ms))},
       {"failure_reason", r.failure_reason.empty() ? json(nullptr) : json(r.failure_reason)},
       {"idempotency_key", r.idempotency_key},
+      {"paid_with", r.paid_with},
       {"created_at", FormatIso8601Millis(r.created_at_ms)},
       {"updated_at", FormatIso8601Millis(r.updated_at_ms)}};
 }
@@ -189,6 +204,10 @@ void AdminApi::Register(httplib::Server& server) {
   server.Post(R"(/api/v1/jobs/(\d+)/retry)", route(&AdminApi::RetryJob));
   server.Get("/api/v1/events", route(&AdminApi::ListEvents));
   server.Get("/api/v1/stats", route(&AdminApi::GetStats));
+  server.Get(R"(/api/v1/customers/(\d+)/lots)", route(&AdminApi::ListLots));
+  server.Post(R"(/api/v1/customers/(\d+)/actions)", route(&AdminApi::RecordAction));
+  server.Get(R"(/api/v1/customers/(\d+)/credit)", route(&AdminApi::GetCredit));
+  server.Post(R"(/api/v1/customers/(\d+)/credit/payouts)", route(&AdminApi::PayOutCredit));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -226,7 +245,8 @@ bool AdminApi::Authorize(const Config& config, const httplib::Request& req,
   return false;
 }
 
-void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::ListCustomers(const Config& config, const httplib::Request& req,
+                             httplib::Response& res) {
   if (!req.has_param("email")) {
     ReplyError(res, 400, "query parameter 'email' is required");
     return;
@@ -236,15 +256,71 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
   if (!email.empty()) {
     Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(email);
     if (!found.ok()) return ReplyStorageError(res, found.status());
-    for (const CustomerRecord& c : *found) customers.push_back(CustomerJson(c));
+    for (const CustomerRecord& c : *found) {
+      customers.push_back(CustomerWithCreditJson(c, config.program));
+    }
   }
   Reply(res, 200, json{{"customers", customers}});
 }
 
-void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
+                           httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
-  Reply(res, 200, CustomerJson(*customer));
+  json out = CustomerWithCreditJson(*customer, config.program);
+  // Points not spendable yet (held awards) and about to go (lots expiring within 30 days).
+  const int64_t horizon_ms = clock_.NowMillis() + kExpiringWithinDays * 86'400'000;
+  Result<PointsOutlook> outlook = storage_.GetPointsOutlook(customer->id, horizon_ms);
+  if (!outlook.ok()) return ReplyStorageError(res, outlook.status());
+  out["pending_points"] = outlook->pending_points;
+  out["expiring_points"] = {{"points", outlook->expiring_points},
+                            {"within_days", kExpiringWithinDays},
+                            {"next_expiry_at", outlook->next_expiry_at_ms == 0
+                                                   ? json(nullptr)
+                                                   : json(IsoOrEmpty(outlook->next_expiry_at_ms))}};
+  Reply(res, 200, out);
+}
+
+void AdminApi::ListLots(const httplib::Request& req, httplib::Response& res) {
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  bool open_only = false;
+  if (req.has_param("status")) {
+    const std::string status = req.get_param_value("status");
+    if (status != "open" && status != "all") {
+      return ReplyError(res, 400, "status must be 'open' (points remaining) or 'all'");
+    }
+    open_only = status == "open";
+  }
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<PointLotRecord>> lots =
+      storage_.ListLots(customer->id, open_only, before, limit);
+  if (!lots.ok()) return ReplyStorageError(res, lots.status());
+  json out = json::array();
+  for (const PointLotRecord& l : *lots) {
+    out.push_back(json{
+        {"id", l.id},
+        {"points", l.points},
+        {"remaining", l.remaining},
+        {"source",
+         {{"kind", l.kind},
+          {"rule_id", l.rule_id},
+          {"ledger_entry_id", l.ledger_entry_id},
+          {"order", l.order_platform_id.empty() ? json(nullptr)
+                                                : json{{"platform_order_id", l.order_platform_id},
+                                                       {"name", l.order_name}}}}},
+        {"earned_at", FormatIso8601Millis(l.earned_at_ms)},
+        {"expires_at", l.expires_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(l.expires_at_ms))},
+        {"expired", l.expired_reason.empty() ? json(nullptr) : json(l.expired_reason)}});
+  }
+  json next = lots->size() == limit && !lots->empty() ? json(lots->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", customer->id},
+             {"points_balance", customer->points_balance},
+             {"lots", out},
+             {"next_before", next}});
 }
 
 void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
@@ -273,10 +349,32 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   }
   json next =
       entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  // Held awards (program.award.hold_days) are not entries until released; listed beside them
+  // with their status, and why a voided one was voided.
+  Result<std::vector<PendingAwardRecord>> awards =
+      storage_.ListPendingAwards(customer->id, kMaxPageSize);
+  if (!awards.ok()) return ReplyStorageError(res, awards.status());
+  json pending = json::array();
+  for (const PendingAwardRecord& a : *awards) {
+    pending.push_back(json{
+        {"id", a.id},
+        {"status", PendingAwardStatusName(a.status)},
+        {"points", a.points},
+        {"net_points", a.net_points},
+        {"rule_id", a.rule_id},
+        {"description", a.description},
+        {"order", {{"platform_order_id", a.order_platform_id}, {"name", a.order_name}}},
+        {"source_event", {{"id", a.source_event_id}}},
+        {"awarded_at", FormatIso8601Millis(a.awarded_at_ms)},
+        {"release_at", FormatIso8601Millis(a.release_at_ms)},
+        {"reason", a.status_reason.empty() ? json(nullptr) : json(a.status_reason)},
+        {"settled_at", a.settled_at_ms == 0 ? json(nullptr) : json(IsoOrEmpty(a.settled_at_ms))}});
+  }
   Reply(res, 200,
         json{{"customer_id", customer->id},
              {"points_balance", customer->points_balance},
              {"entries", out},
+             {"pending_awards", pending},
              {"next_before", next}});
 }
 
@@ -431,6 +529,158 @@ void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
                {"processed", counts->processed},
                {"ignored", counts->ignored},
                {"failed", counts->failed}}}});
+}
+
+// --- Action rules ---
+
+void AdminApi::RecordAction(const Config& config, const httplib::Request& req,
+                            httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400, "the body must be a JSON object such as {\"action\": \"review\"}");
+  }
+  ActionRequest request;
+  request.customer_id = *id;
+  for (const auto& [key, value] : body.items()) {
+    if (key != "action" && key != "occurred_at" && key != "reference") {
+      return ReplyError(res, 400,
+                        "unknown key '" + key +
+                            "'; send {\"action\": NAME, \"occurred_at\": "
+                            "ISO-8601 (optional), \"reference\": TEXT (optional)}");
+    }
+    if (!value.is_string()) return ReplyError(res, 400, "'" + key + "' must be a string");
+  }
+  if (!body.contains("action")) {
+    return ReplyError(res, 400, "'action' is required: the name of an action rule in program.earn");
+  }
+  request.action = body["action"].get<std::string>();
+  if (body.contains("occurred_at")) request.occurred_at = body["occurred_at"].get<std::string>();
+  if (body.contains("reference")) request.reference = body["reference"].get<std::string>();
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "action, sent again unchanged when retrying the same request, so that the "
+                      "action never earns twice");
+  }
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+
+  Result<ActionResult> result = actions_.Record(config, request);
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  const ActionRequestRecord& r = result->record;
+  const bool awarded = r.outcome == ActionOutcome::kAwarded;
+  json out{{"id", r.id},
+           {"customer_id", r.customer_id},
+           {"action", r.action},
+           {"rule_id", r.rule_id},
+           {"outcome", ActionOutcomeName(r.outcome)},
+           {"points", r.points},
+           {"points_balance", r.balance_after},
+           {"occurred_at", FormatIso8601Millis(r.occurred_at_ms)},
+           {"reference", r.reference.empty() ? json(nullptr) : json(r.reference)},
+           {"period", r.period_label.empty() ? json(nullptr) : json(r.period_label)},
+           {"awards_in_period", awarded ? json(r.slot) : json(r.max_slots)},
+           {"max_per_period", r.max_slots},
+           {"next_period_starts_at", r.next_period_starts_at_ms == 0
+                                         ? json(nullptr)
+                                         : json(FormatIso8601Millis(r.next_period_starts_at_ms))},
+           {"idempotency_key", r.idempotency_key},
+           {"created_at", FormatIso8601Millis(r.created_at_ms)}};
+  if (awarded) {
+    out["ledger_entry"] =
+        json{{"id", r.ledger_entry_id}, {"points", r.points},   {"balance_after", r.balance_after},
+             {"kind", "action"},        {"rule_id", r.rule_id}, {"description", r.description}};
+  } else {
+    out["error"] = r.description;  // what a client shows: why nothing was paid, and until when
+  }
+  if (result->replayed) res.set_header("Idempotent-Replayed", "true");
+  Reply(res, !awarded ? 409 : result->replayed ? 200 : 201, out);
+}
+
+// --- Store credit (cashback) ---
+
+void AdminApi::GetCredit(const Config& config, const httplib::Request& req,
+                         httplib::Response& res) {
+  size_t limit;
+  int64_t before;
+  if (!ReadPage(req, res, limit, before)) return;
+  std::optional<CustomerRecord> customer = FindCustomer(req, res);
+  if (!customer) return;
+  Result<std::vector<CreditEntryRecord>> entries =
+      storage_.ListCreditEntries(customer->id, before, limit);
+  if (!entries.ok()) return ReplyStorageError(res, entries.status());
+  json out = json::array();
+  for (const CreditEntryRecord& e : *entries) {
+    out.push_back(json{
+        {"id", e.id},
+        {"amount", FormatAmount(e.amount_minor, e.currency)},
+        {"balance_after", FormatAmount(e.balance_after_minor, e.currency)},
+        {"currency", e.currency},
+        {"kind", e.kind},
+        {"rule_id", e.rule_id.empty() ? json(nullptr) : json(e.rule_id)},
+        {"refund_key", e.refund_key.empty() ? json(nullptr) : json(e.refund_key)},
+        {"description", e.description},
+        {"source_event", e.source_event_id == 0
+                             ? json(nullptr)
+                             : json{{"id", e.source_event_id}, {"topic", e.source_topic}}},
+        {"order", e.order_platform_id.empty()
+                      ? json(nullptr)
+                      : json{{"platform_order_id", e.order_platform_id}, {"name", e.order_name}}},
+        {"payout_id", e.payout_id == 0 ? json(nullptr) : json(e.payout_id)},
+        {"created_at", FormatIso8601Millis(e.created_at_ms)}});
+  }
+  json next =
+      entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
+  Reply(res, 200,
+        json{{"customer_id", customer->id},
+             {"credit_balance", CreditBalanceJson(customer->credit_balance_minor, config.program)},
+             {"entries", out},
+             {"next_before", next}});
+}
+
+void AdminApi::PayOutCredit(const Config& config, const httplib::Request& req,
+                            httplib::Response& res) {
+  std::optional<int64_t> id = ParseInt(req.matches[1].str());
+  if (!id) return ReplyError(res, 404, "no such customer");
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ReplyError(res, 400, "the body must be a JSON object such as {\"amount\": \"12.50\"}");
+  }
+  for (const auto& [key, value] : body.items()) {
+    (void)value;
+    if (key != "amount") {
+      return ReplyError(res, 400, "unknown key '" + key + "'; send {\"amount\": \"12.50\"}");
+    }
+  }
+  if (!body.contains("amount") || !body["amount"].is_string()) {
+    // A JSON number may be a binary float; money is a decimal string.
+    return ReplyError(res, 400,
+                      "'amount' is required: a decimal string in " + config.program.currency +
+                          " such as \"12.50\"");
+  }
+  if (!req.has_header("Idempotency-Key")) {
+    return ReplyError(res, 400,
+                      "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
+                      "payout, sent again unchanged when retrying the same request");
+  }
+  Result<PayoutResult> result = redemptions_.PayOutCredit(
+      config, *id, body["amount"].get<std::string>(), req.get_header_value("Idempotency-Key"));
+  if (!result.ok()) return ReplyServiceError(res, result.status());
+  const json balance = CreditBalanceJson(result->credit_balance_minor, config.program);
+  if (result->outcome == PayoutResult::Outcome::kInsufficientCredit) {
+    return Reply(
+        res, 409,
+        json{{"error", "not enough store credit: the balance is " +
+                           balance["amount"].get<std::string>() + " " + config.program.currency},
+             {"credit_balance", balance}});
+  }
+  const bool replayed = result->outcome == PayoutResult::Outcome::kReplayed;
+  json out = RedemptionJson(result->payout);
+  out["credit_balance"] = balance;
+  if (replayed) res.set_header("Idempotent-Replayed", "true");
+  res.set_header("Location", "/api/v1/redemptions/" + std::to_string(result->payout.id));
+  Reply(res, replayed ? 200 : 201, out);
 }
 
 }  // namespace loyaltyd

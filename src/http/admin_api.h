@@ -9,6 +9,8 @@
 //   GET  /api/v1/rewards                    the rewards catalogue
 //   GET  /api/v1/jobs?status=S              outbox jobs, newest first (?limit, ?before)
 //   POST /api/v1/jobs/{id}/retry            put a given-up job back in the queue
+//   POST /api/v1/customers/{id}/actions     {"action": NAME, ...} + Idempotency-Key: earn
+//                                           points for a non-purchase action
 //   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //
@@ -24,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "actions/action_service.h"
 #include "config/config.h"
 #include "config/config_source.h"
 #include "core/clock.h"
@@ -38,17 +41,20 @@ class AdminApi {
   // `wake_outbox` is called when a job is put back in the queue. All references must outlive
   // the API.
   AdminApi(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock,
-           RedemptionService& redemptions, std::function<void()> wake_outbox)
+           RedemptionService& redemptions, std::function<void()> wake_outbox,
+           ActionService& actions)
       : config_(std::move(config)),
         storage_(storage),
         clock_(clock),
         redemptions_(redemptions),
-        wake_outbox_(std::move(wake_outbox)) {}
+        wake_outbox_(std::move(wake_outbox)),
+        actions_(actions) {}
   // A config that never changes; it must outlive the API.
   AdminApi(const Config& config, Storage& storage, const Clock& clock,
-           RedemptionService& redemptions, std::function<void()> wake_outbox)
-      : AdminApi(ConfigSource::Unowned(config), storage, clock, redemptions,
-                 std::move(wake_outbox)) {}
+           RedemptionService& redemptions, std::function<void()> wake_outbox,
+           ActionService& actions)
+      : AdminApi(ConfigSource::Unowned(config), storage, clock, redemptions, std::move(wake_outbox),
+                 actions) {}
 
   // Adds the routes to `server`. AdminApi must outlive the server.
   void Register(httplib::Server& server);
@@ -59,10 +65,10 @@ class AdminApi {
   // The customer named by the route's first capture; nullopt with a 404 or 503 filled in.
   std::optional<CustomerRecord> FindCustomer(const httplib::Request& req, httplib::Response& res);
 
-  void ListCustomers(const httplib::Request& req, httplib::Response& res);
-  void GetCustomer(const httplib::Request& req, httplib::Response& res);
-  void GetLedger(const httplib::Request& req, httplib::Response& res);
   // Handlers that read the config take the request's snapshot first.
+  void ListCustomers(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void GetCustomer(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void GetLedger(const httplib::Request& req, httplib::Response& res);
   void Redeem(const Config& config, const httplib::Request& req, httplib::Response& res);
   void ListRedemptions(const httplib::Request& req, httplib::Response& res);
   void GetRedemption(const httplib::Request& req, httplib::Response& res);
@@ -71,12 +77,19 @@ class AdminApi {
   void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
+  // Point lots and pending awards.
+  void ListLots(const httplib::Request& req, httplib::Response& res);
+  void RecordAction(const Config& config, const httplib::Request& req, httplib::Response& res);
+  // Store credit (cashback): balance and ledger, and payouts into the store.
+  void GetCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void PayOutCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
   const Clock& clock_;
   RedemptionService& redemptions_;
   std::function<void()> wake_outbox_;
+  ActionService& actions_;
 };
 
 }  // namespace loyaltyd

@@ -13,6 +13,7 @@ EventOutcome Outcome(const InboxEvent& event, EventStatus status, std::string re
   outcome.event_id = event.id;
   outcome.status = status;
   outcome.reason = std::move(reason);
+  outcome.received_at_ms = event.received_at_ms;
   return outcome;
 }
 
@@ -93,6 +94,13 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
 EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& order_event) const {
   const Order& order = order_event.order;
   const bool paid_event = order_event.kind == OrderEventKind::kPaid;
+  // The award point (program.award.on): the paid event, or any order payload that says the
+  // order is fulfilled (Shopify orders/fulfilled or an update with fulfillment_status
+  // "fulfilled"; WooCommerce status "completed"). Earning stays once per (order, rule).
+  const bool fulfilment_awards = config_.program.award.on == AwardOn::kFulfilled;
+  const bool award_event = fulfilment_awards
+                               ? order.fulfilled && order_event.kind != OrderEventKind::kRefunded
+                               : paid_event;
 
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "");
   outcome.allow_negative_balance = config_.program.refunds.allow_negative_balance;
@@ -120,22 +128,26 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
                                 : "; " + std::to_string(outcome.refunds.size()) +
                                       " refund(s) take back their share of the order's points";
 
-  switch (order_event.kind) {
-    case OrderEventKind::kCreated:
-      outcome.reason = "order recorded; points are earned when it is paid" + refunds_note;
-      return outcome;
-    case OrderEventKind::kUpdated:
-    case OrderEventKind::kCancelled:
-      if (outcome.refunds.empty()) {
-        outcome.status = EventStatus::kIgnored;
-        outcome.reason = "order recorded; " + event.topic + " changes no points";
-      } else {
-        outcome.reason = "order recorded" + refunds_note;
-      }
-      return outcome;
-    case OrderEventKind::kPaid:
-    case OrderEventKind::kRefunded:
-      break;
+  if (!award_event) {
+    switch (order_event.kind) {
+      case OrderEventKind::kCreated:
+        outcome.reason = std::string("order recorded; points are earned when it is ") +
+                         (fulfilment_awards ? "fulfilled" : "paid") + refunds_note;
+        return outcome;
+      case OrderEventKind::kPaid:  // under program.award.on = "fulfilled"
+        outcome.reason = "order paid; points are earned when it is fulfilled" + refunds_note;
+        return outcome;
+      case OrderEventKind::kUpdated:
+      case OrderEventKind::kCancelled:
+      case OrderEventKind::kRefunded:
+        if (outcome.refunds.empty()) {
+          outcome.status = EventStatus::kIgnored;
+          outcome.reason = "order recorded; " + event.topic + " changes no points";
+        } else {
+          outcome.reason = "order recorded" + refunds_note;
+        }
+        return outcome;
+    }
   }
 
   if (!outcome.customer) {
@@ -162,10 +174,33 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
   // A once-per-customer award (first order bonus) is offered on every paid order; storage keeps
   // only the customer's first, so the total here counts it as offered.
-  outcome.reason = (awards->empty() ? "order paid; eligible spend earns no points"
-                                    : "order paid; " + std::to_string(total) + " point(s) earned") +
-                   refunds_note;
+  const std::string award_point = fulfilment_awards ? "order fulfilled" : "order paid";
+  outcome.reason =
+      (awards->empty() ? award_point + "; eligible spend earns no points"
+                       : award_point + "; " + std::to_string(total) + " point(s) earned") +
+      refunds_note;
+  if (config_.program.award.hold_days > 0 && !outcome.points.empty()) {
+    // Pending until the hold (a returns window) has passed since the award point; the event's
+    // own time, so that a replay holds until the same moment.
+    outcome.hold_until_ms =
+        event.received_at_ms + int64_t{config_.program.award.hold_days} * 86'400'000;
+    outcome.reason += "; pending until " + FormatIso8601Millis(outcome.hold_until_ms);
+  }
   outcome.reason += notes;
+
+  // Cashback: store credit, a balance and ledger of its own, earned with the points.
+  Result<std::vector<CreditAward>> credits = ComputeCashbackAwards(config_.program, order);
+  if (!credits.ok()) return Outcome(event, EventStatus::kFailed, credits.status().message());
+  for (const CreditAward& credit : *credits) {
+    if (credit.amount_minor == 0) {
+      outcome.reason += "; rule " + credit.rule_id + ": " + credit.description;
+      continue;  // below the minimum order: said in the reason, nothing to book
+    }
+    outcome.credits.push_back(CreditChange{credit.rule_id, "earn", credit.amount_minor,
+                                           config_.program.currency, credit.description});
+    outcome.reason += "; " + FormatMinor(credit.amount_minor, config_.program.currency_exponent) +
+                      " " + config_.program.currency + " store credit earned";
+  }
   return outcome;
 }
 

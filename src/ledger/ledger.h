@@ -16,6 +16,13 @@
 // cumulative amounts (formula at SqliteStorage::ApplyClawbacks, docs/storage.md). A refund that
 // arrives before its order has earned is kept and applied when the order earns.
 //
+// Award timing (program.award): an order earns at its award point — the paid event, or with
+// on = "fulfilled" the first payload that says it is fulfilled — and with hold_days the points
+// are recorded as pending awards until received_at_ms + hold (EventOutcome::hold_until_ms),
+// released later by Storage::ReleasePendingPoints. Every outcome carries the event's
+// received_at_ms, the effective time of its points (their lots' age), so a replay of the inbox
+// makes the same lots and the same holds.
+//
 // Identity: a customer is (shop, platform customer id); an order without a customer belongs to
 // the guest keyed by its normalised email; a guest order with neither earns nothing and its
 // event says so.

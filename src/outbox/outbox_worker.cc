@@ -258,8 +258,8 @@ void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformRespo
     if (attempt >= retry.max_attempts) {
       st = storage_.AbandonJob(job.id, error, now);
       spdlog::error(
-          "outbox: job {} given up after {} attempts: {}; the redemption keeps its "
-          "points until the job is retried (POST /api/v1/jobs/{}/retry)",
+          "outbox: job {} given up after {} attempts: {}; the redemption keeps its points (or "
+          "credit) until the job is retried (POST /api/v1/jobs/{}/retry)",
           job.id, attempt, error, job.id);
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.abandoned;
@@ -277,8 +277,9 @@ void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformRespo
     const std::string reason =
         response.error_detail.empty() ? response.status.message() : response.error_detail;
     st = storage_.FailRewardJob(job.id, reason, now);
-    spdlog::warn("outbox: job {}: shop {} rejected redemption {}: {}; points returned", job.id,
-                 job.shop_id, job.redemption_id, reason);
+    spdlog::warn(
+        "outbox: job {}: shop {} rejected redemption {}: {}; points (or store credit) returned",
+        job.id, job.shop_id, job.redemption_id, reason);
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.rejected;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/crypto.h"
+#include "core/money.h"
 
 namespace loyaltyd {
 namespace {
@@ -116,6 +117,87 @@ Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t cus
   }
   on_queued_();
   return RedeemResult{false, std::move(created->redemption), created->balance};
+}
+
+// --- Store credit payouts ---
+
+Result<PayoutResult> RedemptionService::PayOutCredit(int64_t customer_id, std::string_view amount,
+                                                     std::string_view idempotency_key) {
+  const std::shared_ptr<const Config> config = config_->Current();
+  return PayOutCredit(*config, customer_id, amount, idempotency_key);
+}
+
+Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64_t customer_id,
+                                                     std::string_view amount,
+                                                     std::string_view idempotency_key) {
+  if (!IsValidIdempotencyKey(idempotency_key)) {
+    return InvalidArgument(
+        "the Idempotency-Key header must be 1-255 printable ASCII characters "
+        "without spaces, e.g. a UUID the client generates per payout");
+  }
+  const std::string& currency = config.program.currency;
+  const int exponent = config.program.currency_exponent;
+  Result<int64_t> amount_minor = ParseDecimalToMinor(amount, exponent);
+  if (!amount_minor.ok() || *amount_minor <= 0) {
+    return InvalidArgument("'amount' must be a positive decimal string in " + currency +
+                           " with at most " + std::to_string(exponent) +
+                           " decimals, such as \"12.50\"");
+  }
+  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
+  const CustomerRecord& who = **customer;
+  const ShopConfig* shop = config.FindShopById(who.shop_id);
+  if (shop == nullptr) {
+    return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
+                              who.shop_id + "', which is no longer in the config");
+  }
+  if (!shop_can_issue_(*shop)) {
+    return FailedPrecondition("shop '" + shop->id +
+                              "' cannot issue store credit: add its admin API credentials under "
+                              "shops[].api in the config");
+  }
+  if (who.platform_customer_id.empty()) {
+    return FailedPrecondition("customer " + std::to_string(customer_id) +
+                              " is a guest (no account in the store to hold store credit)");
+  }
+
+  NewCreditPayout payout;
+  payout.customer_id = customer_id;
+  payout.shop_id = shop->id;
+  payout.idempotency_key = std::string(idempotency_key);
+  payout.amount_minor = *amount_minor;
+  payout.currency = currency;
+  payout.description =
+      "Store credit payout of " + FormatMinor(*amount_minor, exponent) + " " + currency;
+  Result<CreditPayoutResult> created = storage_.CreateCreditPayout(payout, clock_.NowMillis());
+  if (!created.ok()) return created.status();
+  PayoutResult result;
+  result.credit_balance_minor = created->balance_minor;
+  switch (created->outcome) {
+    case CreditPayoutResult::Outcome::kInsufficientCredit:
+      result.outcome = PayoutResult::Outcome::kInsufficientCredit;
+      return result;
+    case CreditPayoutResult::Outcome::kExisting:
+      if (created->payout.paid_with != "credit" || created->payout.value_minor != *amount_minor) {
+        return InvalidArgument(
+            "Idempotency-Key '" + std::string(idempotency_key) + "' was already used for " +
+            (created->payout.paid_with != "credit"
+                 ? "reward '" + created->payout.reward_id + "'"
+                 : "a payout of " + FormatMinor(created->payout.value_minor, exponent) + " " +
+                       created->payout.currency) +
+            "; use a new key for a new payout");
+      }
+      result.outcome = PayoutResult::Outcome::kReplayed;
+      result.payout = std::move(created->payout);
+      return result;
+    case CreditPayoutResult::Outcome::kCreated:
+      break;
+  }
+  on_queued_();
+  result.outcome = PayoutResult::Outcome::kCreated;
+  result.payout = std::move(created->payout);
+  return result;
 }
 
 }  // namespace loyaltyd

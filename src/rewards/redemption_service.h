@@ -12,7 +12,11 @@
 // in Stripe's API, because silently returning the other redemption would hide a client bug.
 // Config: each Redeem works under one snapshot of the config (ConfigSource): the catalogue, the
 // shop and the currency come from the same version, whatever reload happens meanwhile.
-// Thread-safety: Redeem may be called from any thread; Storage serialises the writes.
+// PayOutCredit spends the customer's store credit (cashback) instead of points, through the same
+// redemption and outbox path (docs/storage.md, credit_entries) and under one snapshot of the
+// config like Redeem.
+// Thread-safety: Redeem and PayOutCredit may be called from any thread; Storage serialises the
+// writes.
 #pragma once
 
 #include <functional>
@@ -32,6 +36,18 @@ struct RedeemResult {
   bool replayed = false;  // the idempotency key had been used: nothing changed
   RedemptionRecord redemption;
   int64_t balance_after = 0;  // the customer's balance once this redemption is taken
+};
+
+// A payout of store credit (PayOutCredit).
+struct PayoutResult {
+  enum class Outcome {
+    kCreated,             // credit debited, payout pending in the outbox
+    kReplayed,            // the idempotency key had been used for this payout: nothing changed
+    kInsufficientCredit,  // nothing changed: the balance is below the amount
+  };
+  Outcome outcome = Outcome::kCreated;
+  RedemptionRecord payout;           // the redemption that issues it (empty when insufficient)
+  int64_t credit_balance_minor = 0;  // after the payout, or as it is
 };
 
 class RedemptionService {
@@ -67,6 +83,19 @@ class RedemptionService {
   // The same under a snapshot the caller already took (the admin API takes one per request).
   Result<RedeemResult> Redeem(const Config& config, int64_t customer_id, std::string_view reward_id,
                               std::string_view idempotency_key);
+
+  // Pays `amount` (a decimal string in the program currency, e.g. "12.50") of the customer's
+  // store credit (cashback) out into the store as platform store credit: one transaction
+  // debits the credit, records the payout (a store_credit redemption paid with credit) and
+  // queues the outbox job that issues it. Same idempotency contract as Redeem: the key again
+  // for the same amount replays it; for another amount or a reward it is InvalidArgument.
+  // Errors: NotFound, InvalidArgument (malformed amount or key), FailedPrecondition (guest,
+  // shop cannot issue), Unavailable.
+  Result<PayoutResult> PayOutCredit(int64_t customer_id, std::string_view amount,
+                                    std::string_view idempotency_key);
+  // The same under a snapshot the caller already took (the admin API takes one per request).
+  Result<PayoutResult> PayOutCredit(const Config& config, int64_t customer_id,
+                                    std::string_view amount, std::string_view idempotency_key);
 
   // A fresh code: the reward's prefix and 10 characters from an alphabet without look-alikes
   // (no 0/O, 1/I/L): 31^10, about 8 * 10^14 codes, so guessing one is hopeless.

@@ -9,6 +9,18 @@
 // award says why. A `first_order` rule offers a fixed bonus on every paid order with eligible
 // spend, keyed once per customer: storage grants it to the first such order it applies and
 // refuses it to every later one (see PointsChange::once_per_customer_key).
+//
+// Campaigns (program.campaigns) apply to orders whose created_at lies in [starts_at, ends_at)
+// (the order's own time, so a replay decides the same) and, when they list tiers, to customers
+// in one of them (EarnContext::tier_id). A multiplier campaign multiplies each spend rule's
+// points after the rule's cap, exactly (basis points, rounded as the rule rounds); one limited
+// to some products multiplies only the points their lines earn under the rule; of several, the
+// one that gives the most points applies, and the award's description names it ("2x Black
+// Friday: 98 points"). A bonus campaign is an award of its own, rule id "campaign:<id>", so the
+// ledger's (order, rule, kind) key pays it once per order.
+//
+// A `cashback` rule pays a percentage of its eligible spend (with the spend rule's exclusions
+// and minimum order) in store credit, a money balance of its own (ComputeCashbackAwards).
 // Thread-safety: pure functions over immutable inputs.
 #pragma once
 
@@ -27,12 +39,23 @@ namespace loyaltyd {
 // not pay the bonus a second time.
 inline constexpr std::string_view kFirstOrderOnceKey = "first_order";
 
+// A bonus campaign's awards carry rule id kCampaignRulePrefix + the campaign's id. Rule ids
+// cannot contain ':', so it never collides with an earn rule's.
+inline constexpr std::string_view kCampaignRulePrefix = "campaign:";
+
 struct EarnAward {
   std::string rule_id;
   int64_t points = 0;       // 0 only for an order below a rule's minimum_order
   std::string description;  // for the ledger: how the points were computed
   // Non-empty: the customer earns this award at most once ever, whatever the order.
   std::string once_per_customer_key = {};
+};
+
+// Store credit a cashback rule gives an order, in minor units of the program currency.
+struct CreditAward {
+  std::string rule_id;
+  int64_t amount_minor = 0;  // 0 only for an order below the rule's minimum_order
+  std::string description;   // for the credit ledger: how the credit was computed
 };
 
 // Eligible spend of an order in minor units of the order's currency, before any rule's
@@ -51,5 +74,12 @@ struct EarnContext {
 // tells the ledger why the order earned nothing under it.
 Result<std::vector<EarnAward>> ComputeEarnAwards(const ProgramConfig& program, const Order& order,
                                                  const EarnContext& context = {});
+
+// Store credit for a paid order from the cashback rules: floor(eligible spend after the rule's
+// exclusions * percent / 100), capped by max_per_order, exact in minor units. Same currency
+// check as ComputeEarnAwards; a rule that gives nothing is omitted, except below its
+// minimum_order, whose 0 award says why.
+Result<std::vector<CreditAward>> ComputeCashbackAwards(const ProgramConfig& program,
+                                                       const Order& order);
 
 }  // namespace loyaltyd

@@ -44,10 +44,26 @@ Result<bool> SqliteStorage::PostPoints(const Posting& p, int64_t now_ms) {
   LOYALTYD_RETURN_IF_ERROR(StepDone(insert, writer_, "writing ledger entry"));
   if (sqlite3_changes(writer_) == 0) return false;
 
+  const int64_t entry_id = sqlite3_last_insert_rowid(writer_);
+
   Stmt update(*writer_statements_,
               "UPDATE customers SET points_balance = ?2, updated_at_ms = ?3 WHERE id = ?1");
   update.Bind(1, p.customer_id).Bind(2, after).Bind(3, now_ms);
   LOYALTYD_RETURN_IF_ERROR(StepDone(update, writer_, "updating balance"));
+
+  // The lots follow the balance in the same transaction (sqlite_lots.cc).
+  if (p.points > 0) LOYALTYD_RETURN_IF_ERROR(CreditLot(p, entry_id, *before, now_ms));
+  if (p.points < 0) LOYALTYD_RETURN_IF_ERROR(DebitLots(p, now_ms));
+  // What the customer does (not what is done to them: clawbacks, expiry, redemption refunds)
+  // keeps their points alive under program.expiry.inactivity_days.
+  if (p.kind == "earn" || p.kind == "redeem" || p.kind == "action") {
+    Stmt activity(*writer_statements_,
+                  "INSERT INTO customer_activity (customer_id, last_activity_ms) VALUES (?1, ?2) "
+                  "ON CONFLICT(customer_id) DO UPDATE SET "
+                  "last_activity_ms = MAX(last_activity_ms, excluded.last_activity_ms)");
+    activity.Bind(1, p.customer_id).Bind(2, p.effective_at_ms != 0 ? p.effective_at_ms : now_ms);
+    LOYALTYD_RETURN_IF_ERROR(StepDone(activity, writer_, "recording activity"));
+  }
   return true;
 }
 

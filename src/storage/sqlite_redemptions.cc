@@ -49,7 +49,7 @@ constexpr const char* kRedemptionColumns =
     "id, customer_id, shop_id, idempotency_key, reward_id, reward_kind, reward_name, points, "
     "code, value_minor, currency, percentage, minimum_order_minor, expires_at_ms, "
     "restrict_to_customer, status, platform_reward_id, failure_reason, created_at_ms, "
-    "updated_at_ms";
+    "updated_at_ms, paid_with";
 
 RedemptionRecord ReadRedemption(const Stmt& s) {
   RedemptionRecord r;
@@ -76,6 +76,7 @@ RedemptionRecord ReadRedemption(const Stmt& s) {
   r.failure_reason = s.Text(17);
   r.created_at_ms = s.Int(18);
   r.updated_at_ms = s.Int(19);
+  r.paid_with = s.Text(20);
   return r;
 }
 
@@ -114,18 +115,30 @@ Result<std::optional<RedemptionRecord>> SqliteStorage::FindRedemptionLocked(cons
   return SqliteError(writer_, rc, "reading redemption");
 }
 
+namespace {
+const std::string kRedemptionByKey = std::string("SELECT ") + kRedemptionColumns +
+                                     " FROM redemptions WHERE customer_id = ?1 AND "
+                                     "idempotency_key = ?2";
+const std::string kRedemptionById =
+    std::string("SELECT ") + kRedemptionColumns + " FROM redemptions WHERE id = ?1";
+}  // namespace
+
+Result<std::optional<RedemptionRecord>> SqliteStorage::RedemptionByKeyLocked(
+    int64_t customer_id, const std::string& idempotency_key) {
+  return FindRedemptionLocked(kRedemptionByKey.c_str(), customer_id, &idempotency_key);
+}
+
+Result<std::optional<RedemptionRecord>> SqliteStorage::RedemptionByIdLocked(int64_t id) {
+  return FindRedemptionLocked(kRedemptionById.c_str(), id, nullptr);
+}
+
 Result<CreateRedemptionResult> SqliteStorage::CreateRedemption(const NewRedemption& r,
                                                                int64_t now_ms) {
-  static const std::string kByKey = std::string("SELECT ") + kRedemptionColumns +
-                                    " FROM redemptions WHERE customer_id = ?1 AND "
-                                    "idempotency_key = ?2";
-  static const std::string kById =
-      std::string("SELECT ") + kRedemptionColumns + " FROM redemptions WHERE id = ?1";
   CreateRedemptionResult result;
   std::lock_guard<std::mutex> lock(write_mu_);
   Status st = InTransaction(writer_, [&]() -> Status {
     Result<std::optional<RedemptionRecord>> existing =
-        FindRedemptionLocked(kByKey.c_str(), r.customer_id, &r.idempotency_key);
+        RedemptionByKeyLocked(r.customer_id, r.idempotency_key);
     if (!existing.ok()) return existing.status();
     if (existing->has_value()) {
       result.outcome = CreateRedemptionResult::Outcome::kExisting;
@@ -179,8 +192,7 @@ Result<CreateRedemptionResult> SqliteStorage::CreateRedemption(const NewRedempti
     job.Bind(1, r.shop_id).Bind(2, redemption_id).Bind(3, job_key).Bind(4, now_ms);
     LOYALTYD_RETURN_IF_ERROR(StepDone(job, writer_, "queueing reward job"));
 
-    Result<std::optional<RedemptionRecord>> created =
-        FindRedemptionLocked(kById.c_str(), redemption_id, nullptr);
+    Result<std::optional<RedemptionRecord>> created = RedemptionByIdLocked(redemption_id);
     if (!created.ok()) return created.status();
     if (!created->has_value()) return Internal("redemption vanished inside its transaction");
     result.outcome = CreateRedemptionResult::Outcome::kCreated;
@@ -320,7 +332,7 @@ Status SqliteStorage::FailRewardJob(int64_t job_id, const std::string& reason, i
     Stmt redemption(*writer_statements_,
                     "UPDATE redemptions SET status = 'failed', failure_reason = ?2, "
                     "updated_at_ms = ?3 WHERE id = ?1 AND status = 'pending' "
-                    "RETURNING customer_id, points, reward_id, reward_name");
+                    "RETURNING customer_id, points, reward_id, reward_name, paid_with");
     LOYALTYD_RETURN_IF_ERROR(redemption.prepare_status());
     redemption.Bind(1, redemption_id).Bind(2, reason).Bind(3, now_ms);
     const int rrc = redemption.Step();
@@ -330,7 +342,10 @@ Status SqliteStorage::FailRewardJob(int64_t job_id, const std::string& reason, i
     const int64_t points = redemption.Int(1);
     const std::string reward_id = redemption.Text(2);
     const std::string reward_name = redemption.Text(3);
+    const bool paid_with_credit = redemption.Text(4) == "credit";
     redemption.Reset();
+    // A payout of store credit gives the credit back, not points.
+    if (paid_with_credit) return RefundCreditPayoutLocked(redemption_id, reason, now_ms);
 
     Posting posting;
     posting.customer_id = customer_id;

@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS customers (
   last_name            TEXT NOT NULL DEFAULT '',
   points_balance       INTEGER NOT NULL DEFAULT 0,
   created_at_ms        INTEGER NOT NULL,
-  updated_at_ms        INTEGER NOT NULL
+  updated_at_ms        INTEGER NOT NULL,
+  -- Store credit (cashback), minor units of the program currency; the sum of credit_entries.
+  credit_balance_minor INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS customers_platform_id
   ON customers(shop_id, platform_customer_id);
@@ -92,6 +94,9 @@ CREATE TABLE IF NOT EXISTS order_refunds (
   clawback_points   INTEGER NOT NULL DEFAULT 0,
   source_event_id   INTEGER REFERENCES inbox_events(id),
   created_at_ms     INTEGER NOT NULL,
+  -- The same for store credit (cashback): applied once the order's credit earn is there.
+  credit_applied        INTEGER NOT NULL DEFAULT 0,
+  clawback_credit_minor INTEGER NOT NULL DEFAULT 0,
   UNIQUE (order_id, refund_key)
 );
 
@@ -141,6 +146,8 @@ CREATE TABLE IF NOT EXISTS redemptions (
   failure_reason       TEXT NOT NULL DEFAULT '',
   created_at_ms        INTEGER NOT NULL,
   updated_at_ms        INTEGER NOT NULL,
+  -- 'points' (a catalogue reward) or 'credit' (a payout of store credit, points 0).
+  paid_with            TEXT NOT NULL DEFAULT 'points',
   UNIQUE (customer_id, idempotency_key)
 );
 
@@ -159,6 +166,92 @@ CREATE TABLE IF NOT EXISTS outbox_jobs (
   updated_at_ms      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_jobs_due ON outbox_jobs(status, next_attempt_at_ms);
+
+-- Point lots: one per positive ledger entry, with what is left of it; negative entries take
+-- from them oldest expiry first. The open lots of a customer sum to max(points_balance, 0).
+CREATE TABLE IF NOT EXISTS point_lots (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  ledger_entry_id INTEGER NOT NULL UNIQUE REFERENCES ledger_entries(id),
+  order_id        INTEGER REFERENCES orders(id),
+  points          INTEGER NOT NULL,
+  remaining       INTEGER NOT NULL,
+  earned_at_ms    INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL DEFAULT 0,
+  expired_reason  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS point_lots_open ON point_lots(customer_id, expires_at_ms, id)
+  WHERE remaining > 0;
+CREATE INDEX IF NOT EXISTS point_lots_expiring ON point_lots(expires_at_ms) WHERE remaining > 0;
+CREATE INDEX IF NOT EXISTS point_lots_customer ON point_lots(customer_id, id);
+-- Last points activity (earn, redeem, action) per customer, for expiry by inactivity.
+CREATE TABLE IF NOT EXISTS customer_activity (
+  customer_id      INTEGER PRIMARY KEY REFERENCES customers(id),
+  last_activity_ms INTEGER NOT NULL
+);
+
+-- Points an order earned, held until release_at_ms (program.award.hold_days).
+CREATE TABLE IF NOT EXISTS pending_awards (
+  id                     INTEGER PRIMARY KEY,
+  order_id               INTEGER NOT NULL REFERENCES orders(id),
+  customer_id            INTEGER NOT NULL REFERENCES customers(id),
+  rule_id                TEXT NOT NULL,
+  points                 INTEGER NOT NULL,
+  description            TEXT NOT NULL,
+  once_key               TEXT,
+  source_event_id        INTEGER REFERENCES inbox_events(id),
+  awarded_at_ms          INTEGER NOT NULL,
+  release_at_ms          INTEGER NOT NULL,
+  allow_negative_balance INTEGER NOT NULL DEFAULT 0,
+  status                 TEXT NOT NULL DEFAULT 'pending',
+  status_reason          TEXT NOT NULL DEFAULT '',
+  settled_at_ms          INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (order_id, rule_id)
+);
+CREATE INDEX IF NOT EXISTS pending_awards_due ON pending_awards(status, release_at_ms);
+CREATE INDEX IF NOT EXISTS pending_awards_customer ON pending_awards(customer_id, id);
+-- Each POST /api/v1/customers/{id}/actions, once per (customer, Idempotency-Key), with the
+-- answer it got: a retry gets the same answer. The limit itself lives in the ledger's once keys.
+CREATE TABLE IF NOT EXISTS action_requests (
+  id                       INTEGER PRIMARY KEY,
+  customer_id              INTEGER NOT NULL REFERENCES customers(id),
+  idempotency_key          TEXT NOT NULL,
+  action                   TEXT NOT NULL,
+  rule_id                  TEXT NOT NULL,
+  reference                TEXT NOT NULL DEFAULT '',
+  occurred_at_ms           INTEGER NOT NULL,
+  outcome                  TEXT NOT NULL,
+  slot                     INTEGER NOT NULL DEFAULT 0,
+  max_slots                INTEGER NOT NULL,
+  period_label             TEXT NOT NULL DEFAULT '',
+  next_period_starts_at_ms INTEGER NOT NULL DEFAULT 0,
+  ledger_entry_id          INTEGER REFERENCES ledger_entries(id),
+  points                   INTEGER NOT NULL DEFAULT 0,
+  balance_after            INTEGER NOT NULL,
+  description              TEXT NOT NULL,
+  created_at_ms            INTEGER NOT NULL,
+  UNIQUE (customer_id, idempotency_key)
+);
+-- The append-only store-credit ledger (cashback), keyed like ledger_entries.
+CREATE TABLE IF NOT EXISTS credit_entries (
+  id                  INTEGER PRIMARY KEY,
+  customer_id         INTEGER NOT NULL REFERENCES customers(id),
+  order_id            INTEGER REFERENCES orders(id),
+  -- payout, payout_refund: the redemption that issues the credit in the store.
+  redemption_id       INTEGER REFERENCES redemptions(id),
+  rule_id             TEXT NOT NULL,
+  kind                TEXT NOT NULL,
+  refund_key          TEXT NOT NULL DEFAULT '',
+  amount_minor        INTEGER NOT NULL,
+  balance_after_minor INTEGER NOT NULL,
+  currency            TEXT NOT NULL,
+  description         TEXT NOT NULL,
+  source_event_id     INTEGER REFERENCES inbox_events(id),
+  created_at_ms       INTEGER NOT NULL,
+  UNIQUE (order_id, rule_id, kind, refund_key),
+  UNIQUE (redemption_id, kind)
+);
+CREATE INDEX IF NOT EXISTS credit_entries_customer ON credit_entries(customer_id, id);
 )sql";
 
 constexpr int kSchemaVersion = 1;
@@ -178,12 +271,13 @@ CustomerRecord ReadCustomer(const Stmt& s) {
   c.points_balance = s.Int(6);
   c.created_at_ms = s.Int(7);
   c.updated_at_ms = s.Int(8);
+  c.credit_balance_minor = s.Int(9);
   return c;
 }
 
 constexpr const char* kCustomerColumns =
     "id, shop_id, platform_customer_id, email, first_name, last_name, points_balance, "
-    "created_at_ms, updated_at_ms";
+    "created_at_ms, updated_at_ms, credit_balance_minor";
 
 }  // namespace
 
@@ -512,7 +606,13 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
   if (!outcome.points.empty() && (customer_id == 0 || order_id == 0)) {
     return Internal("points change without a customer and an order");
   }
-  for (const PointsChange& change : outcome.points) {
+  if (outcome.hold_until_ms != 0 && !outcome.points.empty()) {
+    // Held (program.award.hold_days): recorded as pending awards, credited at release.
+    LOYALTYD_RETURN_IF_ERROR(RecordPendingAwards(outcome, customer_id, order_id));
+  }
+  // Held points were recorded above and are posted at release instead.
+  const std::vector<PointsChange> no_points;
+  for (const PointsChange& change : outcome.hold_until_ms != 0 ? no_points : outcome.points) {
     Posting posting;
     posting.customer_id = customer_id;
     posting.order_id = order_id;
@@ -522,8 +622,26 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     posting.once_key = change.once_per_customer_key;
     posting.points = change.points;
     posting.description = change.description;
+    posting.effective_at_ms = outcome.received_at_ms;
     // False: this (order, rule) already earned, or the customer has this once-only award.
     Result<bool> posted = PostPoints(posting, now_ms);
+    if (!posted.ok()) return posted.status();
+  }
+
+  if (!outcome.credits.empty() && (customer_id == 0 || order_id == 0)) {
+    return Internal("credit change without a customer and an order");
+  }
+  for (const CreditChange& change : outcome.credits) {
+    CreditPosting posting;
+    posting.customer_id = customer_id;
+    posting.order_id = order_id;
+    posting.source_event_id = outcome.event_id;
+    posting.rule_id = change.rule_id;
+    posting.kind = change.kind;
+    posting.amount_minor = change.amount_minor;
+    posting.currency = change.currency;
+    posting.description = change.description;
+    Result<bool> posted = PostCredit(posting, now_ms);  // false: this (order, rule) earned before
     if (!posted.ok()) return posted.status();
   }
 
@@ -542,40 +660,97 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const int rc = insert.Step();
     if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "recording refund");
   }
+  // A cancellation or full refund before release voids the order's pending awards.
+  if (std::any_of(outcome.refunds.begin(), outcome.refunds.end(),
+                  [](const RefundRecord& r) { return r.refunds_rest; })) {
+    LOYALTYD_RETURN_IF_ERROR(VoidPendingAwards(order_id, outcome.event_id, now_ms));
+  }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
-  if (order_id != 0 && (!outcome.refunds.empty() || !outcome.points.empty())) {
-    LOYALTYD_RETURN_IF_ERROR(
-        ApplyClawbacks(order_id, outcome.event_id, outcome.allow_negative_balance, now_ms));
+  if (order_id != 0 &&
+      (!outcome.refunds.empty() || !outcome.points.empty() || !outcome.credits.empty())) {
+    LOYALTYD_RETURN_IF_ERROR(ApplyClawbacks(order_id, outcome.event_id,
+                                            outcome.allow_negative_balance, outcome.received_at_ms,
+                                            now_ms));
   }
   return MarkEvent(outcome.event_id, outcome.status, outcome.reason, now_ms);
 }
 
-// The clawback formula. With E the points the order earned, S its eligible spend and C_k the
-// eligible amount refunded by its first k refunds (in the order they were recorded), the k-th
-// refund's clawback is
+Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
+                                     bool allow_negative_balance, int64_t effective_at_ms,
+                                     int64_t now_ms) {
+  LOYALTYD_RETURN_IF_ERROR(ApplyBookClawbacks(Book::kPoints, order_id, event_id,
+                                              allow_negative_balance, effective_at_ms, now_ms));
+  return ApplyBookClawbacks(Book::kCredit, order_id, event_id, allow_negative_balance,
+                            effective_at_ms, now_ms);
+}
+
+namespace {
+
+// What differs between the points and the store-credit book: where the earn is summed, where
+// each refund's share is recorded, and how an amount reads. The formula and the shortfall rule
+// (ApplyBookClawbacks) are the same for both.
+struct BookSql {
+  const char* waiting;  // ?1 = order: a row whose share in this book is not decided yet
+  const char* earned;   // ?1 = order: earned, customer, eligible_minor, taxes_included, currency
+  const char* rows;     // ?1 = order: id, refund_key, merchandise, tax, rest, applied, share
+  const char* mark;     // ?1 = row, ?2 = share
+};
+
+constexpr BookSql kPointsSql = {
+    "SELECT 1 FROM order_refunds WHERE order_id = ?1 AND applied = 0 LIMIT 1",
+    "SELECT COALESCE(SUM(l.points), 0), COALESCE(MAX(l.customer_id), 0), "
+    "o.eligible_minor, o.taxes_included, '' FROM orders o "
+    "LEFT JOIN ledger_entries l ON l.order_id = o.id AND l.kind = 'earn' "
+    "WHERE o.id = ?1 GROUP BY o.id",
+    "SELECT id, refund_key, merchandise_minor, tax_minor, refunds_rest, applied, "
+    "clawback_points FROM order_refunds WHERE order_id = ?1 ORDER BY id",
+    "UPDATE order_refunds SET applied = 1, clawback_points = ?2 WHERE id = ?1",
+};
+
+constexpr BookSql kCreditSql = {
+    "SELECT 1 FROM order_refunds WHERE order_id = ?1 AND credit_applied = 0 LIMIT 1",
+    "SELECT COALESCE(SUM(c.amount_minor), 0), COALESCE(MAX(c.customer_id), 0), "
+    "o.eligible_minor, o.taxes_included, COALESCE(MAX(c.currency), '') FROM orders o "
+    "LEFT JOIN credit_entries c ON c.order_id = o.id AND c.kind = 'earn' "
+    "WHERE o.id = ?1 GROUP BY o.id",
+    "SELECT id, refund_key, merchandise_minor, tax_minor, refunds_rest, credit_applied, "
+    "clawback_credit_minor FROM order_refunds WHERE order_id = ?1 ORDER BY id",
+    "UPDATE order_refunds SET credit_applied = 1, clawback_credit_minor = ?2 WHERE id = ?1",
+};
+
+}  // namespace
+
+// The clawback formula. With E what the order earned in the book (points, or store credit in
+// minor units), S its eligible spend and C_k the eligible amount refunded by its first k
+// refunds (in the order they were recorded), the k-th refund's clawback is
 //     target(k) - target(k-1),  target(k) = floor(E * min(C_k, S) / S),
 // and target(k) = E from the first "full" row (cancellation or full refund) on. target never
 // decreases and never exceeds E, so the clawbacks add up to at most what the order earned, and
 // to exactly E once everything is refunded; the final net depends only on the set of refunds,
-// not on the order they arrived in. Points are integers; the product is taken in 128 bits.
-Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
-                                     bool allow_negative_balance, int64_t now_ms) {
+// not on the order they arrived in. Amounts are integers; the product is taken in 128 bits.
+// Each book records its own shares in order_refunds, so an order that earns credit but no
+// points (or the other way round) claws back from the book that has something.
+int64_t SqliteStorage::ClawbackTarget(int64_t earned, int64_t eligible, int64_t refunded,
+                                      bool rest) {
+  if (rest || refunded >= eligible) return earned;
+  return MulDivFloor(earned, refunded, eligible);  // refunded < eligible: <= earned
+}
+
+Status SqliteStorage::ApplyBookClawbacks(Book book, int64_t order_id, int64_t event_id,
+                                         bool allow_negative_balance, int64_t effective_at_ms,
+                                         int64_t now_ms) {
+  const BookSql& sql = book == Book::kPoints ? kPointsSql : kCreditSql;
   // Every paid order comes through here; almost none has a refund waiting. One indexed probe
   // keeps that path from summing the order's ledger entries for nothing.
   {
-    Stmt waiting(*writer_statements_,
-                 "SELECT 1 FROM order_refunds WHERE order_id = ?1 AND applied = 0 LIMIT 1");
+    Stmt waiting(*writer_statements_, sql.waiting);
     LOYALTYD_RETURN_IF_ERROR(waiting.prepare_status());
     waiting.Bind(1, order_id);
     const int rc = waiting.Step();
     if (rc == SQLITE_DONE) return Status::Ok();
     if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "looking for refunds");
   }
-  Stmt earned_stmt(*writer_statements_,
-                   "SELECT COALESCE(SUM(l.points), 0), COALESCE(MAX(l.customer_id), 0), "
-                   "o.eligible_minor, o.taxes_included FROM orders o "
-                   "LEFT JOIN ledger_entries l ON l.order_id = o.id AND l.kind = 'earn' "
-                   "WHERE o.id = ?1 GROUP BY o.id");
+  Stmt earned_stmt(*writer_statements_, sql.earned);
   LOYALTYD_RETURN_IF_ERROR(earned_stmt.prepare_status());
   earned_stmt.Bind(1, order_id);
   if (earned_stmt.Step() != SQLITE_ROW) return Internal("order vanished during processing");
@@ -583,8 +758,21 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
   const int64_t customer_id = earned_stmt.Int(1);
   const int64_t eligible = earned_stmt.Int(2);
   const bool taxes_included = earned_stmt.Int(3) != 0;
+  const std::string currency = earned_stmt.Text(4);  // credit only
   earned_stmt.Reset();
   if (earned <= 0 || customer_id == 0) return Status::Ok();  // refunds wait for the earn
+
+  // How an amount of this book reads in a description.
+  Result<int> currency_exponent = CurrencyExponent(currency);
+  const int exponent = currency_exponent.ok() ? *currency_exponent : 2;
+  auto amount_text = [&](int64_t amount, const char* points_unit) {
+    return book == Book::kPoints ? std::to_string(amount) + points_unit
+                                 : FormatMinor(amount, exponent) + " " + currency;
+  };
+  const std::string earned_text =
+      book == Book::kPoints
+          ? std::to_string(earned) + " point(s) the order earned"
+          : FormatMinor(earned, exponent) + " " + currency + " of store credit the order earned";
 
   struct Row {
     int64_t id;
@@ -592,13 +780,11 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
     int64_t eligible_refunded;
     bool rest;
     bool applied;
-    int64_t clawback_points;
+    int64_t clawback;
   };
   std::vector<Row> rows;
   {
-    Stmt s(*writer_statements_,
-           "SELECT id, refund_key, merchandise_minor, tax_minor, refunds_rest, applied, "
-           "clawback_points FROM order_refunds WHERE order_id = ?1 ORDER BY id");
+    Stmt s(*writer_statements_, sql.rows);
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, order_id);
     int rc;
@@ -621,50 +807,62 @@ Status SqliteStorage::ApplyClawbacks(int64_t order_id, int64_t event_id,
     }
     rest = rest || row.rest;
     if (row.applied) {
-      clawed += row.clawback_points;
+      clawed += row.clawback;
       continue;
     }
-    int64_t target = earned;
-    if (!rest && refunded < eligible) {
-      target = MulDivFloor(earned, refunded, eligible);  // refunded < eligible: <= earned
-    }
+    const int64_t target = ClawbackTarget(earned, eligible, refunded, rest);
     const int64_t share = std::max<int64_t>(target - clawed, 0);
     clawed += share;
 
-    Stmt mark(*writer_statements_,
-              "UPDATE order_refunds SET applied = 1, clawback_points = ?2 WHERE id = ?1");
+    Stmt mark(*writer_statements_, sql.mark);
     LOYALTYD_RETURN_IF_ERROR(mark.prepare_status());
     mark.Bind(1, row.id).Bind(2, share);
     const int mrc = mark.Step();
     if (mrc != SQLITE_DONE) return SqliteError(writer_, mrc, "applying refund");
     if (share == 0) continue;  // a gift card or shipping refund: nothing to take back
 
-    Result<int64_t> balance = PointsBalanceLocked(customer_id);
+    Result<int64_t> balance =
+        book == Book::kPoints ? PointsBalanceLocked(customer_id) : CreditBalanceLocked(customer_id);
     if (!balance.ok()) return balance.status();
     const int64_t before = *balance;
-    // Points already spent on rewards cannot be taken back: unless the program allows a
+    // Points or credit already spent cannot be taken back: unless the program allows a
     // negative balance, take what is there and record what could not be taken.
     const int64_t available = std::max<int64_t>(before, 0);
     const int64_t taken = allow_negative_balance ? share : std::min(share, available);
     std::string description =
         (row.refund_key == "full" ? std::string("order cancelled or fully refunded")
                                   : "refund " + row.refund_key) +
-        ": " + std::to_string(share) + " of the " + std::to_string(earned) +
-        " point(s) the order earned taken back";
+        ": " + (book == Book::kPoints ? std::to_string(share) : FormatMinor(share, exponent)) +
+        " of the " + earned_text + " taken back";
     if (taken < share) {
-      description += "; shortfall of " + std::to_string(share - taken) +
-                     " point(s) already spent: the balance held " + std::to_string(available);
+      description += "; shortfall of " + amount_text(share - taken, " point(s)") +
+                     " already spent: the balance held " + amount_text(available, "");
     }
 
-    Posting posting;
-    posting.customer_id = customer_id;
-    posting.order_id = order_id;
-    posting.source_event_id = event_id;
-    posting.kind = "clawback";
-    posting.refund_key = row.refund_key;
-    posting.points = -taken;
-    posting.description = std::move(description);
-    Result<bool> posted = PostPoints(posting, now_ms);  // false: this refund clawed back before
+    Result<bool> posted = false;  // false: this refund clawed back before
+    if (book == Book::kPoints) {
+      Posting posting;
+      posting.customer_id = customer_id;
+      posting.order_id = order_id;
+      posting.source_event_id = event_id;
+      posting.kind = "clawback";
+      posting.refund_key = row.refund_key;
+      posting.points = -taken;
+      posting.description = std::move(description);
+      posting.effective_at_ms = effective_at_ms;
+      posted = PostPoints(posting, now_ms);
+    } else {
+      CreditPosting posting;
+      posting.customer_id = customer_id;
+      posting.order_id = order_id;
+      posting.source_event_id = event_id;
+      posting.kind = "clawback";
+      posting.refund_key = row.refund_key;
+      posting.amount_minor = -taken;
+      posting.currency = currency;
+      posting.description = std::move(description);
+      posted = PostCredit(posting, now_ms);
+    }
     if (!posted.ok()) return posted.status();
   }
   return Status::Ok();

@@ -71,6 +71,22 @@ class SqliteStorage final : public Storage {
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status, int64_t before_id,
                                           size_t limit) override;
 
+  // Point lots, expiry, pending awards (sqlite_lots.cc).
+  void SetPointsPolicy(const PointsPolicy& policy) override;
+  Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) override;
+  Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) override;
+  Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
+                                               int64_t before_id, size_t limit) override;
+  Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
+                                                            size_t limit) override;
+  Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) override;
+  // sqlite_actions.cc
+  Result<RecordActionResult> RecordAction(const NewActionRequest& request, int64_t now_ms) override;
+  Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
+                                                int64_t now_ms) override;
+  Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id, int64_t before_id,
+                                                           size_t limit) override;
+
  private:
   class ReadLease;
   SqliteStorage() = default;
@@ -91,23 +107,86 @@ class SqliteStorage final : public Storage {
     std::string once_key;    // non-empty: at most one entry with this key per customer ever
     int64_t points = 0;      // signed
     std::string description;
+    // When the points count from (a lot's age; the customer's last activity): the event's
+    // received_at_ms for webhook-caused postings, so that a replay makes the same lots.
+    // 0: now_ms.
+    int64_t effective_at_ms = 0;
+    // Negative postings: take the points from this lot only (an "expire" entry); 0: from the
+    // customer's lots, oldest expiry first (a clawback first from its own order's lots).
+    int64_t from_lot_id = 0;
   };
   // Under write_mu_, inside the caller's transaction: the one place a balance changes. Writes
   // the ledger entry with the balance after it and updates the customer's balance; does
   // nothing and returns false when one of the ledger's unique keys says it was posted before
   // (a redelivery, a second first-order bonus). sqlite_ledger.cc.
+  // Every positive posting also makes a point lot (paying any debt first) and every negative
+  // one takes from the lots (point_lots), so the open lots always sum to max(balance, 0).
   Result<bool> PostPoints(const Posting& posting, int64_t now_ms);
+  // Under write_mu_, inside PostPoints (sqlite_lots.cc): the lot side of a posting.
+  Status CreditLot(const Posting& posting, int64_t entry_id, int64_t balance_before,
+                   int64_t now_ms);
+  Status DebitLots(const Posting& posting, int64_t now_ms);
+  // Under write_mu_, inside ApplyOutcome's savepoint (sqlite_lots.cc): records the outcome's
+  // points as pending awards; voids the order's pending awards when it is cancelled or fully
+  // refunded.
+  Status RecordPendingAwards(const EventOutcome& outcome, int64_t customer_id, int64_t order_id);
+  Status VoidPendingAwards(int64_t order_id, int64_t event_id, int64_t now_ms);
+  // One batch of ExpirePoints; the number of lots expired.
+  Result<int64_t> ExpireBatch(int64_t now_ms, ExpiryRunResult& result);
   // Under write_mu_: the customer's points balance; NotFound for an unknown customer.
   Result<int64_t> PointsBalanceLocked(int64_t customer_id);
   Status ApplyOutcome(const EventOutcome& outcome, int64_t now_ms);
+  // The balances an order's refunds take back from, each with its own ledger and its own
+  // record of what each refund took (order_refunds).
+  enum class Book { kPoints, kCredit };
   // Under write_mu_, inside ApplyOutcome's savepoint: writes the clawbacks that the order's
-  // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds).
+  // recorded refunds owe and have not taken yet (docs/storage.md, order_refunds), from points
+  // and from store credit. effective_at_ms: the causing event's received_at_ms
+  // (Posting::effective_at_ms).
   Status ApplyClawbacks(int64_t order_id, int64_t event_id, bool allow_negative_balance,
-                        int64_t now_ms);
+                        int64_t effective_at_ms, int64_t now_ms);
+  // The same for one book: one formula, one shortfall rule, whichever balance it is.
+  Status ApplyBookClawbacks(Book book, int64_t order_id, int64_t event_id,
+                            bool allow_negative_balance, int64_t effective_at_ms, int64_t now_ms);
+  // The clawback formula's target (docs/storage.md, order_refunds): what an order that earned
+  // `earned` on `eligible` spend has given back once `refunded` of it was refunded (`rest`: a
+  // cancellation or full refund was recorded). Pure; shared by ApplyBookClawbacks and the
+  // pending-award outlook so that both say the same net.
+  static int64_t ClawbackTarget(int64_t earned, int64_t eligible, int64_t refunded, bool rest);
+
+  // --- Store credit (sqlite_credit.cc) ---
+  // One change to a customer's store credit, for PostCredit. Zero ids are written as NULL.
+  struct CreditPosting {
+    int64_t customer_id = 0;
+    int64_t order_id = 0;
+    int64_t payout_id = 0;  // the redemption that pays the credit out
+    int64_t source_event_id = 0;
+    std::string rule_id;
+    std::string kind;          // earn, clawback, payout, payout_refund
+    std::string refund_key;    // clawback: the refund it belongs to
+    int64_t amount_minor = 0;  // signed
+    std::string currency;
+    std::string description;
+  };
+  // Under write_mu_, inside the caller's transaction: the one place a credit balance changes.
+  // Writes the credit entry with the balance after it and updates the customer's credit
+  // balance; does nothing and returns false when one of the credit ledger's unique keys says
+  // it was posted before.
+  Result<bool> PostCredit(const CreditPosting& posting, int64_t now_ms);
+  // Under write_mu_: the customer's credit balance; NotFound for an unknown customer.
+  Result<int64_t> CreditBalanceLocked(int64_t customer_id);
+  // Under write_mu_, inside FailRewardJob's transaction: returns a failed payout's credit.
+  Status RefundCreditPayoutLocked(int64_t payout_id, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the redemption the query finds (?1 = a, ?2 = *b when b is given).
   Result<std::optional<RedemptionRecord>> FindRedemptionLocked(const char* sql, int64_t a,
                                                                const std::string* b);
+  Result<std::optional<RedemptionRecord>> RedemptionByKeyLocked(int64_t customer_id,
+                                                                const std::string& key);
+  Result<std::optional<RedemptionRecord>> RedemptionByIdLocked(int64_t id);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
+  // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
+  Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(
+      int64_t customer_id, const std::string& idempotency_key);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
   void CheckpointLoop();
@@ -118,6 +197,7 @@ class SqliteStorage final : public Storage {
   std::mutex write_mu_;
   sqlite3* writer_ = nullptr;                          // GUARDED_BY(write_mu_)
   std::unique_ptr<StatementCache> writer_statements_;  // GUARDED_BY(write_mu_)
+  PointsPolicy points_policy_;                         // GUARDED_BY(write_mu_)
 
   std::mutex read_mu_;
   std::condition_variable read_cv_;

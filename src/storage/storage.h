@@ -109,6 +109,16 @@ struct PointsChange {
   std::string once_per_customer_key = {};
 };
 
+// Store credit earned by an event (a cashback rule), in minor units of `currency`. Unique per
+// (order, rule_id, kind) in the credit ledger, like PointsChange in the points ledger.
+struct CreditChange {
+  std::string rule_id;
+  std::string kind;  // "earn"
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string description;  // "10.00% cashback on eligible spend of 49.00 USD: 4.90 USD ..."
+};
+
 // What processing decided for one inbox event.
 struct EventOutcome {
   int64_t event_id = 0;
@@ -120,6 +130,79 @@ struct EventOutcome {
   std::vector<RefundRecord> refunds;  // requires `order`
   // program.refunds.allow_negative_balance, for the clawbacks this outcome triggers.
   bool allow_negative_balance = false;
+  std::vector<CreditChange> credits;  // store credit (cashback); requires `customer` and `order`
+  // The inbox event's received_at_ms: the effective time of the points it posts (their lots'
+  // age counts from it), so that a replay of the inbox makes the same lots. 0: the commit time.
+  int64_t received_at_ms = 0;
+  // Non-zero (program.award.hold_days): `points` are not credited now but recorded as pending
+  // awards released by ReleasePendingPoints at this time (docs/storage.md, pending_awards).
+  int64_t hold_until_ms = 0;
+};
+
+// --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
+
+// What storage needs of program.expiry. Lots take their expiry when they are made, so a change
+// of lot_age_ms applies to new lots only; inactivity is judged at each expiry run.
+struct PointsPolicy {
+  int64_t lot_age_ms = 0;     // 0: lots never expire by age
+  int64_t inactivity_ms = 0;  // 0: no expiry by inactivity
+};
+
+// One credit of points (a positive ledger entry) and what is left of it.
+struct PointLotRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  int64_t ledger_entry_id = 0;  // the entry that credited it
+  std::string kind;             // that entry's kind: earn, refund, ...
+  std::string rule_id;
+  std::string order_platform_id;  // empty when not from an order
+  std::string order_name;
+  int64_t points = 0;
+  int64_t remaining = 0;
+  int64_t earned_at_ms = 0;    // effective time of the credit
+  int64_t expires_at_ms = 0;   // 0: never
+  std::string expired_reason;  // set once the lot was expired: "lot age", "inactivity"
+};
+
+enum class PendingAwardStatus { kPending, kReleased, kVoided };
+std::string_view PendingAwardStatusName(PendingAwardStatus status);
+
+// Points an order earned but that are held until release_at_ms (program.award.hold_days).
+struct PendingAwardRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string order_platform_id;
+  std::string order_name;
+  std::string rule_id;
+  int64_t points = 0;  // what the rule earned
+  // What release would credit net of the refunds recorded so far (the clawback formula of
+  // SqliteStorage::ApplyClawbacks); equal to points without refunds, 0 once voided.
+  int64_t net_points = 0;
+  std::string description;
+  int64_t source_event_id = 0;
+  int64_t awarded_at_ms = 0;
+  int64_t release_at_ms = 0;
+  PendingAwardStatus status = PendingAwardStatus::kPending;
+  std::string status_reason;  // why it was voided
+  int64_t settled_at_ms = 0;
+};
+
+// Points figures for the customer detail.
+struct PointsOutlook {
+  int64_t pending_points = 0;     // net points of pending awards
+  int64_t expiring_points = 0;    // remaining points of lots expiring before the horizon
+  int64_t next_expiry_at_ms = 0;  // the earliest expiry of an open lot; 0: none
+};
+
+struct ExpiryRunResult {
+  int64_t lots_expired = 0;
+  int64_t points_expired = 0;
+};
+
+struct ReleaseRunResult {
+  int64_t released = 0;  // awards credited
+  int64_t voided = 0;    // awards voided at release (the order was cancelled or fully refunded)
+  int64_t points_released = 0;
 };
 
 struct CustomerRecord {
@@ -132,6 +215,7 @@ struct CustomerRecord {
   int64_t points_balance = 0;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  int64_t credit_balance_minor = 0;  // store credit (cashback), program currency
 };
 
 struct LedgerEntryRecord {
@@ -148,6 +232,25 @@ struct LedgerEntryRecord {
   std::string source_topic;
   std::string order_platform_id;
   std::string order_name;
+  int64_t created_at_ms = 0;
+};
+
+// One entry of the store-credit ledger (docs/storage.md, credit_entries).
+struct CreditEntryRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string kind;          // earn, clawback, payout, payout_refund
+  int64_t amount_minor = 0;  // signed
+  int64_t balance_after_minor = 0;
+  std::string currency;
+  std::string rule_id;
+  std::string refund_key;  // clawback: the platform refund id, or "full"
+  std::string description;
+  int64_t source_event_id = 0;
+  std::string source_topic;
+  std::string order_platform_id;
+  std::string order_name;
+  int64_t payout_id = 0;  // payout, payout_refund: the redemption that issues it in the store
   int64_t created_at_ms = 0;
 };
 
@@ -194,6 +297,9 @@ struct RedemptionRecord {
   std::string failure_reason;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  // "points" for a catalogue reward; "credit" for a payout of store credit (points 0, the
+  // credit paid is value_minor).
+  std::string paid_with = "points";
 };
 
 struct CreateRedemptionResult {
@@ -205,6 +311,27 @@ struct CreateRedemptionResult {
   Outcome outcome = Outcome::kCreated;
   RedemptionRecord redemption;
   int64_t balance = 0;
+};
+
+// A payout of a customer's store credit (cashback) into the store as platform store credit.
+struct NewCreditPayout {
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string idempotency_key;  // from the client; shares the redemptions' keys per customer
+  int64_t amount_minor = 0;     // > 0, program currency
+  std::string currency;
+  std::string description;  // the redemption's reward_name, e.g. "store credit payout 12.50 USD"
+};
+
+struct CreditPayoutResult {
+  enum class Outcome {
+    kCreated,             // credit debited, payout recorded, job queued
+    kExisting,            // the idempotency key was used before: `payout` is that redemption
+    kInsufficientCredit,  // nothing changed; `balance_minor` is what the customer has
+  };
+  Outcome outcome = Outcome::kCreated;
+  RedemptionRecord payout;
+  int64_t balance_minor = 0;  // the credit balance after the payout (or as it is)
 };
 
 enum class JobStatus { kPending, kDone, kFailed };
@@ -224,6 +351,57 @@ struct OutboxJob {
   std::string last_error;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+};
+
+// --- Action rules (POST /api/v1/customers/{id}/actions) ---
+
+// An action to pay under its rule. The slots come from rules/action_rules.h: storage posts the
+// first whose once key the customer has not used, or none when all are used (limit reached).
+struct NewActionRequest {
+  int64_t customer_id = 0;
+  std::string idempotency_key;  // from the client; unique per customer
+  std::string action;
+  std::string rule_id;
+  std::string reference;  // the caller's id for the action; may be empty
+  int64_t occurred_at_ms = 0;
+  int64_t points = 0;
+  struct Slot {
+    std::string once_key;
+    std::string description;
+  };
+  std::vector<Slot> slots;
+  std::string period_label;  // "" for a once-ever limit
+  int64_t next_period_starts_at_ms = 0;
+  std::string limit_reached_message;  // kept as the answer when no slot is free
+};
+
+enum class ActionOutcome { kAwarded, kLimitReached };
+std::string_view ActionOutcomeName(ActionOutcome outcome);
+
+// A recorded action request and the answer it got, kept so that a retry gets the same answer.
+struct ActionRequestRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  std::string action;
+  std::string rule_id;
+  std::string reference;
+  int64_t occurred_at_ms = 0;
+  ActionOutcome outcome = ActionOutcome::kAwarded;
+  int slot = 0;       // kAwarded: which of max_slots this was (1-based)
+  int max_slots = 0;  // the rule's max_per_period (1 for "once")
+  std::string period_label;
+  int64_t next_period_starts_at_ms = 0;
+  int64_t ledger_entry_id = 0;  // kAwarded
+  int64_t points = 0;           // kAwarded: the points credited; 0 otherwise
+  int64_t balance_after = 0;    // the customer's balance right after the request
+  std::string description;      // kAwarded: the ledger entry's; else why nothing was paid
+  int64_t created_at_ms = 0;
+};
+
+struct RecordActionResult {
+  bool replayed = false;  // the idempotency key was used before: `request` is that answer
+  ActionRequestRecord request;
 };
 
 struct InboxCounts {
@@ -304,6 +482,51 @@ class Storage {
   // Newest first; status filter optional.
   virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
                                                   int64_t before_id, size_t limit) = 0;
+
+  // --- Point lots, expiry and pending awards ---
+
+  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving, and
+  // again when a reload (SIGHUP) brings a new program.expiry; may be called from any thread.
+  virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
+  // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
+  // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
+  // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
+  // lot once. Commits in batches; safe to run while the daemon serves.
+  virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
+  // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
+  // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
+  // refunded. Once per award whatever the repeats.
+  virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
+  // The customer's lots, newest first; open_only: those with points remaining.
+  virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
+                                                       int64_t before_id, size_t limit) = 0;
+  // The customer's pending awards (pending, released and voided), newest first.
+  virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
+                                                                    size_t limit) = 0;
+  virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
+  // --- Action rules ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
+  // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its once
+  // key unique per customer in the ledger, so concurrent requests never exceed the limit) or,
+  // when every slot is taken, posts nothing; and records the request with its answer.
+  // NotFound for an unknown customer.
+  virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
+                                                  int64_t now_ms) = 0;
+  // --- Store credit (cashback) ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns that
+  // redemption (kExisting, whatever it paid with); when the credit balance is below the amount,
+  // changes nothing (kInsufficientCredit); otherwise records a redemption of kind store_credit
+  // paid with credit, a "payout" credit entry of -amount and an "issue_reward" outbox job. If
+  // the store rejects it for good, FailRewardJob returns the credit ("payout_refund").
+  // NotFound for an unknown customer.
+  virtual Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
+                                                        int64_t now_ms) = 0;
+  // Newest first; entries with id < before_id when before_id > 0.
+  virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
+                                                                   int64_t before_id,
+                                                                   size_t limit) = 0;
 };
 
 }  // namespace loyaltyd

@@ -382,7 +382,8 @@ TEST(ConfigTest, UnknownEarnRuleTypeNamesBoth) {
   json j = UsdSpendConfig({{"type", "signup"}, {"rounding", "nearest"}});
   ConfigLoadResult r = ParseConfig(j.dump());
   EXPECT_TRUE(
-      HasProblem(r, "program.earn[0].type", "must be \"spend\" or \"first_order\", not \"signup\""))
+      HasProblem(r, "program.earn[0].type",
+                 "must be \"spend\", \"first_order\", \"action\" or \"cashback\", not \"signup\""))
       << Problems(r);
   EXPECT_EQ(r.problems.size(), 1u) << Problems(r);  // its other keys are not "unknown"
 }
@@ -459,8 +460,14 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   j["logging"] = json::object();
   j["outbox"] = json::object();
   j["program"]["refunds"] = json::object();
+  j["program"]["expiry"] = json::object();
+  j["program"]["award"] = json::object();
   j["program"]["rewards"] = json::array(
       {{{"id", "five"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}}});
+  j["program"]["campaigns"] = json::array({{{"id", "bf"},
+                                            {"starts_at", "2026-11-27T00:00:00Z"},
+                                            {"ends_at", "2026-12-01T00:00:00Z"},
+                                            {"multiplier", "2"}}});
   const std::string kStray = "zzzzzzzzzzzzzzzz";
   const std::vector<std::pair<std::string, json::json_pointer>> levels = {
       {"", json::json_pointer("")},
@@ -474,6 +481,10 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/properties/program/properties/earn/items")},
       {"program.rewards[0]", json::json_pointer("/properties/program/properties/rewards/items")},
       {"program.refunds", json::json_pointer("/properties/program/properties/refunds")},
+      {"program.expiry", json::json_pointer("/properties/program/properties/expiry")},
+      {"program.award", json::json_pointer("/properties/program/properties/award")},
+      {"program.campaigns[0]",
+       json::json_pointer("/properties/program/properties/campaigns/items")},
       {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
@@ -488,6 +499,9 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.earn[0]", json::json_pointer("/program/earn/0")},
       {"program.rewards[0]", json::json_pointer("/program/rewards/0")},
       {"program.refunds", json::json_pointer("/program/refunds")},
+      {"program.expiry", json::json_pointer("/program/expiry")},
+      {"program.award", json::json_pointer("/program/award")},
+      {"program.campaigns[0]", json::json_pointer("/program/campaigns/0")},
       {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
@@ -509,6 +523,472 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
     }
     EXPECT_EQ(loader_keys, schema_keys) << "at '" << path << "'";
   }
+}
+
+// --- program.expiry and program.award ---
+
+TEST(ConfigTest, ExpiryAndAwardDefaultToNeverAndOnPaymentWithoutHold) {
+  ConfigLoadResult r = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 0);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 0);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kPaid);
+  EXPECT_EQ(r.config.program.award.hold_days, 0);
+}
+
+TEST(ConfigTest, ExpiryAndAwardLoadAndEveryMistakeIsNamed) {
+  json j = ValidConfig();
+  j["program"]["expiry"] = {{"lot_age_days", 365}, {"inactivity_days", 180}};
+  j["program"]["award"] = {{"on", "fulfilled"}, {"hold_days", 14}};
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.program.expiry.lot_age_days, 365);
+  EXPECT_EQ(r.config.program.expiry.inactivity_days, 180);
+  EXPECT_EQ(r.config.program.award.on, AwardOn::kFulfilled);
+  EXPECT_EQ(r.config.program.award.hold_days, 14);
+
+  struct Case {
+    json expiry;
+    json award;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"lot_age_days", 0}},
+       json::object(),
+       "program.expiry.lot_age_days",
+       "must be between 1 and 3650, not 0"},
+      {{{"inactivity_days", -5}},
+       json::object(),
+       "program.expiry.inactivity_days",
+       "must be between 1 and 3650, not -5"},
+      {{{"lot_age_day", 365}},
+       json::object(),
+       "program.expiry",
+       "unknown key 'lot_age_day', did you mean 'lot_age_days'?"},
+      {json::object(),
+       {{"on", "shipped"}},
+       "program.award.on",
+       "must be \"paid\" or \"fulfilled\", not \"shipped\""},
+      {json::object(),
+       {{"hold_days", 366}},
+       "program.award.hold_days",
+       "must be between 0 and 365, not 366"},
+      {json::object(),
+       {{"hold_days", "14"}},
+       "program.award.hold_days",
+       "must be an integer, not a string"},
+  };
+  for (const Case& c : cases) {
+    json bad = ValidConfig();
+    bad["program"]["expiry"] = c.expiry;
+    bad["program"]["award"] = c.award;
+    ConfigLoadResult result = ParseConfig(bad.dump());
+    EXPECT_TRUE(HasProblem(result, c.path, c.message)) << c.path << "\n" << Problems(result);
+  }
+}
+
+// --- Action rules and campaigns ---
+
+json WithEarn(json rules) {
+  json j = UsdSpendConfig({});
+  for (json& rule : rules) j["program"]["earn"].push_back(rule);
+  return j;
+}
+
+TEST(ConfigTest, ActionRulesLoad) {
+  ConfigLoadResult r = ParseConfig(
+      WithEarn({{{"type", "action"}, {"action", "signup"}, {"points", 100}, {"limit", "once"}},
+                {{"id", "reviews"},
+                 {"type", "action"},
+                 {"action", "review"},
+                 {"points", 50},
+                 {"limit", "per_period"},
+                 {"period", "week"},
+                 {"max_per_period", 3}},
+                {{"type", "action"},
+                 {"action", "birthday"},
+                 {"points", 200},
+                 {"limit", "per_period"},
+                 {"period", "year"}},
+                {{"type", "action"},
+                 {"action", "app_download"},
+                 {"points", 25},
+                 {"limit", "per_period"},
+                 {"period", "day"}}})
+          .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const ProgramConfig& p = r.config.program;
+  ASSERT_EQ(p.earn.size(), 5u);
+  const EarnRule* signup = p.FindActionRule("signup");
+  ASSERT_NE(signup, nullptr);
+  EXPECT_EQ(signup->id, "signup");  // default: the action's name
+  EXPECT_EQ(signup->type, EarnRuleType::kAction);
+  EXPECT_EQ(signup->limit, ActionLimit::kOnce);
+  const EarnRule* review = p.FindActionRule("review");
+  ASSERT_NE(review, nullptr);
+  EXPECT_EQ(review->id, "reviews");
+  EXPECT_EQ(review->limit, ActionLimit::kPerPeriod);
+  EXPECT_EQ(review->period, CalendarPeriod::kWeek);
+  EXPECT_EQ(review->max_per_period, 3);
+  EXPECT_EQ(p.FindActionRule("birthday")->period, CalendarPeriod::kYear);
+  EXPECT_EQ(p.FindActionRule("app_download")->max_per_period, 1);  // default
+  EXPECT_EQ(p.FindActionRule("newsletter"), nullptr);
+}
+
+TEST(ConfigTest, BadActionRulesAreReportedWithTheirPaths) {
+  const json review = {{"type", "action"},
+                       {"action", "review"},
+                       {"points", 50},
+                       {"limit", "per_period"},
+                       {"period", "day"}};
+  auto with = [&](const json& extra, const std::vector<std::string>& erase = {}) {
+    json rule = review;
+    for (const auto& [key, value] : extra.items()) rule[key] = value;
+    for (const std::string& key : erase) rule.erase(key);
+    return rule;
+  };
+  struct Case {
+    std::string name;
+    json rules;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"zero points",
+       {with({{"points", 0}})},
+       "program.earn[1].points",
+       "must be between 1 and 1000000000, not 0"},
+      {"negative points",
+       {with({{"points", -10}})},
+       "program.earn[1].points",
+       "must be between 1 and 1000000000, not -10"},
+      {"no action", {with({}, {"action"})}, "program.earn[1].action", "required key is missing"},
+      {"action name with capitals",
+       {with({{"action", "Review"}})},
+       "program.earn[1].action",
+       "must be 1-64 lower-case letters, digits or '_' starting with a letter"},
+      {"action name with a dash",
+       {with({{"action", "app-download"}})},
+       "program.earn[1].action",
+       "must be 1-64 lower-case letters"},
+      {"no limit",
+       {with({}, {"limit", "period"})},
+       "program.earn[1].limit",
+       "required key is missing"},
+      {"unknown limit",
+       {with({{"limit", "daily"}}, {"period"})},
+       "program.earn[1].limit",
+       "must be \"once\" (once ever per customer) or \"per_period\""},
+      {"per_period without a period",
+       {with({}, {"period"})},
+       "program.earn[1].period",
+       "is required with \"limit\": \"per_period\""},
+      {"unknown period",
+       {with({{"period", "hour"}})},
+       "program.earn[1].period",
+       "must be \"day\", \"week\" (ISO, Monday to Sunday), \"month\" or \"year\" (UTC), not "
+       "\"hour\""},
+      {"period with once",
+       {with({{"limit", "once"}})},
+       "program.earn[1].period",
+       "applies to \"limit\": \"per_period\" only"},
+      {"max_per_period with once",
+       {with({{"limit", "once"}, {"max_per_period", 2}}, {"period"})},
+       "program.earn[1].max_per_period",
+       "applies to \"limit\": \"per_period\" only"},
+      {"max_per_period zero",
+       {with({{"max_per_period", 0}})},
+       "program.earn[1].max_per_period",
+       "must be between 1 and 1000, not 0"},
+      {"birthday once ever",
+       {with({{"action", "birthday"}, {"limit", "once"}}, {"period"})},
+       "program.earn[1].limit",
+       "a birthday comes once a year"},
+      {"birthday per month",
+       {with({{"action", "birthday"}, {"period", "month"}})},
+       "program.earn[1].period",
+       "a birthday comes once a year"},
+      {"birthday twice a year",
+       {with({{"action", "birthday"}, {"period", "year"}, {"max_per_period", 2}})},
+       "program.earn[1].max_per_period",
+       "a birthday comes once a year"},
+      {"spend keys on an action rule",
+       {with({{"per", "1.00"}})},
+       "program.earn[1].per",
+       "applies to spend rules only; an action rule gives a fixed `points` per action"},
+      {"action keys on a spend rule",
+       {json{{"type", "first_order"}, {"points", 5}, {"limit", "once"}}},
+       "program.earn[1].limit",
+       "applies to action rules only (\"type\": \"action\")"},
+      {"two rules for one action",
+       {with({{"id", "review-a"}}), with({{"id", "review-b"}, {"period", "week"}})},
+       "program.earn[2].action",
+       "two rules for action 'review': program.earn[1] (id 'review-a') and this one (id "
+       "'review-b'); keep one"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ConfigLoadResult r = ParseConfig(WithEarn(c.rules).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << Problems(r);
+    EXPECT_EQ(r.problems.size(), 1u) << Problems(r);
+  }
+}
+
+json WithCampaigns(json campaigns) {
+  json j = UsdSpendConfig({});
+  j["program"]["campaigns"] = std::move(campaigns);
+  return j;
+}
+
+TEST(ConfigTest, CampaignsLoad) {
+  ConfigLoadResult r = ParseConfig(WithCampaigns({{{"id", "black-friday"},
+                                                   {"name", "Black Friday"},
+                                                   {"starts_at", "2026-11-27T00:00:00Z"},
+                                                   {"ends_at", "2026-12-01T00:00:00Z"},
+                                                   {"multiplier", "2"}},
+                                                  {{"id", "mugs"},
+                                                   {"starts_at", "2026-12-05T00:00:00.000Z"},
+                                                   {"ends_at", "2026-12-06T00:00:00Z"},
+                                                   {"multiplier", "1.25"},
+                                                   {"skus", {"MUG"}},
+                                                   {"product_ids", {632910392}},
+                                                   {"tiers", {"gold"}}},
+                                                  {{"id", "weekend"},
+                                                   {"starts_at", "2026-12-12T00:00:00Z"},
+                                                   {"ends_at", "2026-12-14T00:00:00Z"},
+                                                   {"bonus_points", 100}}})
+                                       .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const std::vector<CampaignConfig>& c = r.config.program.campaigns;
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].name, "Black Friday");
+  EXPECT_EQ(c[0].starts_at_ms, *ParseIso8601Millis("2026-11-27T00:00:00Z"));
+  EXPECT_EQ(c[0].ends_at_ms, *ParseIso8601Millis("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(c[0].multiplier_basis_points, 20'000);
+  EXPECT_EQ(c[0].bonus_points, 0);
+  EXPECT_EQ(c[1].name, "mugs");  // default: the id
+  EXPECT_EQ(c[1].multiplier_basis_points, 12'500);
+  EXPECT_EQ(c[1].skus, std::vector<std::string>{"MUG"});
+  EXPECT_EQ(c[1].product_ids, std::vector<std::string>{"632910392"});
+  EXPECT_EQ(c[1].tiers, std::vector<std::string>{"gold"});
+  EXPECT_EQ(c[2].multiplier_basis_points, 0);
+  EXPECT_EQ(c[2].bonus_points, 100);
+}
+
+TEST(ConfigTest, BadCampaignsAreReportedWithTheirPaths) {
+  const json bf = {{"id", "bf"},
+                   {"starts_at", "2026-11-27T00:00:00Z"},
+                   {"ends_at", "2026-12-01T00:00:00Z"},
+                   {"multiplier", "2"}};
+  auto with = [&](const json& extra, const std::vector<std::string>& erase = {}) {
+    json c = bf;
+    for (const auto& [key, value] : extra.items()) c[key] = value;
+    for (const std::string& key : erase) c.erase(key);
+    return c;
+  };
+  struct Case {
+    std::string name;
+    json campaigns;
+    std::string path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"ends before it starts",
+       {with({{"ends_at", "2026-11-26T00:00:00Z"}})},
+       "program.campaigns[0].ends_at",
+       "must be after starts_at"},
+      {"ends when it starts",
+       {with({{"ends_at", "2026-11-27T00:00:00Z"}})},
+       "program.campaigns[0].ends_at",
+       "must be after starts_at"},
+      {"not UTC",
+       {with({{"starts_at", "2026-11-27T00:00:00+01:00"}})},
+       "program.campaigns[0].starts_at",
+       "must be an ISO-8601 time in UTC ending in Z"},
+      {"no time",
+       {with({{"starts_at", "2026-11-27"}})},
+       "program.campaigns[0].starts_at",
+       "must be an ISO-8601 time in UTC ending in Z"},
+      {"no start",
+       {with({}, {"starts_at"})},
+       "program.campaigns[0].starts_at",
+       "required key is missing"},
+      {"no id", {with({}, {"id"})}, "program.campaigns[0].id", "required key is missing"},
+      {"both kinds",
+       {with({{"bonus_points", 10}})},
+       "program.campaigns[0]",
+       "give either \"multiplier\" or \"bonus_points\", not both"},
+      {"neither kind", {with({}, {"multiplier"})}, "program.campaigns[0]", "needs \"multiplier\""},
+      {"multiplier of 1",
+       {with({{"multiplier", "1"}})},
+       "program.campaigns[0].multiplier",
+       "must be a decimal more than 1 and at most 100 with at most 2 decimals"},
+      {"multiplier below 1",
+       {with({{"multiplier", "0.5"}})},
+       "program.campaigns[0].multiplier",
+       "more than 1"},
+      {"three decimals",
+       {with({{"multiplier", "1.125"}})},
+       "program.campaigns[0].multiplier",
+       "at most 2 decimals"},
+      {"multiplier as a number",
+       {with({{"multiplier", 2}})},
+       "program.campaigns[0].multiplier",
+       "must be a decimal string such as \"2\" or \"1.5\", not an integer"},
+      {"huge multiplier",
+       {with({{"multiplier", "1000"}})},
+       "program.campaigns[0].multiplier",
+       "at most 100"},
+      {"zero bonus",
+       {with({{"bonus_points", 0}}, {"multiplier"})},
+       "program.campaigns[0].bonus_points",
+       "must be between 1 and 1000000000, not 0"},
+      {"product tags",
+       {with({{"product_tags", {"sale"}}})},
+       "program.campaigns[0].product_tags",
+       "cannot be applied: order webhooks do not carry product tags; name the products by "
+       "product_ids or skus instead"},
+      {"empty tiers",
+       {with({{"tiers", json::array()}})},
+       "program.campaigns[0].tiers",
+       "must list at least one tier"},
+      {"bad tier id",
+       {with({{"tiers", {"gold tier"}}})},
+       "program.campaigns[0].tiers[0]",
+       "must be a tier id"},
+      {"bad product id",
+       {with({{"product_ids", {"abc"}}})},
+       "program.campaigns[0].product_ids[0]",
+       "must be a product id of digits"},
+      {"duplicate ids", {bf, bf}, "program.campaigns[1].id", "duplicate campaign id 'bf'"},
+      {"typo",
+       {with({{"multiplyer", "2"}}, {"multiplier"})},
+       "program.campaigns[0]",
+       "unknown key 'multiplyer', did you mean 'multiplier'?"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ConfigLoadResult r = ParseConfig(WithCampaigns(c.campaigns).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << Problems(r);
+    // A misspelt kind is also no kind at all: two problems, both named.
+    EXPECT_EQ(r.problems.size(), c.name == "typo" ? 2u : 1u) << Problems(r);
+  }
+}
+
+// --- Cashback rules ---
+
+// A USD program with one cashback rule and the given keys.
+json UsdCashbackConfig(const json& rule_extra) {
+  json j = ValidConfig();
+  j["program"]["currency"] = "USD";
+  j["program"]["earn"] = json::array({{{"type", "cashback"}, {"percent", "10"}}});
+  for (const auto& [key, value] : rule_extra.items()) j["program"]["earn"][0][key] = value;
+  return j;
+}
+
+TEST(ConfigTest, CashbackRuleLoadsExactly) {
+  ConfigLoadResult r = ParseConfig(UsdCashbackConfig({{"percent", "2.5"},
+                                                      {"max_per_order", "50.00"},
+                                                      {"minimum_order", "20.00"},
+                                                      {"exclude_skus", {"GIFT-WRAP"}},
+                                                      {"exclude_vendors", {"Acme"}},
+                                                      {"exclude_product_ids", {"42"}}})
+                                       .dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const EarnRule& rule = r.config.program.earn.at(0);
+  EXPECT_EQ(rule.type, EarnRuleType::kCashback);
+  EXPECT_EQ(rule.id, "cashback");
+  EXPECT_EQ(rule.percent_basis_points, 250);
+  EXPECT_EQ(rule.max_credit_per_order_minor, 5000);
+  EXPECT_EQ(rule.minimum_order_minor, 2000);
+  EXPECT_EQ(rule.exclude_skus, (std::vector<std::string>{"GIFT-WRAP"}));
+  EXPECT_EQ(rule.exclude_vendors, (std::vector<std::string>{"Acme"}));
+  EXPECT_EQ(rule.exclude_product_ids, (std::vector<std::string>{"42"}));
+
+  for (const auto& [text, basis_points] : std::vector<std::pair<std::string, int64_t>>{
+           {"10", 1000}, {"100", 10000}, {"0.01", 1}, {"12.34", 1234}, {"7.50", 750}}) {
+    ConfigLoadResult p = ParseConfig(UsdCashbackConfig({{"percent", text}}).dump());
+    ASSERT_TRUE(p.ok()) << text << "\n" << Problems(p);
+    EXPECT_EQ(p.config.program.earn.at(0).percent_basis_points, basis_points) << text;
+    EXPECT_EQ(p.config.program.earn.at(0).max_credit_per_order_minor, 0);
+  }
+}
+
+TEST(ConfigTest, BadCashbackRulesAreReportedWithTheirPaths) {
+  struct Case {
+    json extra;
+    std::string path;
+    std::string message;
+  };
+  const std::string kPercent =
+      "must be a decimal string above 0 and at most 100 with at most 2 decimals, such as \"10\" "
+      "or \"2.5\"";
+  const std::vector<Case> cases = {
+      {{{"percent", "0"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "100.01"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "-5"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "10.125"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", "ten"}}, "program.earn[0].percent", kPercent},
+      {{{"percent", 10}}, "program.earn[0].percent", kPercent + ", not an integer"},
+      {{{"percent", 10.5}}, "program.earn[0].percent", kPercent + ", not a number"},
+      {{{"max_per_order", "0"}}, "program.earn[0].max_per_order", "must be a positive amount"},
+      {{{"max_per_order", "1.005"}},
+       "program.earn[0].max_per_order",
+       "must be a positive amount in USD"},
+      {{{"max_per_order", 50}}, "program.earn[0].max_per_order", "must be a decimal string"},
+      {{{"minimum_order", "-1.00"}}, "program.earn[0].minimum_order", "must be a positive amount"},
+      {{{"exclude_skus", {"A", "A"}}}, "program.earn[0].exclude_skus[1]", "'A' is listed twice"},
+      {{{"exclude_product_tags", {"gift"}}},
+       "program.earn[0].exclude_product_tags",
+       "cannot be applied: order webhooks do not carry product tags"},
+      {{{"points", 5}},
+       "program.earn[0].points",
+       "applies to points rules only; a cashback rule gives `percent` of the eligible spend in "
+       "store credit"},
+      {{{"per", "1.00"}}, "program.earn[0].per", "applies to points rules only"},
+      {{{"rounding", "nearest"}}, "program.earn[0].rounding", "applies to points rules only"},
+      {{{"max_points_per_order", 5}},
+       "program.earn[0].max_points_per_order",
+       "applies to points rules only"},
+      {{{"percnt", "10"}}, "program.earn[0]", "unknown key 'percnt', did you mean 'percent'?"},
+  };
+  for (const Case& c : cases) {
+    ConfigLoadResult r = ParseConfig(UsdCashbackConfig(c.extra).dump());
+    EXPECT_TRUE(HasProblem(r, c.path, c.message)) << c.extra.dump() << "\n" << Problems(r);
+    EXPECT_EQ(r.problems.size(), 1u) << c.extra.dump() << "\n" << Problems(r);
+  }
+
+  json missing = UsdCashbackConfig(json::object());
+  missing["program"]["earn"][0].erase("percent");
+  EXPECT_TRUE(HasProblem(ParseConfig(missing.dump()), "program.earn[0].percent",
+                         "required key is missing"));
+}
+
+TEST(ConfigTest, CashbackKeysOnAPointsRuleAreNamed) {
+  ConfigLoadResult spend = ParseConfig(UsdSpendConfig({{"percent", "10"}}).dump());
+  EXPECT_TRUE(HasProblem(spend, "program.earn[0].percent",
+                         "applies to cashback rules only (\"type\": \"cashback\")"))
+      << Problems(spend);
+  EXPECT_EQ(spend.problems.size(), 1u) << Problems(spend);
+
+  json first_order = ValidConfig();
+  first_order["program"]["earn"] =
+      json::array({{{"type", "first_order"}, {"points", 100}, {"max_per_order", "5.00"}}});
+  ConfigLoadResult r = ParseConfig(first_order.dump());
+  EXPECT_TRUE(HasProblem(r, "program.earn[0].max_per_order", "applies to cashback rules only"))
+      << Problems(r);
+  EXPECT_EQ(r.problems.size(), 1u) << Problems(r);
+}
+
+TEST(ConfigTest, CashbackRulesNeedDistinctIds) {
+  json j = UsdCashbackConfig(json::object());
+  j["program"]["earn"].push_back({{"type", "cashback"}, {"percent", "5"}});
+  EXPECT_TRUE(
+      HasProblem(ParseConfig(j.dump()), "program.earn[1].id", "duplicate rule id 'cashback'"));
+  j["program"]["earn"][1]["id"] = "cashback-vip";
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(r.ok()) << Problems(r);
 }
 
 }  // namespace

@@ -519,5 +519,191 @@ TEST_F(LedgerTest, WooCommerceRefundTotalClawsBackItsShareOfTheOrderTotal) {
   EXPECT_EQ(Balance(), 0);
 }
 
+// --- Award timing (program.award) ---
+
+constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kReceived = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+struct AwardStep {
+  std::string topic;
+  OrderEventKind kind;
+  bool fulfilled;
+  bool cancelled;
+};
+struct AwardCase {
+  std::string name;
+  AwardOn on;
+  int hold_days;
+  std::vector<AwardStep> steps;
+  int64_t balance_before_release;
+  int64_t pending_before_release;
+  int64_t balance_after_release;  // after a release run 30 days on
+  std::string last_reason;        // of the last step's event
+};
+
+TEST_F(LedgerTest, AwardTimingFollowsTheConfiguredAwardPointAndHold) {
+  const AwardStep paid{"orders/paid", OrderEventKind::kPaid, false, false};
+  const AwardStep fulfilled{"orders/fulfilled", OrderEventKind::kUpdated, true, false};
+  const AwardStep woo_completed{"order.updated", OrderEventKind::kPaid, true, false};
+  const AwardStep cancelled{"orders/cancelled", OrderEventKind::kCancelled, false, true};
+  const std::vector<AwardCase> cases = {
+      {"default: on payment, no hold",
+       AwardOn::kPaid,
+       0,
+       {paid},
+       49,
+       0,
+       49,
+       "order paid; 49 point(s) earned"},
+      {"on payment: fulfilment changes nothing",
+       AwardOn::kPaid,
+       0,
+       {paid, fulfilled},
+       49,
+       0,
+       49,
+       "order recorded; orders/fulfilled changes no points"},
+      {"on fulfilment: payment earns nothing yet",
+       AwardOn::kFulfilled,
+       0,
+       {paid},
+       0,
+       0,
+       0,
+       "order paid; points are earned when it is fulfilled"},
+      {"on fulfilment: Shopify orders/fulfilled earns",
+       AwardOn::kFulfilled,
+       0,
+       {paid, fulfilled},
+       49,
+       0,
+       49,
+       "order fulfilled; 49 point(s) earned"},
+      {"on fulfilment: WooCommerce completed earns",
+       AwardOn::kFulfilled,
+       0,
+       {woo_completed},
+       49,
+       0,
+       49,
+       "order fulfilled; 49 point(s) earned"},
+      {"hold: pending, then released",
+       AwardOn::kPaid,
+       14,
+       {paid},
+       0,
+       49,
+       49,
+       "order paid; 49 point(s) earned; pending until 2026-01-15T00:00:00.000Z"},
+      {"hold after fulfilment",
+       AwardOn::kFulfilled,
+       7,
+       {paid, fulfilled},
+       0,
+       49,
+       49,
+       "order fulfilled; 49 point(s) earned; pending until 2026-01-08T01:00:00.000Z"},
+      {"cancelled within the hold: voided",
+       AwardOn::kPaid,
+       14,
+       {paid, cancelled},
+       0,
+       0,
+       0,
+       "order recorded; the order is cancelled or fully refunded: the points it earned are "
+       "taken back"},
+  };
+  int n = 0;
+  for (const AwardCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Config config = config_;
+    config.program.award.on = c.on;
+    config.program.award.hold_days = c.hold_days;
+    testing::TempDir dir;
+    auto opened = SqliteStorage::Open(dir.File("award.db"));
+    ASSERT_TRUE(opened.ok());
+    SqliteStorage& storage = **opened;
+    Ledger ledger(config, storage, clock_);
+    std::string reason;
+    int64_t at = kReceived;
+    for (const AwardStep& step : c.steps) {
+      Order order = PaidOrder();
+      order.fulfilled = step.fulfilled;
+      order.cancelled = step.cancelled;
+      const std::string key = "award-" + std::to_string(++n);
+      ASSERT_TRUE(
+          storage.AppendToInbox({NewInboxEvent{"demo", "shopify", step.topic, key, key, "{}", at}})
+              .ok());
+      auto pending = storage.LoadPendingEvents(0, 10);
+      ASSERT_EQ(pending->size(), 1u);
+      EventOutcome outcome =
+          ledger.Decide((*pending)[0], NormalisedEvent(OrderEvent{step.kind, order}));
+      reason = outcome.reason;
+      ASSERT_TRUE(ledger.Commit({outcome}).ok());
+      at += 3'600'000;  // the next step an hour later
+    }
+    EXPECT_EQ(reason, c.last_reason);
+    auto bob = storage.FindCustomersByEmail("bob@example.com");
+    ASSERT_EQ(bob->size(), 1u);
+    const int64_t id = (*bob)[0].id;
+    EXPECT_EQ((*storage.GetCustomer(id))->points_balance, c.balance_before_release);
+    EXPECT_EQ(storage.GetPointsOutlook(id, kReceived)->pending_points, c.pending_before_release);
+    ASSERT_TRUE(storage.ReleasePendingPoints(kReceived + 30 * kDayMs).ok());
+    EXPECT_EQ((*storage.GetCustomer(id))->points_balance, c.balance_after_release);
+  }
+}
+
+// --- Cashback: store credit earned with the points, clawed back by refunds ---
+
+TEST_F(LedgerTest, PaidOrderEarnsCashbackInStoreCreditBesidePoints) {
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 1000;
+  config_.program.earn.push_back(cashback);
+
+  auto event = Event("orders/paid");
+  const EventOutcome outcome =
+      ledger_->Decide(event, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, PaidOrder()}));
+  EXPECT_EQ(outcome.status, EventStatus::kProcessed);
+  ASSERT_EQ(outcome.points.size(), 1u);
+  EXPECT_EQ(outcome.points[0].points, 49);
+  ASSERT_EQ(outcome.credits.size(), 1u);
+  EXPECT_EQ(outcome.credits[0].rule_id, "cashback");
+  EXPECT_EQ(outcome.credits[0].kind, "earn");
+  EXPECT_EQ(outcome.credits[0].amount_minor, 499);  // 10% of 49.99, rounded down
+  EXPECT_EQ(outcome.credits[0].currency, "USD");
+  EXPECT_EQ(outcome.reason, "order paid; 49 point(s) earned; 4.99 USD store credit earned");
+
+  // Committed twice (a redelivery): credited once; a half refund takes half back.
+  Order order = PaidOrder();
+  order.line_items[0].platform_line_id = "1";
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  Process("orders/paid", OrderEventKind::kPaid, order);
+  Order refund_only;
+  refund_only.platform_order_id = order.platform_order_id;
+  refund_only.refunds.push_back(Refund{"r1", "", {RefundLine{"1", 1, 2500, 0}}, 0});
+  Process("refunds/create", OrderEventKind::kRefunded, refund_only);
+  auto customers = storage_->FindCustomersByEmail("bob@example.com");
+  ASSERT_EQ(customers->size(), 1u);
+  EXPECT_EQ((*customers)[0].credit_balance_minor, 499 - 249);  // floor(499 * 25.00 / 49.99)
+  EXPECT_EQ((*customers)[0].points_balance, 49 - 24);
+}
+
+TEST_F(LedgerTest, CashbackBelowItsMinimumSaysWhyAndBooksNothing) {
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 1000;
+  cashback.minimum_order_minor = 10000;
+  config_.program.earn.push_back(cashback);
+  const EventOutcome outcome = ledger_->Decide(
+      Event("orders/paid"), NormalisedEvent(OrderEvent{OrderEventKind::kPaid, PaidOrder()}));
+  EXPECT_TRUE(outcome.credits.empty());
+  EXPECT_EQ(outcome.reason,
+            "order paid; 49 point(s) earned; rule cashback: no credit: eligible spend of 49.99 "
+            "USD is below the minimum order of 100.00 USD");
+}
+
 }  // namespace
 }  // namespace loyaltyd

@@ -237,5 +237,119 @@ TEST_F(RedemptionServiceTest, GeneratedCodesArePrefixedUnambiguousAndDistinct) {
   EXPECT_EQ(codes.size(), 2000u);
 }
 
+// --- Payouts of store credit (cashback) ---
+
+class CreditPayoutTest : public RedemptionServiceTest {
+ protected:
+  // A customer of `shop` with `credit_minor` of store credit, earned through the event path.
+  int64_t CustomerWithCredit(int64_t credit_minor, const std::string& platform_id = "7001",
+                             const std::string& shop = "main") {
+    const std::string key = "credit-" + shop + "-" + platform_id + "-" + std::to_string(++orders_);
+    EXPECT_TRUE(
+        storage_->AppendToInbox({{shop, "shopify", "orders/paid", key, key, "{}", 1}}).ok());
+    auto pending = storage_->LoadPendingEvents(0, 100);
+    EXPECT_TRUE(pending.ok());
+    EventOutcome o;
+    o.event_id = pending->back().id;
+    o.reason = "paid";
+    o.customer = CustomerIdentity{shop,  platform_id, "ada@example.com", "ada@example.com",
+                                  "Ada", "Lovelace"};
+    o.order = OrderRecord{shop, "order-" + key, "#1", "USD", 10000, 10000, true, ""};
+    o.credits.push_back(CreditChange{"cashback", "earn", credit_minor, "USD", "cashback"});
+    EXPECT_TRUE(storage_->CommitEventOutcomes({o}, clock_.NowMillis()).ok());
+    auto found = storage_->FindCustomersByEmail("ada@example.com");
+    for (const CustomerRecord& c : *found) {
+      if (c.platform_customer_id == platform_id && c.shop_id == shop) return c.id;
+    }
+    ADD_FAILURE() << "customer not created";
+    return 0;
+  }
+  int64_t Credit(int64_t customer_id) {
+    auto c = storage_->GetCustomer(customer_id);
+    EXPECT_TRUE(c.ok() && c->has_value());
+    return (*c)->credit_balance_minor;
+  }
+  int orders_ = 0;
+};
+
+TEST_F(CreditPayoutTest, PayoutDebitsTheCreditAndQueuesAStoreCreditJob) {
+  const int64_t customer = CustomerWithCredit(2000);
+  Result<PayoutResult> r = service_->PayOutCredit(customer, "12.50", "payout-1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome, PayoutResult::Outcome::kCreated);
+  EXPECT_EQ(r->credit_balance_minor, 750);
+  EXPECT_EQ(Credit(customer), 750);
+  EXPECT_EQ(queued_, 1);
+  EXPECT_EQ(r->payout.reward_kind, "store_credit");
+  EXPECT_EQ(r->payout.reward_name, "Store credit payout of 12.50 USD");
+  EXPECT_EQ(r->payout.value_minor, 1250);
+  EXPECT_EQ(r->payout.points, 0);
+  EXPECT_EQ(r->payout.paid_with, "credit");
+  EXPECT_EQ(Balance(customer), 0);  // points untouched (there were none)
+
+  // The same request again replays it; the key for another amount or a reward is refused.
+  Result<PayoutResult> again = service_->PayOutCredit(customer, "12.50", "payout-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->outcome, PayoutResult::Outcome::kReplayed);
+  EXPECT_EQ(again->payout.id, r->payout.id);
+  Result<PayoutResult> other_amount = service_->PayOutCredit(customer, "1.00", "payout-1");
+  ASSERT_FALSE(other_amount.ok());
+  EXPECT_EQ(other_amount.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other_amount.status().message().find("already used for a payout of 12.50 USD"),
+            std::string::npos)
+      << other_amount.status().message();
+  Result<RedeemResult> as_reward = service_->Redeem(customer, "ten-pct", "payout-1");
+  ASSERT_FALSE(as_reward.ok());
+  EXPECT_EQ(as_reward.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Credit(customer), 750);
+  EXPECT_EQ(queued_, 1);
+  EXPECT_EQ(storage_->ListJobs(std::nullopt, 0, 10)->size(), 1u);
+}
+
+TEST_F(CreditPayoutTest, AKeyUsedForARewardIsNotAPayout) {
+  const int64_t customer = CustomerWith(1000);
+  ASSERT_TRUE(service_->Redeem(customer, "ten-pct", "k").ok());
+  CustomerWithCredit(500);  // the same customer (platform id 7001) earns credit
+  Result<PayoutResult> r = service_->PayOutCredit(customer, "1.00", "k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("already used for reward 'ten-pct'"), std::string::npos);
+  EXPECT_EQ(Credit(customer), 500);
+}
+
+TEST_F(CreditPayoutTest, RefusalsChangeNothingAndSayWhy) {
+  const int64_t customer = CustomerWithCredit(1000);
+  Result<PayoutResult> too_much = service_->PayOutCredit(customer, "10.01", "k1");
+  ASSERT_TRUE(too_much.ok());
+  EXPECT_EQ(too_much->outcome, PayoutResult::Outcome::kInsufficientCredit);
+  EXPECT_EQ(too_much->credit_balance_minor, 1000);
+
+  for (const char* amount : {"0", "0.00", "-1.00", "1.005", "abc", "", "1e3"}) {
+    Result<PayoutResult> bad = service_->PayOutCredit(customer, amount, "k2");
+    ASSERT_FALSE(bad.ok()) << amount;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << amount;
+  }
+  EXPECT_EQ(service_->PayOutCredit(customer, "1.00", "has space").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->PayOutCredit(999, "1.00", "k3").status().code(), StatusCode::kNotFound);
+
+  const int64_t guest = CustomerWithCredit(1000, "");
+  Result<PayoutResult> guest_payout = service_->PayOutCredit(guest, "1.00", "k4");
+  ASSERT_FALSE(guest_payout.ok());
+  EXPECT_EQ(guest_payout.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(guest_payout.status().message().find("guest"), std::string::npos);
+
+  const int64_t elsewhere = CustomerWithCredit(1000, "8001", "noapi");
+  Result<PayoutResult> no_api = service_->PayOutCredit(elsewhere, "1.00", "k5");
+  ASSERT_FALSE(no_api.ok());
+  EXPECT_EQ(no_api.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(no_api.status().message().find("shops[].api"), std::string::npos);
+
+  EXPECT_EQ(Credit(customer), 1000);
+  EXPECT_EQ(Credit(guest), 1000);
+  EXPECT_EQ(Credit(elsewhere), 1000);
+  EXPECT_EQ(queued_, 0);
+}
+
 }  // namespace
 }  // namespace loyaltyd

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <ostream>
+
+#include "core/calendar.h"
 
 namespace loyaltyd {
 namespace {
@@ -321,6 +324,535 @@ TEST(EarnRulesTest, CapDoesNotHideOverflow) {
       ComputeEarnAwards(program, OrderWith({Line(std::numeric_limits<int64_t>::max() / 2)}));
   ASSERT_FALSE(awards.ok());
   EXPECT_EQ(awards.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// --- Campaigns ---
+
+CampaignConfig Multiplier(const std::string& id, const std::string& name, int64_t basis_points) {
+  CampaignConfig c;
+  c.id = id;
+  c.name = name;
+  c.starts_at_ms = *ParseIso8601Millis("2026-11-27T00:00:00Z");
+  c.ends_at_ms = *ParseIso8601Millis("2026-12-01T00:00:00Z");
+  c.multiplier_basis_points = basis_points;
+  return c;
+}
+CampaignConfig Bonus(const std::string& id, const std::string& name, int64_t points) {
+  CampaignConfig c = Multiplier(id, name, 0);
+  c.bonus_points = points;
+  return c;
+}
+CampaignConfig OnSkus(CampaignConfig c, std::vector<std::string> skus) {
+  c.skus = std::move(skus);
+  return c;
+}
+CampaignConfig ForTiers(CampaignConfig c, std::vector<std::string> tiers) {
+  c.tiers = std::move(tiers);
+  return c;
+}
+
+struct Award {
+  std::string rule_id;
+  int64_t points;
+  std::string description;
+  friend bool operator==(const Award&, const Award&) = default;
+};
+std::ostream& operator<<(std::ostream& os, const Award& a) {
+  return os << "{" << a.rule_id << ", " << a.points << ", \"" << a.description << "\"}";
+}
+
+// Rules and campaigns, one order at a time: every award it gets.
+struct CampaignCase {
+  std::string name;
+  std::vector<EarnRule> rules;
+  std::vector<CampaignConfig> campaigns;
+  std::vector<LineItem> lines;
+  std::string created_at;
+  std::string tier;
+  std::vector<Award> awards;
+};
+
+TEST(EarnRulesTest, Campaigns) {
+  const std::string base49 = "1 point per 1.00 USD on eligible spend of 49.99 USD, rounded down";
+  const CampaignConfig bf = Multiplier("black-friday", "Black Friday", 20'000);
+  const std::vector<CampaignCase> cases = {
+      {"2x on the whole order",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-27T12:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"the start is included",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-27T00:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"before the start",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-26T23:59:59Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the end is excluded",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-12-01T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the order's own offset is honoured: 20:00 in New York is 01:00 UTC next day",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "2026-11-26T20:00:00-05:00",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"an order without a readable created_at is in no campaign",
+       {Spend(1, 100)},
+       {bf},
+       {Line(4999)},
+       "",
+       "",
+       {{"spend", 49, base49}}},
+      {"1.5x rounds down with a floor rule",
+       {Spend(1, 100)},
+       {Multiplier("half", "Half again", 15'000)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 73, base49 + "; 1.5x Half again: 73 points"}}},
+      {"1.5x rounds half up with a nearest rule",
+       {Nearest(Spend(1, 100))},
+       {Multiplier("half", "Half again", 15'000)},
+       {Line(4900)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 74,
+         "1 point per 1.00 USD on eligible spend of 49.00 USD; 1.5x Half again: 74 points"}}},
+      {"1.25x is exact: 4 points become 5",
+       {Spend(1, 100)},
+       {Multiplier("q", "Quarter", 12'500)},
+       {Line(400)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 5,
+         "1 point per 1.00 USD on eligible spend of 4.00 USD; 1.25x Quarter: 5 points"}}},
+      {"a multiplier that adds nothing is not mentioned",
+       {Spend(1, 100)},
+       {Multiplier("tiny", "Tiny", 10'100)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"the cap applies to the rule's points, the campaign on top",
+       {Cap(Spend(10, 100), 500)},
+       {bf},
+       {Line(9999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 1000,
+         "10 points per 1.00 USD on eligible spend of 99.99 USD, rounded down, capped at 500 "
+         "points per order; 2x Black Friday: 1000 points"}}},
+      {"of overlapping multipliers the largest applies",
+       {Spend(1, 100)},
+       {bf, Multiplier("triple", "Triple Sunday", 30'000)},
+       {Line(4999)},
+       "2026-11-29T10:00:00Z",
+       "",
+       {{"spend", 147, base49 + "; 3x Triple Sunday: 147 points"}}},
+      {"each spend rule is multiplied",
+       {Spend(1, 100), ExcludeSkus(Spend(1, 1000), {"X"})},
+       {bf},
+       {Line(4999)},
+       "2026-11-29T10:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"},
+        {"spend", 8,
+         "1 point per 10.00 USD on eligible spend of 49.99 USD, rounded down; 2x Black Friday: 8 "
+         "points"}}},
+      {"a campaign on one SKU multiplies the points of its lines only",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 90,
+         "1 point per 1.00 USD on eligible spend of 50.50 USD, rounded down; 3x Mug Day on 20.50 "
+         "USD of it: 90 points"}}},
+      {"the campaign that gives most wins, whatever its multiplier",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"}), bf},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 100,
+         "1 point per 1.00 USD on eligible spend of 50.50 USD, rounded down; 2x Black Friday: "
+         "100 points"}}},
+      {"a campaign on a SKU the order lacks changes nothing",
+       {Spend(1, 100)},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 30, "1 point per 1.00 USD on eligible spend of 30.00 USD"}}},
+      {"lines the rule excludes stay excluded under a campaign",
+       {ExcludeSkus(Spend(1, 100), {"MUG"})},
+       {OnSkus(Multiplier("mugs", "Mug Day", 30'000), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(2050, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 30,
+         "1 point per 1.00 USD on eligible spend of 30.00 USD (1 line excluded: SKU MUG)"}}},
+      {"a tier campaign applies to the tier's customers",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold", "silver"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "silver",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"}}},
+      {"a tier campaign skips other tiers",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "silver",
+       {{"spend", 49, base49}}},
+      {"a tier campaign skips customers without a tier",
+       {Spend(1, 100)},
+       {ForTiers(bf, {"gold"})},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"a bonus campaign is an award of its own",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 49, base49}, {"campaign:weekend", 100, "Weekend bonus: bonus of 100 points"}}},
+      {"bonus and multiplier together, each bonus once",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100), bf, Bonus("vip", "VIP night", 1)},
+       {Line(4999)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"spend", 98, base49 + "; 2x Black Friday: 98 points"},
+        {"campaign:weekend", 100, "Weekend bonus: bonus of 100 points"},
+        {"campaign:vip", 1, "VIP night: bonus of 1 point"}}},
+      {"a bonus outside its window",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(4999)},
+       "2026-12-02T00:00:00Z",
+       "",
+       {{"spend", 49, base49}}},
+      {"gift cards only earn no bonus",
+       {Spend(1, 100)},
+       {Bonus("weekend", "Weekend bonus", 100)},
+       {Line(5000, 0, 0, true)},
+       "2026-11-28T00:00:00Z",
+       "",
+       {}},
+      {"a bonus on a SKU needs that SKU in the order",
+       {},
+       {OnSkus(Bonus("mugs", "Mug bonus", 25), {"MUG"})},
+       {Product(3000, "1", "TEE", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {}},
+      {"a bonus on a SKU the order has",
+       {},
+       {OnSkus(Bonus("mugs", "Mug bonus", 25), {"MUG"})},
+       {Product(3000, "1", "TEE", ""), Product(900, "2", "MUG", "")},
+       "2026-11-28T00:00:00Z",
+       "",
+       {{"campaign:mugs", 25, "Mug bonus: bonus of 25 points"}}},
+  };
+  for (const CampaignCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ProgramConfig program = Program(1, 100);
+    program.earn = c.rules;
+    program.campaigns = c.campaigns;
+    Order order = OrderWith(c.lines);
+    order.created_at = c.created_at;
+    auto awards = ComputeEarnAwards(program, order, EarnContext{c.tier});
+    ASSERT_TRUE(awards.ok()) << awards.status().ToString();
+    std::vector<Award> got;
+    for (const EarnAward& a : *awards) {
+      got.push_back(Award{a.rule_id, a.points, a.description});
+      EXPECT_EQ(a.once_per_customer_key, "");
+    }
+    EXPECT_EQ(got, c.awards);
+  }
+}
+
+TEST(EarnRulesTest, ActionRulesGiveNothingForOrders) {
+  ProgramConfig program = Program(1, 100);
+  EarnRule review;
+  review.id = "review";
+  review.type = EarnRuleType::kAction;
+  review.points = 50;
+  review.action = "review";
+  program.earn.push_back(review);
+  auto awards = ComputeEarnAwards(program, OrderWith({Line(1000)}));
+  ASSERT_TRUE(awards.ok());
+  ASSERT_EQ(awards->size(), 1u);
+  EXPECT_EQ((*awards)[0].rule_id, "spend");
+}
+
+// --- Cashback: a percentage of eligible spend in store credit ---
+
+LineItem SkuLine(int64_t gross, const std::string& sku, const std::string& vendor = "",
+                 const std::string& product_id = "") {
+  LineItem line = Line(gross);
+  line.sku = sku;
+  line.vendor = vendor;
+  line.product_id = product_id;
+  return line;
+}
+
+struct CashbackCase {
+  std::string name;
+  int64_t basis_points;
+  int64_t max_per_order_minor;
+  int64_t minimum_order_minor;
+  std::vector<std::string> exclude_skus;
+  std::vector<std::string> exclude_vendors;
+  std::vector<std::string> exclude_product_ids;
+  std::vector<LineItem> lines;
+  bool expect_award;  // false: no award at all
+  int64_t expect_credit_minor;
+  std::string expect_description;
+};
+
+TEST(EarnRulesTest, CashbackTable) {
+  const std::vector<CashbackCase> cases = {
+      {"ten percent of 49.00",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(4900)},
+       true,
+       490,
+       "10.00% cashback on eligible spend of 49.00 USD: 4.90 USD in store credit"},
+      {"rounds down to the minor unit",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(4999)},
+       true,
+       499,
+       "10.00% cashback on eligible spend of 49.99 USD: 4.99 USD in store credit, rounded down"},
+      {"fractional percent, exact",
+       250,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(1999)},
+       true,
+       49,
+       "2.50% cashback on eligible spend of 19.99 USD: 0.49 USD in store credit, rounded down"},
+      {"one hundred percent",
+       10000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(1234)},
+       true,
+       1234,
+       "100.00% cashback on eligible spend of 12.34 USD: 12.34 USD in store credit"},
+      {"capped per order",
+       1000,
+       5000,
+       0,
+       {},
+       {},
+       {},
+       {Line(100000)},
+       true,
+       5000,
+       "10.00% cashback on eligible spend of 1000.00 USD: 50.00 USD in store credit, capped at "
+       "50.00 USD per order"},
+      {"cap not reached",
+       1000,
+       5000,
+       0,
+       {},
+       {},
+       {},
+       {Line(49900)},
+       true,
+       4990,
+       "10.00% cashback on eligible spend of 499.00 USD: 49.90 USD in store credit"},
+      {"below the minimum order says why",
+       1000,
+       0,
+       2000,
+       {},
+       {},
+       {},
+       {Line(1999)},
+       true,
+       0,
+       "no credit: eligible spend of 19.99 USD is below the minimum order of 20.00 USD"},
+      {"at the minimum order earns",
+       1000,
+       0,
+       2000,
+       {},
+       {},
+       {},
+       {Line(2000)},
+       true,
+       200,
+       "10.00% cashback on eligible spend of 20.00 USD: 2.00 USD in store credit"},
+      {"excluded SKU is not eligible",
+       1000,
+       0,
+       0,
+       {"GIFT-WRAP"},
+       {},
+       {},
+       {SkuLine(3000, "SHIRT"), SkuLine(500, "GIFT-WRAP")},
+       true,
+       300,
+       "10.00% cashback on eligible spend of 30.00 USD (1 line excluded: SKU GIFT-WRAP): 3.00 "
+       "USD in store credit"},
+      {"excluded vendor, any case",
+       1000,
+       0,
+       0,
+       {},
+       {"acme"},
+       {},
+       {SkuLine(3000, "A", "ACME"), SkuLine(1000, "B", "Other")},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD (1 line excluded: vendor ACME): 1.00 USD "
+       "in store credit"},
+      {"excluded product",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {"42"},
+       {SkuLine(3000, "A", "", "42"), SkuLine(1000, "B", "", "43")},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD (1 line excluded: product 42): 1.00 USD "
+       "in store credit"},
+      {"exclusions count against the minimum",
+       1000,
+       0,
+       2000,
+       {"GIFT-WRAP"},
+       {},
+       {},
+       {SkuLine(1500, "SHIRT"), SkuLine(1000, "GIFT-WRAP")},
+       true,
+       0,
+       "no credit: eligible spend of 15.00 USD (1 line excluded: SKU GIFT-WRAP) is below the "
+       "minimum order of 20.00 USD"},
+      {"less than a cent earns nothing", 100, 0, 0, {}, {}, {}, {Line(99)}, false, 0, ""},
+      {"gift cards are not spend",
+       1000,
+       0,
+       0,
+       {},
+       {},
+       {},
+       {Line(5000, 0, 0, true), Line(1000)},
+       true,
+       100,
+       "10.00% cashback on eligible spend of 10.00 USD: 1.00 USD in store credit"},
+  };
+  for (const CashbackCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ProgramConfig program;
+    EarnRule rule;
+    rule.id = "cashback";
+    rule.type = EarnRuleType::kCashback;
+    rule.percent_basis_points = c.basis_points;
+    rule.max_credit_per_order_minor = c.max_per_order_minor;
+    rule.minimum_order_minor = c.minimum_order_minor;
+    rule.exclude_skus = c.exclude_skus;
+    rule.exclude_vendors = c.exclude_vendors;
+    rule.exclude_product_ids = c.exclude_product_ids;
+    program.earn.push_back(rule);
+    const Order order = OrderWith(c.lines);
+
+    Result<std::vector<CreditAward>> credits = ComputeCashbackAwards(program, order);
+    ASSERT_TRUE(credits.ok()) << credits.status().ToString();
+    if (!c.expect_award) {
+      EXPECT_TRUE(credits->empty());
+      continue;
+    }
+    ASSERT_EQ(credits->size(), 1u);
+    EXPECT_EQ((*credits)[0].rule_id, "cashback");
+    EXPECT_EQ((*credits)[0].amount_minor, c.expect_credit_minor);
+    EXPECT_EQ((*credits)[0].description, c.expect_description);
+    // Cashback is credit, never points.
+    Result<std::vector<EarnAward>> points = ComputeEarnAwards(program, order);
+    ASSERT_TRUE(points.ok());
+    EXPECT_TRUE(points->empty());
+  }
+}
+
+TEST(EarnRulesTest, CashbackAndSpendRulesEarnSideBySide) {
+  ProgramConfig program = Program(1, 100);
+  EarnRule cashback;
+  cashback.id = "cashback";
+  cashback.type = EarnRuleType::kCashback;
+  cashback.percent_basis_points = 500;
+  program.earn.push_back(cashback);
+  const Order order = OrderWith({Line(4900)});
+  auto points = ComputeEarnAwards(program, order);
+  ASSERT_TRUE(points.ok());
+  ASSERT_EQ(points->size(), 1u);
+  EXPECT_EQ((*points)[0].points, 49);
+  auto credits = ComputeCashbackAwards(program, order);
+  ASSERT_TRUE(credits.ok());
+  ASSERT_EQ(credits->size(), 1u);
+  EXPECT_EQ((*credits)[0].amount_minor, 245);
+}
+
+TEST(EarnRulesTest, CashbackRefusesAnotherCurrency) {
+  ProgramConfig program = Program(1, 100, "EUR");
+  auto credits = ComputeCashbackAwards(program, OrderWith({Line(4900)}));
+  ASSERT_FALSE(credits.ok());
+  EXPECT_EQ(credits.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(EarnRulesTest, CashbackOnAHugeOrderIsExact) {
+  // 9.2e18 minor units * 10000 basis points overflows 64 bits; the 128-bit product does not.
+  ProgramConfig program;
+  EarnRule rule;
+  rule.id = "cashback";
+  rule.type = EarnRuleType::kCashback;
+  rule.percent_basis_points = 3333;
+  program.earn.push_back(rule);
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  auto credits = ComputeCashbackAwards(program, OrderWith({Line(huge)}));
+  ASSERT_TRUE(credits.ok());
+  ASSERT_EQ(credits->size(), 1u);
+  EXPECT_EQ((*credits)[0].amount_minor,
+            int64_t{3074149899883696776});  // floor((2^63-1) * 3333 / 10000)
 }
 
 }  // namespace

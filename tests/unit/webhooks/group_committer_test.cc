@@ -78,9 +78,34 @@ class GatedStorage final : public Storage {
   }
   Status RetryJob(int64_t j, int64_t n) override { return inner_.RetryJob(j, n); }
   Result<std::optional<OutboxJob>> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  Result<RecordActionResult> RecordAction(const NewActionRequest& a, int64_t n) override {
+    return inner_.RecordAction(a, n);
+  }
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> s, int64_t b,
                                           size_t l) override {
     return inner_.ListJobs(s, b, l);
+  }
+  // Point lots and pending awards: forwarded.
+  void SetPointsPolicy(const PointsPolicy& p) override { inner_.SetPointsPolicy(p); }
+  Result<ExpiryRunResult> ExpirePoints(int64_t n) override { return inner_.ExpirePoints(n); }
+  Result<ReleaseRunResult> ReleasePendingPoints(int64_t n) override {
+    return inner_.ReleasePendingPoints(n);
+  }
+  Result<std::vector<PointLotRecord>> ListLots(int64_t c, bool o, int64_t b, size_t l) override {
+    return inner_.ListLots(c, o, b, l);
+  }
+  Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t c, size_t l) override {
+    return inner_.ListPendingAwards(c, l);
+  }
+  Result<PointsOutlook> GetPointsOutlook(int64_t c, int64_t h) override {
+    return inner_.GetPointsOutlook(c, h);
+  }
+  Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& p, int64_t n) override {
+    return inner_.CreateCreditPayout(p, n);
+  }
+  Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t c, int64_t b,
+                                                           size_t l) override {
+    return inner_.ListCreditEntries(c, b, l);
   }
 
   void Open() {

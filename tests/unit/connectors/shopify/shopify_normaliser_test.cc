@@ -210,6 +210,36 @@ TEST(ShopifyNormaliserTest, TopicsMapToEventKinds) {
   EXPECT_TRUE(NormaliseOrder(cancelled.dump(), "orders/cancelled").cancelled);
 }
 
+// program.award.on = "fulfilled": the REST order's fulfillment_status is null (nothing
+// shipped), "partial" or "fulfilled"; the orders/fulfilled topic is sent when every line is.
+TEST(ShopifyNormaliserTest, FulfilmentComesFromTheStatusOrTheFulfilledTopic) {
+  json order = json::parse(Fixture("order_discounts.json"));
+  struct Case {
+    const char* topic;
+    json status;
+    OrderEventKind kind;
+    bool fulfilled;
+  };
+  const Case cases[] = {
+      {"orders/updated", nullptr, OrderEventKind::kUpdated, false},
+      {"orders/updated", "partial", OrderEventKind::kUpdated, false},
+      {"orders/updated", "fulfilled", OrderEventKind::kUpdated, true},
+      {"orders/paid", "fulfilled", OrderEventKind::kPaid, true},
+      {"orders/fulfilled", "fulfilled", OrderEventKind::kUpdated, true},
+      // The topic alone says it, should the body's status be missing.
+      {"orders/fulfilled", nullptr, OrderEventKind::kUpdated, true},
+  };
+  ShopifyNormaliser normaliser;
+  for (const Case& c : cases) {
+    order["fulfillment_status"] = c.status;
+    Result<NormalisedEvent> e = normaliser.Normalise(ShopConfig{}, c.topic, order.dump());
+    ASSERT_TRUE(e.ok()) << c.topic << " " << e.status().message();
+    ASSERT_TRUE(std::holds_alternative<OrderEvent>(*e));
+    EXPECT_EQ(std::get<OrderEvent>(*e).kind, c.kind) << c.topic << " " << c.status;
+    EXPECT_EQ(std::get<OrderEvent>(*e).order.fulfilled, c.fulfilled) << c.topic << " " << c.status;
+  }
+}
+
 TEST(ShopifyNormaliserTest, CustomerTopicsGiveTheIdentity) {
   ShopifyNormaliser normaliser;
   for (const char* topic : {"customers/create", "customers/update"}) {

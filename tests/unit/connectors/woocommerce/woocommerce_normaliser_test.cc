@@ -219,6 +219,16 @@ TEST(WooCommerceNormaliserTest, EarnOnStatusComesFromTheShop) {
   EXPECT_EQ(NormaliseOrder(on_hold, "order.updated", shop).kind, OrderEventKind::kPaid);
 }
 
+// program.award.on = "fulfilled": WooCommerce's "completed" is "order fulfilled and complete"
+// (OrderStatus::COMPLETED); no other status is.
+TEST(WooCommerceNormaliserTest, OnlyCompletedOrdersAreFulfilled) {
+  for (const char* status : {"pending", "on-hold", "processing", "cancelled", "refunded"}) {
+    EXPECT_FALSE(NormaliseOrder(OneLineOrder("USD", "5.00", status).dump()).order.fulfilled)
+        << status;
+  }
+  EXPECT_TRUE(NormaliseOrder(OneLineOrder("USD", "5.00", "completed").dump()).order.fulfilled);
+}
+
 TEST(WooCommerceNormaliserTest, DeletedOrdersAreIgnoredWithAReason) {
   Result<NormalisedEvent> e = Normalise(R"({"id":1234})", "order.deleted");
   ASSERT_TRUE(e.ok()) << e.status().message();
