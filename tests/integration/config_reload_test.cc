@@ -77,6 +77,30 @@ TEST_F(ConfigReloadTest, NewEarnRateAppliesToTheNextOrder) {
   EXPECT_EQ(entries[1]["points"], 20);
 }
 
+// program.expiry lives in storage (SetPointsPolicy), outside the ConfigSource: a reload must
+// hand it over, or lots credited after the reload would keep the boot config's (no) expiry.
+TEST_F(ConfigReloadTest, ReloadedExpiryDatesTheLotsCreditedAfterIt) {
+  EXPECT_EQ(PayAndBalance(1101, "20.00"), 20);
+
+  daemon_.config()["program"]["expiry"] = json{{"lot_age_days", 365}};
+  daemon_.WriteConfig();
+  daemon_.Reload();
+  ASSERT_TRUE(daemon_.WaitForLog(kReloaded)) << daemon_.ReadLog();
+
+  EXPECT_EQ(PayAndBalance(1102, "10.00"), 30);
+  const json customers = daemon_.Get("/api/v1/customers?email=ada@example.com").Json();
+  const std::string lots_path = "/api/v1/customers/" +
+                                std::to_string(customers["customers"][0]["id"].get<int64_t>()) +
+                                "/lots";
+  const json lots = daemon_.Get(lots_path).Json()["lots"];  // newest first
+  ASSERT_EQ(lots.size(), 2u) << lots.dump();
+  EXPECT_EQ(lots[0]["source"]["order"]["platform_order_id"], "1102");
+  EXPECT_FALSE(lots[0]["expires_at"].is_null()) << lots.dump();
+  // The lot credited before the reload keeps the expiry it was given: none.
+  EXPECT_EQ(lots[1]["source"]["order"]["platform_order_id"], "1101");
+  EXPECT_TRUE(lots[1]["expires_at"].is_null()) << lots.dump();
+}
+
 TEST_F(ConfigReloadTest, InvalidFileIsRefusedWithEveryProblemAndTheOldConfigKeepsServing) {
   json& rule = daemon_.config()["program"]["earn"][0];
   rule["points"] = 5;
