@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 
 namespace loyaltyd {
 namespace {
@@ -14,12 +15,24 @@ namespace {
 constexpr int kProcessorNice = 10;
 }  // namespace
 
+EventProcessor::EventProcessor(std::shared_ptr<const ConfigSource> config, Storage& storage,
+                               const Clock& clock,
+                               std::map<std::string, const Normaliser*> normalisers,
+                               size_t batch_size)
+    : config_(std::move(config)),
+      storage_(storage),
+      clock_(&clock),
+      fixed_ledger_(nullptr),
+      normalisers_(std::move(normalisers)),
+      batch_size_(batch_size == 0 ? 1 : batch_size) {}
+
 EventProcessor::EventProcessor(const Config& config, Storage& storage, Ledger& ledger,
                                std::map<std::string, const Normaliser*> normalisers,
                                size_t batch_size)
-    : config_(config),
+    : config_(ConfigSource::Unowned(config)),
       storage_(storage),
-      ledger_(ledger),
+      clock_(nullptr),
+      fixed_ledger_(&ledger),
       normalisers_(std::move(normalisers)),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
 
@@ -64,27 +77,32 @@ Result<size_t> EventProcessor::ProcessBatch() {
   if (!events.ok()) return events.status();
   if (events->empty()) return size_t{0};
 
+  // One snapshot for the whole batch: every event in it is decided under the same program.
+  const std::shared_ptr<const Config> config = config_->Current();
+  std::optional<Ledger> batch_ledger;
+  Ledger& ledger =
+      fixed_ledger_ != nullptr ? *fixed_ledger_ : batch_ledger.emplace(*config, storage_, *clock_);
+
   std::vector<EventOutcome> outcomes;
   outcomes.reserve(events->size());
   for (const InboxEvent& event : *events) {
     auto it = normalisers_.find(event.platform);
     if (it == normalisers_.end()) {
-      outcomes.push_back(ledger_.Decide(
+      outcomes.push_back(ledger.Decide(
           event, Status(FailedPrecondition("no connector for platform '" + event.platform + "'"))));
       continue;
     }
-    const ShopConfig* shop = config_.FindShopById(event.shop_id);
+    const ShopConfig* shop = config->FindShopById(event.shop_id);
     if (shop == nullptr) {
       // Stored while the shop was configured; the merchant has removed it since.
-      outcomes.push_back(ledger_.Decide(
+      outcomes.push_back(ledger.Decide(
           event, Status(FailedPrecondition("shop '" + event.shop_id +
                                            "' is no longer in the config; event not applied"))));
       continue;
     }
-    outcomes.push_back(
-        ledger_.Decide(event, it->second->Normalise(*shop, event.topic, event.body)));
+    outcomes.push_back(ledger.Decide(event, it->second->Normalise(*shop, event.topic, event.body)));
   }
-  LOYALTYD_RETURN_IF_ERROR(ledger_.Commit(outcomes));
+  LOYALTYD_RETURN_IF_ERROR(ledger.Commit(outcomes));
   for (const EventOutcome& o : outcomes) {
     if (o.status == EventStatus::kFailed) {
       spdlog::warn("event {} failed: {}", o.event_id, o.reason);

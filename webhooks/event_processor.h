@@ -6,6 +6,9 @@
 // status). Work comes only from the durable inbox, so a crash between the webhook's 2xx and its
 // processing loses nothing: whatever is still pending at start-up is processed then.
 //
+// Config: each batch takes one snapshot of the config (ConfigSource) and decides all its events
+// under it, with a Ledger built from that snapshot, so a reload (SIGHUP) never mixes two
+// programs inside a batch; it applies from the next batch on.
 // Threads: one processing thread (Start/Stop). It wakes on Notify() (after each inbox commit)
 // and at least once a second. Exceptions are caught at the top of its loop.
 // Thread-safety: Notify and Stop are safe from any thread; ProcessPending must not run
@@ -15,11 +18,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "config/config_source.h"
 #include "connector/connector.h"
+#include "core/clock.h"
 #include "ledger/ledger.h"
 #include "storage/storage.h"
 
@@ -27,8 +33,12 @@ namespace loyaltyd {
 
 class EventProcessor {
  public:
-  // `normalisers` maps a platform name ("shopify") to its normaliser; they, `config` and
-  // `storage` outlive this. An event whose shop is no longer in `config` fails, saying so.
+  // `normalisers` maps a platform name ("shopify") to its normaliser; they, `storage` and
+  // `clock` outlive this. Each batch decides under `config`'s current snapshot, with a Ledger
+  // of its own. An event whose shop is no longer in the config fails, saying so.
+  EventProcessor(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock,
+                 std::map<std::string, const Normaliser*> normalisers, size_t batch_size = 64);
+  // A config that never changes, and the Ledger built with it; all must outlive this.
   EventProcessor(const Config& config, Storage& storage, Ledger& ledger,
                  std::map<std::string, const Normaliser*> normalisers, size_t batch_size = 64);
   ~EventProcessor();
@@ -48,9 +58,10 @@ class EventProcessor {
   // One batch; returns how many events it held (0 when the inbox has nothing pending).
   Result<size_t> ProcessBatch();
 
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
-  Ledger& ledger_;
+  const Clock* const clock_;    // with a ConfigSource: each batch builds its Ledger
+  Ledger* const fixed_ledger_;  // with a fixed Config: the Ledger built with it
   const std::map<std::string, const Normaliser*> normalisers_;
   const size_t batch_size_;
 

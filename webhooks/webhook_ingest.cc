@@ -37,21 +37,8 @@ IngestResponse WebhookIngest::Handle(const WebhookRequest& request) const {
     return {200, "{\"status\":\"handshake\"}"};
   }
 
-  NewInboxEvent event;
-  event.shop_id = hook.shop->id;
-  event.platform = std::string(platform);
-  event.topic = hook.topic;
-  // One store event fans out to several topics (orders/create and orders/paid share an event
-  // id), so the topic is part of the key; the shop keeps two stores' ids apart.
-  event.dedupe_key.reserve(platform.size() + hook.shop->id.size() + hook.topic.size() +
-                           hook.event_id.size() + 3);
-  event.dedupe_key.append(platform).append("|").append(hook.shop->id).append("|");
-  event.dedupe_key.append(hook.topic).append("|").append(hook.event_id);
-  event.delivery_id = hook.delivery_id;
-  event.body.assign(request.body);
-  event.received_at_ms = clock_.NowMillis();
-
-  Result<InboxAppendOutcome> stored = committer_.Append(std::move(event));
+  Result<InboxAppendOutcome> stored =
+      committer_.Append(InboxEventFor(platform_, hook, request.body, clock_.NowMillis()));
   if (!stored.ok()) {
     return Error(503, "could not store the webhook durably; retry later");
   }
@@ -63,6 +50,25 @@ IngestResponse WebhookIngest::Handle(const WebhookRequest& request) const {
   spdlog::debug("{} webhook {} {} for shop {} stored", platform, hook.topic, hook.event_id,
                 hook.shop->id);
   return {200, "{\"status\":\"stored\"}"};
+}
+
+NewInboxEvent WebhookIngest::InboxEventFor(Platform platform, const VerifiedWebhook& hook,
+                                           std::string_view body, int64_t received_at_ms) {
+  const std::string_view platform_name = PlatformName(platform);
+  NewInboxEvent event;
+  event.shop_id = hook.shop->id;
+  event.platform = std::string(platform_name);
+  event.topic = hook.topic;
+  // One store event fans out to several topics (orders/create and orders/paid share an event
+  // id), so the topic is part of the key; the shop keeps two stores' ids apart.
+  event.dedupe_key.reserve(platform_name.size() + hook.shop->id.size() + hook.topic.size() +
+                           hook.event_id.size() + 3);
+  event.dedupe_key.append(platform_name).append("|").append(hook.shop->id).append("|");
+  event.dedupe_key.append(hook.topic).append("|").append(hook.event_id);
+  event.delivery_id = hook.delivery_id;
+  event.body.assign(body);
+  event.received_at_ms = received_at_ms;
+  return event;
 }
 
 }  // namespace loyaltyd

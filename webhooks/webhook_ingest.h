@@ -42,6 +42,11 @@ class WebhookIngest {
 
   IngestResponse Handle(const WebhookRequest& request) const;
 
+  // The inbox row a verified delivery becomes: its dedupe key is platform|shop|topic|event id.
+  // (Public so that tests can fill an inbox exactly as deliveries would, without a committer.)
+  static NewInboxEvent InboxEventFor(Platform platform, const VerifiedWebhook& hook,
+                                     std::string_view body, int64_t received_at_ms);
+
  private:
   const Platform platform_;
   const WebhookVerifier& verifier_;

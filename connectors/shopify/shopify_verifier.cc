@@ -23,7 +23,8 @@ bool SignatureMatches(const std::string& secret, std::string_view body,
 Result<VerifiedWebhook> ShopifyVerifier::Verify(const WebhookRequest& request) const {
   const std::string domain = request.header("X-Shopify-Shop-Domain");
   if (domain.empty()) return Unauthenticated("missing X-Shopify-Shop-Domain");
-  const ShopConfig* shop = config_.FindShopByDomain(domain, Platform::kShopify);
+  std::shared_ptr<const Config> config = config_->Current();
+  const ShopConfig* shop = config->FindShopByDomain(domain, Platform::kShopify);
   if (shop == nullptr) {
     return Unauthenticated("unknown shop domain '" + Shown(domain) +
                            "'; add it to `shops` in the config");
@@ -40,6 +41,7 @@ Result<VerifiedWebhook> ShopifyVerifier::Verify(const WebhookRequest& request) c
 
   VerifiedWebhook verified;
   verified.shop = shop;
+  verified.config = std::move(config);
   verified.topic = request.header("X-Shopify-Topic");
   if (verified.topic.empty()) return InvalidArgument("missing X-Shopify-Topic");
   if (verified.topic.size() > 100) return InvalidArgument("X-Shopify-Topic is too long");

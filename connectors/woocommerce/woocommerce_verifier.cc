@@ -118,7 +118,8 @@ Result<VerifiedWebhook> WooCommerceVerifier::Verify(const WebhookRequest& reques
   if (host.empty()) {
     return Unauthenticated("X-WC-Webhook-Source '" + Shown(source) + "' is not an http(s) URL");
   }
-  const ShopConfig* shop = config_.FindShopByDomain(host, Platform::kWooCommerce);
+  std::shared_ptr<const Config> config = config_->Current();
+  const ShopConfig* shop = config->FindShopByDomain(host, Platform::kWooCommerce);
   if (shop == nullptr) {
     return Unauthenticated("unknown shop domain '" + Shown(host) +
                            "'; add it to `shops` in the config");
@@ -139,6 +140,7 @@ Result<VerifiedWebhook> WooCommerceVerifier::Verify(const WebhookRequest& reques
 
   VerifiedWebhook verified;
   verified.shop = shop;
+  verified.config = std::move(config);
   verified.topic = topic;
   if (verified.topic.empty()) return InvalidArgument("missing X-WC-Webhook-Topic");
   if (verified.topic.size() > 100) return InvalidArgument("X-WC-Webhook-Topic is too long");

@@ -37,21 +37,30 @@
 // line_items[].id must not be mistaken for the order's, and JSON escapes must be honoured, so a
 // hand-written scan would have to be a JSON tokenizer anyway). It costs tens of µs per order
 // body; WooCommerce shops send a few webhooks a minute, far from the request path's budget.
+// Each Verify takes its own snapshot of the config (ConfigSource), so a reload that rotates a
+// secret or adds a shop applies from the next delivery on. (A resend of the same state that
+// straddles a rotation gets another digest, so it is stored again; it changes nothing.)
 // Thread-safety: immutable after construction; Verify is called from every server thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "config/config.h"
+#include "config/config_source.h"
 #include "connector/connector.h"
 
 namespace loyaltyd {
 
 class WooCommerceVerifier final : public WebhookVerifier {
  public:
-  // `config` must outlive the verifier; VerifiedWebhook::shop points into it.
-  explicit WooCommerceVerifier(const Config& config) : config_(config) {}
+  // VerifiedWebhook::shop points into the snapshot VerifiedWebhook::config holds.
+  explicit WooCommerceVerifier(std::shared_ptr<const ConfigSource> config)
+      : config_(std::move(config)) {}
+  // A config that never changes; it must outlive the verifier.
+  explicit WooCommerceVerifier(const Config& config)
+      : WooCommerceVerifier(ConfigSource::Unowned(config)) {}
 
   // A handshake for WooCommerce's ping. Unauthenticated: missing or unknown source, missing or
   // wrong signature (checked before the topic, so that an unauthenticated caller learns nothing
@@ -59,7 +68,7 @@ class WooCommerceVerifier final : public WebhookVerifier {
   Result<VerifiedWebhook> Verify(const WebhookRequest& request) const override;
 
  private:
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
 };
 
 // The host of X-WC-Webhook-Source ("https://Shop.Example.com:8443/store/" -> "Shop.Example.com"),

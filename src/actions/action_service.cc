@@ -28,15 +28,20 @@ bool IsValidReference(std::string_view reference) {
 }  // namespace
 
 Result<ActionResult> ActionService::Record(const ActionRequest& request) {
+  const std::shared_ptr<const Config> config = config_->Current();
+  return Record(*config, request);
+}
+
+Result<ActionResult> ActionService::Record(const Config& config, const ActionRequest& request) {
   if (!IsValidIdempotencyKey(request.idempotency_key)) {
     return InvalidArgument(
         "the Idempotency-Key header must be 1-255 printable ASCII characters without spaces, "
         "e.g. a UUID the client generates per action");
   }
-  const EarnRule* rule = config_.program.FindActionRule(request.action);
+  const EarnRule* rule = config.program.FindActionRule(request.action);
   if (rule == nullptr) {
     std::string known;
-    for (const EarnRule& r : config_.program.earn) {
+    for (const EarnRule& r : config.program.earn) {
       if (r.type == EarnRuleType::kAction) known += (known.empty() ? "" : ", ") + r.action;
     }
     return InvalidArgument(

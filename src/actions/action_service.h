@@ -14,14 +14,18 @@
 //
 // Time: occurred_at (default: when the request arrives, by the Clock) decides the period, in
 // UTC; it is stored with the request, so the answer never depends on when a retry comes.
+// Config: each Record works under one snapshot of the config (ConfigSource), so a reload
+// (SIGHUP) that edits the action rules applies from the next request on.
 // Thread-safety: Record may be called from any thread; Storage serialises the writes.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/config.h"
+#include "config/config_source.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/storage.h"
@@ -47,17 +51,23 @@ class ActionService {
   // loyaltyd); later ones are refused, or a caller could use up next year's birthday now.
   static constexpr int64_t kMaxFutureSkewMs = 5 * 60 * 1000;
 
+  // `storage` and `clock` must outlive the service.
+  ActionService(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock)
+      : config_(std::move(config)), storage_(storage), clock_(clock) {}
+  // A config that never changes; all references must outlive the service.
   ActionService(const Config& config, Storage& storage, const Clock& clock)
-      : config_(config), storage_(storage), clock_(clock) {}
+      : ActionService(ConfigSource::Unowned(config), storage, clock) {}
 
   // Awarded and limit-reached are both results (record.outcome says which). Errors:
   // InvalidArgument (no rule for the action — the message lists the configured ones; a
   // malformed key, reference or occurred_at; a key reused for another request), NotFound (no
   // such customer), Unavailable (storage).
   Result<ActionResult> Record(const ActionRequest& request);
+  // The same under a snapshot the caller already took (the admin API takes one per request).
+  Result<ActionResult> Record(const Config& config, const ActionRequest& request);
 
  private:
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
   const Clock& clock_;
 };

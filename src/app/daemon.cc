@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "actions/action_service.h"
+#include "app/config_reloader.h"
 #include "app/points_scheduler.h"
 #include "app/reward_clients.h"
 #include "app/tier_scheduler.h"
@@ -27,32 +28,43 @@ namespace loyaltyd {
 
 struct Daemon::Components {
   std::unique_ptr<SqliteStorage> storage;
-  std::unique_ptr<Ledger> ledger;
   std::unique_ptr<ShopifyConnector> shopify;
   std::unique_ptr<WooCommerceConnector> woocommerce;
   std::unique_ptr<EventProcessor> processor;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<WebhookIngest> shopify_ingest;
   std::unique_ptr<WebhookIngest> woocommerce_ingest;
-  std::map<std::string, std::unique_ptr<RewardClient>> reward_clients;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
   std::unique_ptr<ActionService> actions;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
-  std::unique_ptr<TierScheduler> tiers;  // VIP tiers' daily re-evaluation
+  std::unique_ptr<TierScheduler> tiers;      // VIP tiers' daily re-evaluation
+  std::unique_ptr<ConfigReloader> reloader;  // null without a config file
   std::unique_ptr<PointsScheduler> points_scheduler;
   std::atomic<bool> stop_requested{false};
 };
 
 namespace {
 
-sigset_t StopSignals() {
+// The signals the signal watcher waits for: SIGTERM and SIGINT stop, SIGHUP reloads.
+sigset_t WatchedSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   return signals;
+}
+
+// One line per shop: whether its customers can redeem rewards, and through which API.
+void LogRewardAvailability(const Config& config, const ShopConfig& shop) {
+  if (shop.api.configured) {
+    spdlog::info("shop {}: rewards are issued through {}", shop.id, shop.api.base_url);
+  } else if (!config.program.rewards.empty()) {
+    spdlog::warn("shop {}: no shops[].api credentials, so its customers cannot redeem rewards",
+                 shop.id);
+  }
 }
 
 ServerTuning TuningFrom(const ServerConfig& server) {
@@ -82,31 +94,40 @@ void RegisterWebhookRoute(httplib::Server& server, const std::string& path,
 
 }  // namespace
 
-Daemon::Daemon(Config config)
-    : config_(std::move(config)), parts_(std::make_unique<Components>()) {}
+Daemon::Daemon(Config config, std::string config_path)
+    : boot_config_(std::make_shared<const Config>(std::move(config))),
+      config_source_(std::make_shared<ConfigSource>(boot_config_)),
+      config_path_(std::move(config_path)),
+      parts_(std::make_unique<Components>()) {}
 
 Daemon::~Daemon() = default;
 
-Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
-  // Block SIGTERM and SIGINT before the first thread starts (storage's checkpointer starts in
-  // Open): threads inherit the mask, so only the signal watcher in Run() ever receives them.
-  // A thread with them unblocked would take the default action and kill the process undrained.
-  const sigset_t stop_signals = StopSignals();
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config_path) {
+  // Block SIGTERM, SIGINT and SIGHUP before the first thread starts (storage's checkpointer
+  // starts in Open): threads inherit the mask, so only the signal watcher in Run() ever
+  // receives them. A thread with them unblocked would take the default action and kill the
+  // process undrained (SIGHUP's default action is to terminate, too). A SIGHUP that comes
+  // before the watcher runs stays pending and is handled when it starts.
+  const sigset_t watched = WatchedSignals();
+  pthread_sigmask(SIG_BLOCK, &watched, nullptr);
 
-  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
-  const Config& cfg = daemon->config_;
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), std::move(config_path)));
+  // Restart-only settings (storage, server) are read from the boot config; everything else
+  // takes a snapshot of the source per unit of work.
+  const Config& cfg = *daemon->boot_config_;
+  const std::shared_ptr<ConfigSource>& source = daemon->config_source_;
   Components& p = *daemon->parts_;
 
   Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
   if (!storage.ok()) return storage.status().WithContext("opening storage");
   p.storage = std::move(storage).value();
+  // The points policy (program.expiry) is held by storage, outside the ConfigSource: set here
+  // and again by every applied reload (below).
   p.storage->SetPointsPolicy(PointsPolicyFrom(cfg.program));
-  p.ledger = std::make_unique<Ledger>(cfg, *p.storage, daemon->clock_);
-  p.shopify = std::make_unique<ShopifyConnector>(cfg);
-  p.woocommerce = std::make_unique<WooCommerceConnector>(cfg);
+  p.shopify = std::make_unique<ShopifyConnector>(source);
+  p.woocommerce = std::make_unique<WooCommerceConnector>(source);
   p.processor = std::make_unique<EventProcessor>(
-      cfg, *p.storage, *p.ledger,
+      source, *p.storage, daemon->clock_,
       std::map<std::string, const Normaliser*>{
           {std::string(PlatformName(Platform::kShopify)), &p.shopify->normaliser()},
           {std::string(PlatformName(Platform::kWooCommerce)), &p.woocommerce->normaliser()}});
@@ -120,31 +141,41 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   p.woocommerce_ingest = std::make_unique<WebhookIngest>(
       Platform::kWooCommerce, p.woocommerce->verifier(), *p.committer, daemon->clock_,
       static_cast<size_t>(cfg.server.max_body_bytes));
-  p.reward_clients = MakeRewardClients(cfg, daemon->clock_);
-  for (const ShopConfig& shop : cfg.shops) {
-    if (p.reward_clients.count(shop.id) != 0) {
-      spdlog::info("shop {}: rewards are issued through {}", shop.id, shop.api.base_url);
-    } else if (!cfg.program.rewards.empty()) {
-      spdlog::warn("shop {}: no shops[].api credentials, so its customers cannot redeem rewards",
-                   shop.id);
-    }
-  }
-  std::map<std::string, RewardClient*> clients;
-  for (auto& [shop_id, client] : p.reward_clients) clients.emplace(shop_id, client.get());
-  p.outbox = std::make_unique<OutboxWorker>(cfg, *p.storage, daemon->clock_, std::move(clients));
+  for (const ShopConfig& shop : cfg.shops) LogRewardAvailability(cfg, shop);
+  // The worker builds each config's clients (MakeRewardClients) when it first uses that config.
+  const Clock& clock = daemon->clock_;
+  p.outbox = std::make_unique<OutboxWorker>(
+      source, *p.storage, clock,
+      [&clock](const Config& config) { return MakeRewardClients(config, clock); });
   OutboxWorker* outbox = p.outbox.get();
   p.redemptions = std::make_unique<RedemptionService>(
-      cfg, *p.storage, daemon->clock_,
-      [outbox](const std::string& shop_id) { return outbox->HasClientFor(shop_id); },
-      [outbox] { outbox->Wake(); });
-  p.points_scheduler =
-      std::make_unique<PointsScheduler>(*p.storage, daemon->clock_, std::chrono::hours(1));
-  p.actions = std::make_unique<ActionService>(cfg, *p.storage, daemon->clock_);
+      source, *p.storage, clock,
+      // MakeRewardClients builds a client for exactly the shops with shops[].api.
+      [](const ShopConfig& shop) { return shop.api.configured; }, [outbox] { outbox->Wake(); });
+  p.points_scheduler = std::make_unique<PointsScheduler>(*p.storage, clock, std::chrono::hours(1));
+  p.actions = std::make_unique<ActionService>(source, *p.storage, clock);
   p.admin_api = std::make_unique<AdminApi>(
-      cfg, *p.storage, daemon->clock_, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
+      source, *p.storage, clock, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
+  if (!daemon->config_path_.empty()) {
+    SqliteStorage* storage_ptr = p.storage.get();
+    p.reloader = std::make_unique<ConfigReloader>(
+        daemon->config_path_, source,
+        [outbox, storage_ptr](const Config& previous, const Config& next) {
+          // Lots made from now on, and the next expiry run, take the reloaded program.expiry
+          // (program.award is read by each processing batch from its own snapshot).
+          storage_ptr->SetPointsPolicy(PointsPolicyFrom(next.program));
+          for (const ShopConfig& shop : next.shops) {
+            const ShopConfig* before = previous.FindShopById(shop.id);
+            if (before == nullptr || !(before->api == shop.api)) LogRewardAvailability(next, shop);
+          }
+          outbox->Wake();  // jobs waiting for a shop's new credentials go now
+        });
+  }
 
   p.tiers = std::make_unique<TierScheduler>(
-      *p.storage, daemon->clock_, ConfigTierPolicy::FromConfig(cfg), [outbox] { outbox->Wake(); });
+      *p.storage, daemon->clock_,
+      [source] { return ConfigTierPolicy::FromConfig(*source->Current()); },
+      [outbox] { outbox->Wake(); });
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();
@@ -163,6 +194,20 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   return daemon;
 }
 
+void Daemon::Reload() {
+  if (!parts_->reloader) {
+    spdlog::warn("received SIGHUP, but the daemon was not started from a config file");
+    return;
+  }
+  spdlog::info("received SIGHUP, reloading {}", parts_->reloader->path());
+  try {
+    (void)parts_->reloader->Reload();
+  } catch (const std::exception& e) {
+    // The signal watcher must survive a reload gone wrong: it is also what stops the daemon.
+    spdlog::error("config reload failed: {}; keeping the running config", e.what());
+  }
+}
+
 void Daemon::RequestStop() {
   if (parts_->stop_requested.exchange(true)) return;
   parts_->server->Stop();
@@ -170,10 +215,11 @@ void Daemon::RequestStop() {
 
 Status Daemon::Run() {
   Components& p = *parts_;
-  // Create() blocked the stop signals before any thread started; one thread waits for them.
-  const sigset_t stop_signals = StopSignals();
+  // Create() blocked the watched signals before any thread started; one thread waits for them.
+  const sigset_t watched = WatchedSignals();
+  const Config& boot = *boot_config_;
 
-  Result<int> port = p.server->Bind(config_.server.host, config_.server.port);
+  Result<int> port = p.server->Bind(boot.server.host, boot.server.port);
   if (!port.ok()) return port.status();
 
   p.processor->Start();
@@ -182,16 +228,25 @@ Status Daemon::Run() {
   p.tiers->Start();
   p.points_scheduler->Start();
 
-  std::thread signal_watcher([this, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (parts_->stop_requested.load()) return;  // woken by our own kill at shutdown
-    spdlog::info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    RequestStop();
+  std::thread signal_watcher([this, watched] {
+    pthread_setname_np(pthread_self(), "ld-signals");
+    for (;;) {
+      int sig = 0;
+      sigwait(&watched, &sig);
+      if (parts_->stop_requested.load()) return;  // woken by our own kill at shutdown
+      if (sig == SIGHUP) {
+        Reload();
+        continue;
+      }
+      spdlog::info("received {}, draining in-flight requests",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      RequestStop();
+      return;
+    }
   });
 
-  spdlog::info("loyaltyd listening on {}:{} with {} shop(s), database {}", config_.server.host,
-               *port, config_.shops.size(), config_.storage.sqlite_path);
+  spdlog::info("loyaltyd listening on {}:{} with {} shop(s), database {}", boot.server.host, *port,
+               boot.shops.size(), boot.storage.sqlite_path);
   const bool served = p.server->ListenAfterBind();
 
   // The listener has closed and cpp-httplib's pool has finished every in-flight request.

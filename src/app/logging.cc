@@ -87,4 +87,14 @@ Status ConfigureLogging(const LoggingConfig& logging) {
   return Status::Ok();
 }
 
+Status SetLogLevel(const std::string& level_name) {
+  const spdlog::level::level_enum level = spdlog::level::from_str(level_name);
+  if (level == spdlog::level::off && level_name != "off") {
+    return InvalidArgument("logging.level: unknown level '" + level_name + "'");
+  }
+  // A logger's level is atomic: threads logging meanwhile see the old level or the new one.
+  spdlog::default_logger()->set_level(level);
+  return Status::Ok();
+}
+
 }  // namespace loyaltyd

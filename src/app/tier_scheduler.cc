@@ -5,8 +5,7 @@
 
 namespace loyaltyd {
 
-TierScheduler::TierScheduler(Storage& storage, const Clock& clock,
-                             std::shared_ptr<const TierPolicy> policy,
+TierScheduler::TierScheduler(Storage& storage, const Clock& clock, PolicyProvider policy,
                              std::function<void()> on_changes, std::chrono::milliseconds interval)
     : storage_(storage),
       clock_(clock),
@@ -17,7 +16,7 @@ TierScheduler::TierScheduler(Storage& storage, const Clock& clock,
 TierScheduler::~TierScheduler() { Stop(); }
 
 void TierScheduler::Start() {
-  if (!policy_ || thread_.joinable()) return;
+  if (thread_.joinable()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
@@ -38,8 +37,9 @@ void TierScheduler::Stop() {
 }
 
 Result<int64_t> TierScheduler::RunOnce() {
-  if (!policy_) return int64_t{0};
-  Result<int64_t> changes = storage_.ReevaluateTiers(*policy_, clock_.NowMillis());
+  const std::shared_ptr<const TierPolicy> policy = policy_ ? policy_() : nullptr;
+  if (!policy) return int64_t{0};
+  Result<int64_t> changes = storage_.ReevaluateTiers(*policy, clock_.NowMillis());
   if (changes.ok() && *changes > 0 && on_changes_) on_changes_();
   return changes;
 }

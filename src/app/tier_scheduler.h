@@ -22,8 +22,12 @@ namespace loyaltyd {
 
 class TierScheduler {
  public:
+  // The tier rules of the moment: asked before each run, so that a run after a config reload
+  // (SIGHUP) uses the reloaded program.tiers; null when no tiers are configured (the run does
+  // nothing).
+  using PolicyProvider = std::function<std::shared_ptr<const TierPolicy>()>;
   // `on_changes` is called after a run that changed tiers (to wake the outbox for tag jobs).
-  TierScheduler(Storage& storage, const Clock& clock, std::shared_ptr<const TierPolicy> policy,
+  TierScheduler(Storage& storage, const Clock& clock, PolicyProvider policy,
                 std::function<void()> on_changes,
                 std::chrono::milliseconds interval = std::chrono::hours(24));
   ~TierScheduler();
@@ -38,7 +42,7 @@ class TierScheduler {
 
   Storage& storage_;
   const Clock& clock_;
-  const std::shared_ptr<const TierPolicy> policy_;
+  const PolicyProvider policy_;
   const std::function<void()> on_changes_;
   const std::chrono::milliseconds interval_;
 

@@ -5,7 +5,8 @@
 // amount", "shops[0]: unknown key 'secret', did you mean 'webhook_secret'?"); unknown keys and
 // out-of-range values are rejected, never clamped. Components receive a Config that is already
 // valid and need not re-check it.
-// Thread-safety: a loaded Config is an immutable value; share it by const reference.
+// Thread-safety: a loaded Config is an immutable value; the running daemon shares it through a
+// ConfigSource (config_source.h), whose snapshots a reload replaces as a whole.
 #pragma once
 
 #include <cstdint>
@@ -30,21 +31,29 @@ struct ServerConfig {
   int keep_alive_timeout_seconds = 5;
   int read_timeout_seconds = 5;
   int listen_backlog = 1024;
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct StorageConfig {
   std::string sqlite_path = "var/loyaltyd.db";
   // Largest number of webhooks committed in one transaction by the group committer.
   int group_commit_max_batch = 512;
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct LoggingConfig {
   std::string level = "info";   // trace, debug, info, warn, error
   std::string format = "text";  // text | json
+
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct AdminConfig {
   std::string token;
+
+  bool operator==(const AdminConfig&) const = default;
 };
 
 // Credentials and address of the platform's admin API, for writing rewards back.
@@ -59,6 +68,8 @@ struct ShopApiConfig {
   std::string consumer_key;
   std::string consumer_secret;
   int timeout_seconds = 10;
+
+  bool operator==(const ShopApiConfig&) const = default;
 };
 
 struct ShopConfig {
@@ -73,6 +84,8 @@ struct ShopConfig {
   // WooCommerce: the order statuses at which an order earns points ("processing",
   // "completed"). An order earns once, at the first of these statuses it reaches.
   std::vector<std::string> earn_on_status = {"processing", "completed"};
+
+  bool operator==(const ShopConfig&) const = default;
 };
 
 // kSpend: points per amount of eligible spend. kFirstOrder: a fixed bonus on the customer's
@@ -107,7 +120,6 @@ struct EarnRule {
   std::vector<std::string> exclude_vendors = {};
   int64_t minimum_order_minor = 0;   // 0: none; below it (after exclusions) the rule earns 0
   int64_t max_points_per_order = 0;  // 0: no cap
-
   // Cashback only (it also takes the exclusions and minimum_order above). The percentage in
   // basis points ("10" is 1000, "2.5" is 250; exact, at most 2 decimals, 1..10000), and a cap
   // on one order's credit in minor units of program.currency (0: none).
@@ -120,6 +132,8 @@ struct EarnRule {
   ActionLimit limit = ActionLimit::kOnce;
   CalendarPeriod period = CalendarPeriod::kDay;  // kPerPeriod only
   int max_per_period = 1;                        // kPerPeriod only
+
+  bool operator==(const EarnRule&) const = default;
 };
 
 // program.campaigns[]: extra points within a time window, either a multiplier on spend rules'
@@ -139,6 +153,8 @@ struct CampaignConfig {
   // one of these product ids or SKUs only, and a bonus needs such a line in the order.
   std::vector<std::string> product_ids = {};
   std::vector<std::string> skus = {};
+
+  bool operator==(const CampaignConfig&) const = default;
 };
 
 // One entry of the rewards catalogue (program.rewards): what a customer can spend points on.
@@ -153,6 +169,8 @@ struct RewardConfig {
   int expires_after_days = 0;       // 0: the code never expires
   std::string code_prefix = "LOYAL-";
   bool restrict_to_customer = true;
+
+  bool operator==(const RewardConfig&) const = default;
 };
 
 // program.refunds: how refunds and cancellations take back points (docs/configuration.md).
@@ -160,6 +178,8 @@ struct RefundsConfig {
   // When a clawback exceeds the balance (the points were already spent): false takes what is
   // there and records the shortfall in the ledger entry; true lets the balance go negative.
   bool allow_negative_balance = false;
+
+  bool operator==(const RefundsConfig&) const = default;
 };
 
 // --- VIP tiers (program.tiers; docs/configuration.md, "VIP tiers") ---
@@ -178,6 +198,8 @@ struct TierMembership {
   std::vector<std::string> product_ids;
   std::vector<std::string> skus;
   int days = 0;
+
+  bool operator==(const TierMembership&) const = default;
 };
 
 struct TierLevel {
@@ -190,6 +212,8 @@ struct TierLevel {
   std::vector<std::string> tags;  // customer tags written to the platform while in this level
   std::optional<TierMembership> membership;
   std::vector<std::string> customer_tags;  // a platform customer tag that grants this level
+
+  bool operator==(const TierLevel&) const = default;
 };
 
 struct TiersConfig {
@@ -204,12 +228,16 @@ struct TiersConfig {
   const TierLevel* FindLevel(std::string_view id) const;
   // Position in `levels`, or -1.
   int IndexOf(std::string_view id) const;
+
+  bool operator==(const TiersConfig&) const = default;
 };
 
 // program.expiry: when points expire (docs/configuration.md). Absent: never.
 struct ExpiryConfig {
   int lot_age_days = 0;     // 0: lots do not expire by age
   int inactivity_days = 0;  // 0: no expiry by inactivity
+
+  bool operator==(const ExpiryConfig&) const = default;
 };
 
 // program.award: when an order's points are credited (docs/configuration.md).
@@ -217,6 +245,8 @@ enum class AwardOn { kPaid, kFulfilled };
 struct AwardConfig {
   AwardOn on = AwardOn::kPaid;
   int hold_days = 0;  // points stay pending this long after the award point
+
+  bool operator==(const AwardConfig&) const = default;
 };
 
 struct ProgramConfig {
@@ -233,6 +263,8 @@ struct ProgramConfig {
   const RewardConfig* FindReward(std::string_view id) const;
   // The action rule for an action name, or nullptr when no rule configures it.
   const EarnRule* FindActionRule(std::string_view action) const;
+
+  bool operator==(const ProgramConfig&) const = default;
 };
 
 // The outbox worker: how platform calls are retried.
@@ -241,6 +273,8 @@ struct OutboxConfig {
   int64_t initial_backoff_ms = 1000;
   int64_t max_backoff_ms = 300'000;
   int poll_interval_ms = 200;  // how often the worker looks for due jobs when idle
+
+  bool operator==(const OutboxConfig&) const = default;
 };
 
 struct Config {
@@ -255,6 +289,10 @@ struct Config {
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;
   const ShopConfig* FindShopById(std::string_view id) const;
+
+  // Member-wise, so that a reload (SIGHUP) can tell what changed: every struct in a Config
+  // defaults its operator== too (a new one must, or this one is deleted and the build says so).
+  bool operator==(const Config&) const = default;
 };
 
 // One problem found in a configuration: where, and why.

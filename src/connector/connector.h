@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,8 +31,11 @@ struct WebhookRequest {
 
 // What a verified delivery is, as its headers say.
 struct VerifiedWebhook {
-  const ShopConfig* shop = nullptr;  // points into the Config the verifier was built with
-  std::string topic;                 // e.g. "orders/paid"
+  const ShopConfig* shop = nullptr;  // points into `config`
+  // The config snapshot the delivery was verified with; keeps `shop` valid whatever reloads
+  // happen while the request is handled.
+  std::shared_ptr<const Config> config;
+  std::string topic;  // e.g. "orders/paid"
   // Identity for deduplication. Shopify: X-Shopify-Event-Id, else X-Shopify-Webhook-Id.
   // WooCommerce: resource id, modified date and body digest (woocommerce_verifier.h says why).
   // Combined with shop and topic by the inbox (one store event fans out to several topics).

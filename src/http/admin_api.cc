@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -164,17 +165,34 @@ void ReplyServiceError(httplib::Response& res, const Status& status) {
 }  // namespace
 
 void AdminApi::Register(httplib::Server& server) {
-  auto route = [this](void (AdminApi::*handler)(const httplib::Request&, httplib::Response&)) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorize(req, res)) return;
+  // One config snapshot per request: the token it is authorised with and whatever the handler
+  // reads come from the same version.
+  using Handler = void (AdminApi::*)(const httplib::Request&, httplib::Response&);
+  using ConfigHandler =
+      void (AdminApi::*)(const Config&, const httplib::Request&, httplib::Response&);
+  auto guarded = [this](auto&& handle) {
+    return [this, handle](const httplib::Request& req, httplib::Response& res) {
+      const std::shared_ptr<const Config> config = config_->Current();
+      if (!Authorize(*config, req, res)) return;
       try {
-        (this->*handler)(req, res);
+        handle(*config, req, res);
       } catch (const std::exception& e) {
         // Nothing below throws by contract; this keeps a bug from taking a server thread down.
         spdlog::error("admin API {} {} failed: {}", req.method, req.path, e.what());
         ReplyError(res, 500, "internal error");
       }
     };
+  };
+  auto route = [this, guarded](auto handler) {
+    if constexpr (std::is_same_v<decltype(handler), ConfigHandler>) {
+      return guarded(
+          [this, handler](const Config& config, const httplib::Request& req,
+                          httplib::Response& res) { (this->*handler)(config, req, res); });
+    } else {
+      static_assert(std::is_same_v<decltype(handler), Handler>);
+      return guarded([this, handler](const Config&, const httplib::Request& req,
+                                     httplib::Response& res) { (this->*handler)(req, res); });
+    }
   };
   server.Get("/api/v1/customers", route(&AdminApi::ListCustomers));
   server.Get(R"(/api/v1/customers/(\d+))", route(&AdminApi::GetCustomer));
@@ -209,7 +227,8 @@ std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req
   return std::move(customer).value();
 }
 
-bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) const {
+bool AdminApi::Authorize(const Config& config, const httplib::Request& req,
+                         httplib::Response& res) const {
   static constexpr std::string_view kBearer = "Bearer ";
   const std::string header = req.get_header_value("Authorization");
   const std::string_view presented =
@@ -217,7 +236,7 @@ bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) co
   // Compare fixed-size digests so that the time taken reveals neither the token's content nor
   // its length.
   if (!presented.empty() && ConstantTimeEquals(HmacSha256("admin-token", presented),
-                                               HmacSha256("admin-token", admin_token_))) {
+                                               HmacSha256("admin-token", config.admin.token))) {
     return true;
   }
   res.set_header("WWW-Authenticate", "Bearer");
@@ -227,7 +246,8 @@ bool AdminApi::Authorize(const httplib::Request& req, httplib::Response& res) co
   return false;
 }
 
-void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::ListCustomers(const Config& config, const httplib::Request& req,
+                             httplib::Response& res) {
   if (!req.has_param("email")) {
     ReplyError(res, 400, "query parameter 'email' is required");
     return;
@@ -238,7 +258,7 @@ void AdminApi::ListCustomers(const httplib::Request& req, httplib::Response& res
     Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(email);
     if (!found.ok()) return ReplyStorageError(res, found.status());
     for (const CustomerRecord& c : *found) {
-      customers.push_back(CustomerWithCreditJson(c, config_.program));
+      customers.push_back(CustomerWithCreditJson(c, config.program));
     }
   }
   Reply(res, 200, json{{"customers", customers}});
@@ -288,10 +308,11 @@ Result<json> TierJson(const Config& config_, Storage& storage_, const Clock& clo
 
 }  // namespace
 
-void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
+                           httplib::Response& res) {
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
-  json out = CustomerWithCreditJson(*customer, config_.program);
+  json out = CustomerWithCreditJson(*customer, config.program);
   // Points not spendable yet (held awards) and about to go (lots expiring within 30 days).
   const int64_t horizon_ms = clock_.NowMillis() + kExpiringWithinDays * 86'400'000;
   Result<PointsOutlook> outlook = storage_.GetPointsOutlook(customer->id, horizon_ms);
@@ -302,8 +323,8 @@ void AdminApi::GetCustomer(const httplib::Request& req, httplib::Response& res) 
                             {"next_expiry_at", outlook->next_expiry_at_ms == 0
                                                    ? json(nullptr)
                                                    : json(IsoOrEmpty(outlook->next_expiry_at_ms))}};
-  if (config_.program.tiers.enabled) {
-    Result<json> tier = TierJson(config_, storage_, clock_, customer->id);
+  if (config.program.tiers.enabled) {
+    Result<json> tier = TierJson(config, storage_, clock_, customer->id);
     if (!tier.ok()) return ReplyStorageError(res, tier.status());
     out["tier"] = std::move(*tier);
   }
@@ -407,7 +428,7 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
              {"next_before", next}});
 }
 
-void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::Redeem(const Config& config, const httplib::Request& req, httplib::Response& res) {
   std::optional<int64_t> id = ParseInt(req.matches[1].str());
   if (!id) return ReplyError(res, 404, "no such customer");
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -428,7 +449,7 @@ void AdminApi::Redeem(const httplib::Request& req, httplib::Response& res) {
                       "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
                       "redemption, sent again unchanged when retrying the same request");
   }
-  Result<RedeemResult> result = redemptions_.Redeem(*id, body["reward"].get<std::string>(),
+  Result<RedeemResult> result = redemptions_.Redeem(config, *id, body["reward"].get<std::string>(),
                                                     req.get_header_value("Idempotency-Key"));
   if (!result.ok()) return ReplyServiceError(res, result.status());
   json out = RedemptionJson(result->redemption);
@@ -462,9 +483,9 @@ void AdminApi::GetRedemption(const httplib::Request& req, httplib::Response& res
   Reply(res, 200, RedemptionJson(**r));
 }
 
-void AdminApi::ListRewards(const httplib::Request&, httplib::Response& res) {
+void AdminApi::ListRewards(const Config& config, const httplib::Request&, httplib::Response& res) {
   json out = json::array();
-  for (const RewardConfig& r : config_.program.rewards) {
+  for (const RewardConfig& r : config.program.rewards) {
     json reward{{"id", r.id},
                 {"name", r.name},
                 {"kind", RewardKindName(r.kind)},
@@ -475,13 +496,13 @@ void AdminApi::ListRewards(const httplib::Request&, httplib::Response& res) {
     if (r.kind == RewardKind::kPercentageDiscount) {
       reward["percentage"] = r.percentage;
     } else if (r.kind != RewardKind::kFreeShipping) {
-      reward["amount"] = FormatAmount(r.amount_minor, config_.program.currency);
-      reward["currency"] = config_.program.currency;
+      reward["amount"] = FormatAmount(r.amount_minor, config.program.currency);
+      reward["currency"] = config.program.currency;
     }
     reward["minimum_order"] =
         r.minimum_order_minor == 0
             ? json(nullptr)
-            : json(FormatAmount(r.minimum_order_minor, config_.program.currency));
+            : json(FormatAmount(r.minimum_order_minor, config.program.currency));
     out.push_back(std::move(reward));
   }
   Reply(res, 200, json{{"rewards", out}});
@@ -562,7 +583,8 @@ void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
 
 // --- Action rules ---
 
-void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::RecordAction(const Config& config, const httplib::Request& req,
+                            httplib::Response& res) {
   std::optional<int64_t> id = ParseInt(req.matches[1].str());
   if (!id) return ReplyError(res, 404, "no such customer");
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -594,7 +616,7 @@ void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res)
   }
   request.idempotency_key = req.get_header_value("Idempotency-Key");
 
-  Result<ActionResult> result = actions_.Record(request);
+  Result<ActionResult> result = actions_.Record(config, request);
   if (!result.ok()) return ReplyServiceError(res, result.status());
   const ActionRequestRecord& r = result->record;
   const bool awarded = r.outcome == ActionOutcome::kAwarded;
@@ -628,7 +650,8 @@ void AdminApi::RecordAction(const httplib::Request& req, httplib::Response& res)
 
 // --- Store credit (cashback) ---
 
-void AdminApi::GetCredit(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::GetCredit(const Config& config, const httplib::Request& req,
+                         httplib::Response& res) {
   size_t limit;
   int64_t before;
   if (!ReadPage(req, res, limit, before)) return;
@@ -661,12 +684,13 @@ void AdminApi::GetCredit(const httplib::Request& req, httplib::Response& res) {
       entries->size() == limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
   Reply(res, 200,
         json{{"customer_id", customer->id},
-             {"credit_balance", CreditBalanceJson(customer->credit_balance_minor, config_.program)},
+             {"credit_balance", CreditBalanceJson(customer->credit_balance_minor, config.program)},
              {"entries", out},
              {"next_before", next}});
 }
 
-void AdminApi::PayOutCredit(const httplib::Request& req, httplib::Response& res) {
+void AdminApi::PayOutCredit(const Config& config, const httplib::Request& req,
+                            httplib::Response& res) {
   std::optional<int64_t> id = ParseInt(req.matches[1].str());
   if (!id) return ReplyError(res, 404, "no such customer");
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -682,7 +706,7 @@ void AdminApi::PayOutCredit(const httplib::Request& req, httplib::Response& res)
   if (!body.contains("amount") || !body["amount"].is_string()) {
     // A JSON number may be a binary float; money is a decimal string.
     return ReplyError(res, 400,
-                      "'amount' is required: a decimal string in " + config_.program.currency +
+                      "'amount' is required: a decimal string in " + config.program.currency +
                           " such as \"12.50\"");
   }
   if (!req.has_header("Idempotency-Key")) {
@@ -690,15 +714,15 @@ void AdminApi::PayOutCredit(const httplib::Request& req, httplib::Response& res)
                       "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
                       "payout, sent again unchanged when retrying the same request");
   }
-  Result<PayoutResult> result = redemptions_.PayOutCredit(*id, body["amount"].get<std::string>(),
-                                                          req.get_header_value("Idempotency-Key"));
+  Result<PayoutResult> result = redemptions_.PayOutCredit(
+      config, *id, body["amount"].get<std::string>(), req.get_header_value("Idempotency-Key"));
   if (!result.ok()) return ReplyServiceError(res, result.status());
-  const json balance = CreditBalanceJson(result->credit_balance_minor, config_.program);
+  const json balance = CreditBalanceJson(result->credit_balance_minor, config.program);
   if (result->outcome == PayoutResult::Outcome::kInsufficientCredit) {
     return Reply(
         res, 409,
         json{{"error", "not enough store credit: the balance is " +
-                           balance["amount"].get<std::string>() + " " + config_.program.currency},
+                           balance["amount"].get<std::string>() + " " + config.program.currency},
              {"credit_balance", balance}});
   }
   const bool replayed = result->outcome == PayoutResult::Outcome::kReplayed;

@@ -15,15 +15,20 @@
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //
 // Every answer is JSON; errors are {"error": "..."} with 400, 401, 404, 409, 422 or 503.
+// Config: each request takes one snapshot of the config (ConfigSource) before it checks the
+// token, and handlers that read the config get that snapshot; a reload (SIGHUP) that rotates
+// admin.token or edits the catalogue applies from the next request on.
 // Thread-safety: handlers run on the server's threads; writes go through RedemptionService and
 // Storage, which serialise them.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "actions/action_service.h"
 #include "config/config.h"
+#include "config/config_source.h"
 #include "core/clock.h"
 #include "http/server_tuning.h"
 #include "rewards/redemption_service.h"
@@ -35,46 +40,51 @@ class AdminApi {
  public:
   // `wake_outbox` is called when a job is put back in the queue. All references must outlive
   // the API.
-  AdminApi(const Config& config, Storage& storage, const Clock& clock,
+  AdminApi(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock,
            RedemptionService& redemptions, std::function<void()> wake_outbox,
            ActionService& actions)
-      : admin_token_(config.admin.token),
-        config_(config),
+      : config_(std::move(config)),
         storage_(storage),
         clock_(clock),
         redemptions_(redemptions),
         wake_outbox_(std::move(wake_outbox)),
         actions_(actions) {}
+  // A config that never changes; it must outlive the API.
+  AdminApi(const Config& config, Storage& storage, const Clock& clock,
+           RedemptionService& redemptions, std::function<void()> wake_outbox,
+           ActionService& actions)
+      : AdminApi(ConfigSource::Unowned(config), storage, clock, redemptions, std::move(wake_outbox),
+                 actions) {}
 
   // Adds the routes to `server`. AdminApi must outlive the server.
   void Register(httplib::Server& server);
 
  private:
-  // True when the request carries the admin token; otherwise fills a 401 answer.
-  bool Authorize(const httplib::Request& req, httplib::Response& res) const;
+  // True when the request carries the admin token of `config`; otherwise fills a 401 answer.
+  bool Authorize(const Config& config, const httplib::Request& req, httplib::Response& res) const;
   // The customer named by the route's first capture; nullopt with a 404 or 503 filled in.
   std::optional<CustomerRecord> FindCustomer(const httplib::Request& req, httplib::Response& res);
 
-  void ListCustomers(const httplib::Request& req, httplib::Response& res);
-  void GetCustomer(const httplib::Request& req, httplib::Response& res);
+  // Handlers that read the config take the request's snapshot first.
+  void ListCustomers(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void GetCustomer(const Config& config, const httplib::Request& req, httplib::Response& res);
   void GetLedger(const httplib::Request& req, httplib::Response& res);
-  void Redeem(const httplib::Request& req, httplib::Response& res);
+  void Redeem(const Config& config, const httplib::Request& req, httplib::Response& res);
   void ListRedemptions(const httplib::Request& req, httplib::Response& res);
   void GetRedemption(const httplib::Request& req, httplib::Response& res);
-  void ListRewards(const httplib::Request& req, httplib::Response& res);
+  void ListRewards(const Config& config, const httplib::Request& req, httplib::Response& res);
   void ListJobs(const httplib::Request& req, httplib::Response& res);
   void RetryJob(const httplib::Request& req, httplib::Response& res);
   void ListEvents(const httplib::Request& req, httplib::Response& res);
   void GetStats(const httplib::Request& req, httplib::Response& res);
   // Point lots and pending awards.
   void ListLots(const httplib::Request& req, httplib::Response& res);
-  void RecordAction(const httplib::Request& req, httplib::Response& res);
+  void RecordAction(const Config& config, const httplib::Request& req, httplib::Response& res);
   // Store credit (cashback): balance and ledger, and payouts into the store.
-  void GetCredit(const httplib::Request& req, httplib::Response& res);
-  void PayOutCredit(const httplib::Request& req, httplib::Response& res);
+  void GetCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void PayOutCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
 
-  const std::string admin_token_;
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
   const Clock& clock_;
   RedemptionService& redemptions_;

@@ -47,9 +47,19 @@ RewardRequest BuildRequest(const RedemptionRecord& redemption, const CustomerRec
 
 }  // namespace
 
+OutboxWorker::OutboxWorker(std::shared_ptr<const ConfigSource> config, Storage& storage,
+                           const Clock& clock, RewardClientFactory make_clients)
+    : config_(std::move(config)),
+      storage_(storage),
+      clock_(clock),
+      make_clients_(std::move(make_clients)),
+      random_(std::random_device{}()) {
+  RefreshClients(config_->Current());
+}
+
 OutboxWorker::OutboxWorker(const Config& config, Storage& storage, const Clock& clock,
                            std::map<std::string, RewardClient*> clients)
-    : config_(config),
+    : config_(ConfigSource::Unowned(config)),
       storage_(storage),
       clock_(clock),
       clients_(std::move(clients)),
@@ -85,6 +95,26 @@ void OutboxWorker::Wake() {
   cv_.notify_all();
 }
 
+bool OutboxWorker::HasClientFor(const std::string& shop_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return clients_.count(shop_id) != 0;
+}
+
+void OutboxWorker::RefreshClients(const std::shared_ptr<const Config>& config) {
+  if (!make_clients_ || config == clients_config_) return;
+  std::map<std::string, std::unique_ptr<RewardClient>> owned = make_clients_(*config);
+  std::map<std::string, RewardClient*> clients;
+  for (auto& [shop_id, client] : owned) clients.emplace(shop_id, client.get());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    clients_config_ = config;
+    clients_.swap(clients);
+    owned_clients_.swap(owned);
+  }
+  // The previous clients (now in `owned`) are destroyed here, after the swap: no job is using
+  // them, since jobs run on this thread.
+}
+
 OutboxWorker::Stats OutboxWorker::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -112,8 +142,9 @@ void OutboxWorker::Loop() {
       spdlog::warn("outbox: cannot load due jobs: {}", handled.status().ToString());
     }
     if (handled.ok() && *handled > 0) continue;  // there may be more due
+    const int poll_interval_ms = config_->Current()->outbox.poll_interval_ms;
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(config_.outbox.poll_interval_ms),
+    cv_.wait_for(lock, std::chrono::milliseconds(poll_interval_ms),
                  [&] { return stopping_ || woken_; });
   }
 }
@@ -140,13 +171,17 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
     return st.ok();
   }
-  const ShopConfig* shop = config_.FindShopById(job.shop_id);
+  // One snapshot for the whole job: its shop, its client and the retry settings.
+  const std::shared_ptr<const Config> config = config_->Current();
+  RefreshClients(config);
+  const ShopConfig* shop = config->FindShopById(job.shop_id);
   auto client_it = clients_.find(job.shop_id);
   if (shop == nullptr || client_it == clients_.end()) {
     // The config changed under a queued job. Keep it (and its points) for the merchant.
     const std::string why = "shop '" + job.shop_id +
                             "' has no admin API client (missing from the config or without "
-                            "shops[].api); fix the config, restart, then retry the job";
+                            "shops[].api); fix the config, reload it (SIGHUP) or restart, then "
+                            "retry the job";
     spdlog::error("outbox: job {}: {}", job.id, why);
     Status st = storage_.AbandonJob(job.id, why, now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
@@ -169,7 +204,7 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
     return st.ok();
   }
   const RewardRequest request =
-      BuildRequest(**redemption, **customer, job, config_.program.currency_exponent);
+      BuildRequest(**redemption, **customer, job, config->program.currency_exponent);
 
   // After a crash the job is due again once the lease passes. In this process the lease never
   // matters: the one worker thread settles the job before it looks for due jobs again.
@@ -186,7 +221,7 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
       spdlog::info("outbox: job {}: reward already exists in shop {} ({}); not creating it again",
                    job.id, job.shop_id, found.platform_reward_id);
       if (found.code.empty()) found.code = request.code;
-      Settle(job, *attempt, found);
+      Settle(job, *attempt, found, config->outbox);
       return true;
     }
     if (!found.status.ok()) {
@@ -196,13 +231,13 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
         found.status = Unavailable("cannot tell whether an earlier attempt created the reward: " +
                                    found.status.message());
       }
-      Settle(job, *attempt, found);
+      Settle(job, *attempt, found, config->outbox);
       return true;
     }
   }
   PlatformResponse created = client.CreateReward(request);
   if (created.status.ok() && created.code.empty()) created.code = request.code;
-  Settle(job, *attempt, created);
+  Settle(job, *attempt, created, config->outbox);
   return true;
 }
 
@@ -212,12 +247,16 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
 // A rejection fails the job (visible in GET /api/v1/jobs?status=failed); nothing is refunded.
 bool OutboxWorker::HandleTagJob(const OutboxJob& job) {
   const int64_t now = clock_.NowMillis();
+  // One snapshot for the whole job, as for rewards.
+  const std::shared_ptr<const Config> config = config_->Current();
+  RefreshClients(config);
   auto client_it = clients_.find(job.shop_id);
-  const ShopConfig* shop = config_.FindShopById(job.shop_id);
+  const ShopConfig* shop = config->FindShopById(job.shop_id);
   if (shop == nullptr || client_it == clients_.end()) {
-    const std::string why = "shop '" + job.shop_id +
-                            "' has no admin API client (missing from the config or without "
-                            "shops[].api); fix the config, restart, then retry the job";
+    const std::string why =
+        "shop '" + job.shop_id +
+        "' has no admin API client (missing from the config or without "
+        "shops[].api); fix the config, reload it (SIGHUP) or restart, then retry the job";
     Status st = storage_.AbandonJob(job.id, why, now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());
     return st.ok();
@@ -250,10 +289,10 @@ bool OutboxWorker::HandleTagJob(const OutboxJob& job) {
     st = storage_.CompleteTagJob(job.id, settled_at);
     spdlog::info("outbox: job {} done: tier tags of customer {} updated in shop {}", job.id,
                  request.customer_platform_id, job.shop_id);
-  } else if (IsTransient(response.status) && *attempt < config_.outbox.max_attempts) {
+  } else if (IsTransient(response.status) && *attempt < config->outbox.max_attempts) {
     const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    const int64_t delay = BackoffMs(*attempt, config_.outbox.initial_backoff_ms,
-                                    config_.outbox.max_backoff_ms, response.retry_after_ms, unit);
+    const int64_t delay = BackoffMs(*attempt, config->outbox.initial_backoff_ms,
+                                    config->outbox.max_backoff_ms, response.retry_after_ms, unit);
     st = storage_.RescheduleJob(job.id, settled_at + delay, Describe(response), settled_at);
     spdlog::warn("outbox: job {} attempt {} failed: {}; retrying in {} ms", job.id, *attempt,
                  Describe(response), delay);
@@ -270,7 +309,8 @@ bool OutboxWorker::HandleTagJob(const OutboxJob& job) {
   return true;
 }
 
-void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformResponse& response) {
+void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformResponse& response,
+                          const OutboxConfig& retry) {
   const int64_t now = clock_.NowMillis();
   Status st;
   if (response.status.ok()) {
@@ -284,7 +324,7 @@ void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformRespo
     }
   } else if (IsTransient(response.status)) {
     const std::string error = Describe(response);
-    if (attempt >= config_.outbox.max_attempts) {
+    if (attempt >= retry.max_attempts) {
       st = storage_.AbandonJob(job.id, error, now);
       spdlog::error(
           "outbox: job {} given up after {} attempts: {}; the redemption keeps its points (or "
@@ -294,8 +334,8 @@ void OutboxWorker::Settle(const OutboxJob& job, int attempt, const PlatformRespo
       ++stats_.abandoned;
     } else {
       const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-      const int64_t delay = BackoffMs(attempt, config_.outbox.initial_backoff_ms,
-                                      config_.outbox.max_backoff_ms, response.retry_after_ms, unit);
+      const int64_t delay = BackoffMs(attempt, retry.initial_backoff_ms, retry.max_backoff_ms,
+                                      response.retry_after_ms, unit);
       st = storage_.RescheduleJob(job.id, now + delay, error, now);
       spdlog::warn("outbox: job {} attempt {} failed: {}; retrying in {} ms", job.id, attempt,
                    error, delay);

@@ -15,7 +15,12 @@
 // Any attempt after the first starts with RewardClient::FindReward: a previous attempt may have
 // created the reward and died before hearing so (timeout, dropped connection, kill -9 between
 // the call and the commit), and creating it again would pay twice.
-// Thread-safety: Start/Stop/Wake from any thread; RunOnce only while the thread is not running.
+// Config: each job takes one snapshot of the config (ConfigSource) for its shop, its client and
+// the retry settings, so a reload (SIGHUP) applies from the next job on. Built with a client
+// factory, the worker rebuilds the shops' clients from the snapshot whenever the config has
+// been replaced (new API credentials, a new shop), before the next job.
+// Thread-safety: Start/Stop/Wake/HasClientFor from any thread; RunOnce only while the thread is
+// not running.
 #pragma once
 
 #include <condition_variable>
@@ -27,17 +32,30 @@
 #include <string>
 #include <thread>
 
+#include <memory>
+
 #include "config/config.h"
+#include "config/config_source.h"
 #include "connector/reward_client.h"
 #include "core/clock.h"
 #include "storage/storage.h"
 
 namespace loyaltyd {
 
+// Builds the write-back clients of a config: shop id -> client, for the shops that can issue
+// rewards. The clients may refer to the Config they were built from; the worker keeps that
+// snapshot alive as long as it uses them.
+using RewardClientFactory =
+    std::function<std::map<std::string, std::unique_ptr<RewardClient>>(const Config& config)>;
+
 class OutboxWorker {
  public:
-  // `clients` maps a shop id to its write-back client; shops without one cannot issue rewards.
-  // Everything referenced must outlive the worker.
+  // Each job uses `config`'s current snapshot and the clients `make_clients` built from it.
+  // `storage` and `clock` must outlive the worker.
+  OutboxWorker(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock,
+               RewardClientFactory make_clients);
+  // A config that never changes and fixed clients: `clients` maps a shop id to its write-back
+  // client; shops without one cannot issue rewards. Everything referenced must outlive the worker.
   OutboxWorker(const Config& config, Storage& storage, const Clock& clock,
                std::map<std::string, RewardClient*> clients);
   ~OutboxWorker();
@@ -51,7 +69,9 @@ class OutboxWorker {
   // A job was queued: look now rather than at the next poll.
   void Wake();
 
-  bool HasClientFor(const std::string& shop_id) const { return clients_.count(shop_id) != 0; }
+  // Whether the clients in use (of the config of the last job, or the fixed ones) include one
+  // for the shop.
+  bool HasClientFor(const std::string& shop_id) const;
 
   // Handles the jobs due now; returns how many were attempted (a job whose data cannot be read
   // is not: the worker then waits a poll interval instead of spinning). For tests and the thread.
@@ -77,11 +97,20 @@ class OutboxWorker {
   bool HandleJob(const OutboxJob& job);
   // An update_tags job (VIP tier tags): send the customer's current tier tags.
   bool HandleTagJob(const OutboxJob& job);
-  void Settle(const OutboxJob& job, int attempt, const PlatformResponse& response);
+  void Settle(const OutboxJob& job, int attempt, const PlatformResponse& response,
+              const OutboxConfig& retry);
+  // With a factory: rebuilds the clients when `config` is not the snapshot they were built
+  // from. Worker thread (or RunOnce) only.
+  void RefreshClients(const std::shared_ptr<const Config>& config);
 
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
   const Clock& clock_;
+  const RewardClientFactory make_clients_;  // empty: fixed clients
+  // The config the owned clients were built from (they may point into it), and the clients.
+  // Written by the worker thread only, under mu_; the worker reads them without it.
+  std::shared_ptr<const Config> clients_config_;
+  std::map<std::string, std::unique_ptr<RewardClient>> owned_clients_;
   std::map<std::string, RewardClient*> clients_;
   std::mt19937_64 random_;  // jitter only; used by the worker thread
 

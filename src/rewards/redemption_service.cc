@@ -37,15 +37,22 @@ std::string RedemptionService::GenerateCode(std::string_view prefix) {
 
 Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_view reward_id,
                                                std::string_view idempotency_key) {
+  const std::shared_ptr<const Config> config = config_->Current();
+  return Redeem(*config, customer_id, reward_id, idempotency_key);
+}
+
+Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t customer_id,
+                                               std::string_view reward_id,
+                                               std::string_view idempotency_key) {
   if (!IsValidIdempotencyKey(idempotency_key)) {
     return InvalidArgument(
         "the Idempotency-Key header must be 1-255 printable ASCII characters "
         "without spaces, e.g. a UUID the client generates per redemption");
   }
-  const RewardConfig* reward = config_.program.FindReward(reward_id);
+  const RewardConfig* reward = config.program.FindReward(reward_id);
   if (reward == nullptr) {
     std::string known;
-    for (const RewardConfig& r : config_.program.rewards)
+    for (const RewardConfig& r : config.program.rewards)
       known += (known.empty() ? "" : ", ") + r.id;
     return InvalidArgument("no reward '" + std::string(reward_id) + "' in program.rewards" +
                            (known.empty() ? " (the catalogue is empty)" : "; rewards: " + known));
@@ -54,12 +61,12 @@ Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
   const CustomerRecord& who = **customer;
-  const ShopConfig* shop = config_.FindShopById(who.shop_id);
+  const ShopConfig* shop = config.FindShopById(who.shop_id);
   if (shop == nullptr) {
     return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
                               who.shop_id + "', which is no longer in the config");
   }
-  if (!shop_can_issue_(shop->id)) {
+  if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
                               "' cannot issue rewards: add its admin API credentials under "
                               "shops[].api in the config");
@@ -83,7 +90,7 @@ Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_
   redemption.points = reward->points;
   if (reward->kind != RewardKind::kStoreCredit) redemption.code = GenerateCode(reward->code_prefix);
   redemption.value_minor = reward->amount_minor;
-  redemption.currency = config_.program.currency;
+  redemption.currency = config.program.currency;
   redemption.percentage = reward->percentage;
   redemption.minimum_order_minor = reward->minimum_order_minor;
   const int64_t now = clock_.NowMillis();
@@ -116,13 +123,20 @@ Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_
 
 Result<PayoutResult> RedemptionService::PayOutCredit(int64_t customer_id, std::string_view amount,
                                                      std::string_view idempotency_key) {
+  const std::shared_ptr<const Config> config = config_->Current();
+  return PayOutCredit(*config, customer_id, amount, idempotency_key);
+}
+
+Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64_t customer_id,
+                                                     std::string_view amount,
+                                                     std::string_view idempotency_key) {
   if (!IsValidIdempotencyKey(idempotency_key)) {
     return InvalidArgument(
         "the Idempotency-Key header must be 1-255 printable ASCII characters "
         "without spaces, e.g. a UUID the client generates per payout");
   }
-  const std::string& currency = config_.program.currency;
-  const int exponent = config_.program.currency_exponent;
+  const std::string& currency = config.program.currency;
+  const int exponent = config.program.currency_exponent;
   Result<int64_t> amount_minor = ParseDecimalToMinor(amount, exponent);
   if (!amount_minor.ok() || *amount_minor <= 0) {
     return InvalidArgument("'amount' must be a positive decimal string in " + currency +
@@ -133,12 +147,12 @@ Result<PayoutResult> RedemptionService::PayOutCredit(int64_t customer_id, std::s
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
   const CustomerRecord& who = **customer;
-  const ShopConfig* shop = config_.FindShopById(who.shop_id);
+  const ShopConfig* shop = config.FindShopById(who.shop_id);
   if (shop == nullptr) {
     return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
                               who.shop_id + "', which is no longer in the config");
   }
-  if (!shop_can_issue_(shop->id)) {
+  if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
                               "' cannot issue store credit: add its admin API credentials under "
                               "shops[].api in the config");

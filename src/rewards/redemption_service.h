@@ -10,17 +10,22 @@
 // Idempotency: the client's Idempotency-Key is unique per customer. The same key again returns
 // the same redemption and changes nothing; the same key for a different reward is an error, as
 // in Stripe's API, because silently returning the other redemption would hide a client bug.
+// Config: each Redeem works under one snapshot of the config (ConfigSource): the catalogue, the
+// shop and the currency come from the same version, whatever reload happens meanwhile.
 // PayOutCredit spends the customer's store credit (cashback) instead of points, through the same
-// redemption and outbox path (docs/storage.md, credit_entries).
+// redemption and outbox path (docs/storage.md, credit_entries) and under one snapshot of the
+// config like Redeem.
 // Thread-safety: Redeem and PayOutCredit may be called from any thread; Storage serialises the
 // writes.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "config/config.h"
+#include "config/config_source.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/storage.h"
@@ -47,21 +52,36 @@ struct PayoutResult {
 
 class RedemptionService {
  public:
-  // `shop_can_issue(shop_id)` says whether the daemon has a write-back client for that shop;
-  // `on_queued` wakes the outbox worker. All references must outlive the service.
-  RedemptionService(const Config& config, Storage& storage, const Clock& clock,
-                    std::function<bool(const std::string& shop_id)> shop_can_issue,
+  // `shop_can_issue(shop)` says whether the daemon can issue rewards in that shop (the shop's
+  // config as in the snapshot of the redemption); `on_queued` wakes the outbox worker.
+  // `storage` and `clock` must outlive the service.
+  RedemptionService(std::shared_ptr<const ConfigSource> config, Storage& storage,
+                    const Clock& clock, std::function<bool(const ShopConfig& shop)> shop_can_issue,
                     std::function<void()> on_queued)
-      : config_(config),
+      : config_(std::move(config)),
         storage_(storage),
         clock_(clock),
         shop_can_issue_(std::move(shop_can_issue)),
         on_queued_(std::move(on_queued)) {}
+  // A config that never changes; `shop_can_issue(shop_id)` says whether the daemon has a
+  // write-back client for that shop. All references must outlive the service.
+  RedemptionService(const Config& config, Storage& storage, const Clock& clock,
+                    std::function<bool(const std::string& shop_id)> shop_can_issue,
+                    std::function<void()> on_queued)
+      : RedemptionService(
+            ConfigSource::Unowned(config), storage, clock,
+            [can_issue = std::move(shop_can_issue)](const ShopConfig& shop) {
+              return can_issue(shop.id);
+            },
+            std::move(on_queued)) {}
 
   // Errors: NotFound (no such customer), InvalidArgument (unknown reward, malformed key, key
   // reused for another reward), FailedPrecondition (not enough points, or the reward cannot be
   // issued to this customer or shop; the message says why and what to do), Unavailable.
   Result<RedeemResult> Redeem(int64_t customer_id, std::string_view reward_id,
+                              std::string_view idempotency_key);
+  // The same under a snapshot the caller already took (the admin API takes one per request).
+  Result<RedeemResult> Redeem(const Config& config, int64_t customer_id, std::string_view reward_id,
                               std::string_view idempotency_key);
 
   // Pays `amount` (a decimal string in the program currency, e.g. "12.50") of the customer's
@@ -73,16 +93,19 @@ class RedemptionService {
   // shop cannot issue), Unavailable.
   Result<PayoutResult> PayOutCredit(int64_t customer_id, std::string_view amount,
                                     std::string_view idempotency_key);
+  // The same under a snapshot the caller already took (the admin API takes one per request).
+  Result<PayoutResult> PayOutCredit(const Config& config, int64_t customer_id,
+                                    std::string_view amount, std::string_view idempotency_key);
 
   // A fresh code: the reward's prefix and 10 characters from an alphabet without look-alikes
   // (no 0/O, 1/I/L): 31^10, about 8 * 10^14 codes, so guessing one is hopeless.
   static std::string GenerateCode(std::string_view prefix);
 
  private:
-  const Config& config_;
+  const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
   const Clock& clock_;
-  std::function<bool(const std::string&)> shop_can_issue_;
+  std::function<bool(const ShopConfig&)> shop_can_issue_;
   std::function<void()> on_queued_;
 };
 

@@ -557,7 +557,8 @@ class Storage {
 
   // --- Point lots, expiry and pending awards ---
 
-  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving.
+  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving, and
+  // again when a reload (SIGHUP) brings a new program.expiry; may be called from any thread.
   virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
   // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
   // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"

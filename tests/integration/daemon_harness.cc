@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -59,7 +60,7 @@ void DaemonHarness::Start() {
   if (port_ == 0) port_ = FreePort();
   config_["server"]["listen"] = "127.0.0.1:" + std::to_string(port_);
   const std::string config_path = dir_.File("config.json");
-  std::ofstream(config_path) << config_.dump(2);
+  WriteConfig();
 
   const std::string log_path = dir_.File("loyaltyd.log");
   pid_ = fork();
@@ -105,6 +106,19 @@ void DaemonHarness::Kill9() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   client_.reset();
+}
+
+void DaemonHarness::WriteConfig() {
+  // Written aside and renamed, as an editor or config management does: the daemon never reads
+  // half a file.
+  const std::string path = dir_.File("config.json");
+  std::ofstream(path + ".new") << config_.dump(2);
+  std::rename((path + ".new").c_str(), path.c_str());
+}
+
+void DaemonHarness::Reload() {
+  ASSERT_GT(pid_, 0) << "daemon not running";
+  kill(pid_, SIGHUP);
 }
 
 HttpAnswer DaemonHarness::PostShopifyWebhook(const std::string& topic, const std::string& body,
@@ -179,6 +193,21 @@ std::string DaemonHarness::ReadLog() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+bool DaemonHarness::WaitForLog(const std::string& text, size_t occurrences,
+                               std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string log = ReadLog();
+    size_t found = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+      ++found;
+    }
+    if (found >= occurrences) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 int DaemonHarness::RunCli(const std::string& args, std::string& output) {

@@ -47,6 +47,11 @@ class DaemonHarness {
   int Stop();
   // SIGKILL: no chance to flush or drain.
   void Kill9();
+  // Writes config() to the daemon's config file (the one Start() wrote, same listen port), for
+  // a reload.
+  void WriteConfig();
+  // Sends SIGHUP: the daemon reloads its config file.
+  void Reload();
   bool running() const { return pid_ > 0; }
 
   HttpAnswer PostShopifyWebhook(const std::string& topic, const std::string& body,
@@ -70,6 +75,9 @@ class DaemonHarness {
   int64_t BalanceOf(const std::string& email);
 
   std::string ReadLog() const;
+  // Polls the log until `text` occurs `occurrences` times (or the timeout passes).
+  bool WaitForLog(const std::string& text, size_t occurrences = 1,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   const std::string& dir() const { return dir_.path(); }
   int port() const { return port_; }
 

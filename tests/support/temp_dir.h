@@ -9,9 +9,10 @@ namespace loyaltyd::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "loyaltyd-test-XXXXXX").string();
+  TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+  // Under `base` instead (a tmpfs, for a test that opens hundreds of databases).
+  explicit TempDir(const std::filesystem::path& base) {
+    std::string pattern = (base / "loyaltyd-test-XXXXXX").string();
     path_ = mkdtemp(pattern.data());
   }
   ~TempDir() {

@@ -269,6 +269,55 @@ TEST_F(OutboxWorkerTest, AFindThatCannotAnswerIsNeverARefund) {
   EXPECT_EQ(Balance(), 1000);
 }
 
+// --- Reload (SIGHUP): each job uses the config current when it starts. ---
+
+// Hands every call to the fixture's scripted client; the factory below builds one per config.
+class ForwardingClient final : public RewardClient {
+ public:
+  explicit ForwardingClient(RewardClient& to) : to_(to) {}
+  PlatformResponse CreateReward(const RewardRequest& r) override { return to_.CreateReward(r); }
+  PlatformResponse FindReward(const RewardRequest& r) override { return to_.FindReward(r); }
+  PlatformResponse UpdateCustomerTags(const CustomerTagsRequest& r) override {
+    return to_.UpdateCustomerTags(r);
+  }
+
+ private:
+  RewardClient& to_;
+};
+
+TEST_F(OutboxWorkerTest, AReloadRebuildsTheClientsAndAppliesItsRetrySettingsFromTheNextJob) {
+  auto source = std::make_shared<ConfigSource>(config_);
+  std::vector<std::string> built_with;  // the access token of each config clients were built for
+  OutboxWorker worker(source, *storage_, clock_, [&](const Config& config) {
+    built_with.push_back(config.shops[0].api.access_token);
+    std::map<std::string, std::unique_ptr<RewardClient>> clients;
+    clients.emplace("main", std::make_unique<ForwardingClient>(client_));
+    return clients;
+  });
+  EXPECT_TRUE(worker.HasClientFor("main"));
+  const RedemptionRecord r = Redeem();
+  client_.create_script.push_back(Transient());
+  Result<int> first = worker.RunOnce();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(built_with, std::vector<std::string>{"shpat_x"}) << "one build per config";
+  EXPECT_EQ(OnlyJob().status, JobStatus::kPending) << "attempt 1 of 3";
+
+  Config rotated = config_;
+  rotated.shops[0].api.access_token = "shpat_rotated";
+  rotated.outbox.max_attempts = 2;
+  source->Replace(std::make_shared<const Config>(rotated));
+  clock_.now_ms += 3'600'000;
+  client_.find_script.push_back(Transient());
+  Result<int> second = worker.RunOnce();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 1);
+  EXPECT_EQ((std::vector<std::string>{"shpat_x", "shpat_rotated"}), built_with);
+  // Attempt 2 failed too: under the reloaded max_attempts of 2 the job is given up (it had 3).
+  EXPECT_EQ(OnlyJob().status, JobStatus::kFailed);
+  EXPECT_EQ(Reload(r.id).status, RedemptionStatus::kPending) << "the points stay";
+}
+
 TEST(OutboxBackoffTest, DoublesWithinBoundsAndHonoursRetryAfter) {
   // Equal jitter: between half and all of initial * 2^(attempts-1), capped.
   EXPECT_EQ(OutboxWorker::BackoffMs(1, 1000, 60000, 0, 0.0), 500);
