@@ -4,23 +4,18 @@
 
 #include "core/calendar.h"
 #include "core/clock.h"
+#include "core/idempotency_key.h"
 #include "rules/action_rules.h"
 
 namespace loyaltyd {
 namespace {
 
-constexpr size_t kMaxKeyLength = 255;
-
-// 1-255 printable ASCII characters without spaces, as for redemptions.
-bool IsValidIdempotencyKey(std::string_view key) {
-  return !key.empty() && key.size() <= kMaxKeyLength &&
-         std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
+constexpr size_t kMaxReferenceLength = 255;
 
 // Up to 255 printable characters (UTF-8 allowed), no control characters: it goes into the
 // ledger's description.
 bool IsValidReference(std::string_view reference) {
-  return reference.size() <= kMaxKeyLength &&
+  return reference.size() <= kMaxReferenceLength &&
          std::all_of(reference.begin(), reference.end(),
                      [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
@@ -33,11 +28,7 @@ Result<ActionResult> ActionService::Record(const ActionRequest& request) {
 }
 
 Result<ActionResult> ActionService::Record(const Config& config, const ActionRequest& request) {
-  if (!IsValidIdempotencyKey(request.idempotency_key)) {
-    return InvalidArgument(
-        "the Idempotency-Key header must be 1-255 printable ASCII characters without spaces, "
-        "e.g. a UUID the client generates per action");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckIdempotencyKey(request.idempotency_key, "action"));
   const EarnRule* rule = config.program.FindActionRule(request.action);
   if (rule == nullptr) {
     std::string known;

@@ -3,19 +3,13 @@
 #include <algorithm>
 
 #include "core/crypto.h"
+#include "core/idempotency_key.h"
 #include "core/money.h"
 
 namespace loyaltyd {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
-constexpr size_t kMaxIdempotencyKeyLength = 255;
-
-bool IsValidIdempotencyKey(std::string_view key) {
-  return !key.empty() && key.size() <= kMaxIdempotencyKeyLength &&
-         std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
 }  // namespace
 
 std::string RedemptionService::GenerateCode(std::string_view prefix) {
@@ -44,11 +38,7 @@ Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_
 Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t customer_id,
                                                std::string_view reward_id,
                                                std::string_view idempotency_key) {
-  if (!IsValidIdempotencyKey(idempotency_key)) {
-    return InvalidArgument(
-        "the Idempotency-Key header must be 1-255 printable ASCII characters "
-        "without spaces, e.g. a UUID the client generates per redemption");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key, "redemption"));
   const RewardConfig* reward = config.program.FindReward(reward_id);
   if (reward == nullptr) {
     std::string known;
@@ -130,11 +120,7 @@ Result<PayoutResult> RedemptionService::PayOutCredit(int64_t customer_id, std::s
 Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64_t customer_id,
                                                      std::string_view amount,
                                                      std::string_view idempotency_key) {
-  if (!IsValidIdempotencyKey(idempotency_key)) {
-    return InvalidArgument(
-        "the Idempotency-Key header must be 1-255 printable ASCII characters "
-        "without spaces, e.g. a UUID the client generates per payout");
-  }
+  LOYALTYD_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key, "payout"));
   const std::string& currency = config.program.currency;
   const int exponent = config.program.currency_exponent;
   Result<int64_t> amount_minor = ParseDecimalToMinor(amount, exponent);
