@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "ledger/config_tier_policy.h"
+#include "ledger/referral_policy.h"
 #include "storage/sqlite_storage.h"
 
 namespace loyaltyd {
@@ -285,6 +286,17 @@ int RunPointsCommand(const std::string& command, const std::map<std::string, std
   std::printf("as of %s: %lld award(s) released, %lld point(s); %lld voided\n", as_of.c_str(),
               static_cast<long long>(r->released), static_cast<long long>(r->points_released),
               static_cast<long long>(r->voided));
+  // Held referrals (program.referrals.hold_days) are released by the same run.
+  if (std::shared_ptr<const ReferralPolicy> policy = MakeReferralPolicy(*config)) {
+    Result<ReferralRunResult> referrals = (*storage)->ReleaseReferralRewards(*policy, now_ms);
+    if (!referrals.ok()) {
+      std::fprintf(stderr, "loyaltyd release-pending: %s\n", referrals.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("as of %s: %lld held referral(s) converted; %lld voided\n", as_of.c_str(),
+                static_cast<long long>(referrals->converted),
+                static_cast<long long>(referrals->voided));
+  }
   return 0;
 }
 

@@ -37,6 +37,7 @@ struct Daemon::Components {
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<RedemptionService> redemptions;
   std::unique_ptr<ActionService> actions;
+  std::unique_ptr<ReferralService> referrals;
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<TunedServer> server;
   std::unique_ptr<TierScheduler> tiers;      // VIP tiers' daily re-evaluation
@@ -152,10 +153,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
       source, *p.storage, clock,
       // MakeRewardClients builds a client for exactly the shops with shops[].api.
       [](const ShopConfig& shop) { return shop.api.configured; }, [outbox] { outbox->Wake(); });
-  p.points_scheduler = std::make_unique<PointsScheduler>(*p.storage, clock, std::chrono::hours(1));
+  p.referrals = std::make_unique<ReferralService>(source, *p.storage, clock);
+  p.points_scheduler = std::make_unique<PointsScheduler>(*p.storage, clock, std::chrono::hours(1),
+                                                         p.referrals.get());
   p.actions = std::make_unique<ActionService>(source, *p.storage, clock);
   p.admin_api = std::make_unique<AdminApi>(
-      source, *p.storage, clock, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions);
+      source, *p.storage, clock, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions,
+      *p.referrals);
   if (!daemon->config_path_.empty()) {
     SqliteStorage* storage_ptr = p.storage.get();
     p.reloader = std::make_unique<ConfigReloader>(

@@ -38,6 +38,14 @@ Status PointsScheduler::RunOnce(int64_t now_ms) {
     spdlog::info("pending points: {} award(s) released ({} point(s)), {} voided",
                  released->released, released->points_released, released->voided);
   }
+  if (referrals_ != nullptr) {
+    Result<ReferralRunResult> referrals = referrals_->ReleaseDue(now_ms);
+    if (!referrals.ok()) return referrals.status();
+    if (referrals->converted > 0 || referrals->voided > 0) {
+      spdlog::info("held referrals: {} converted (advocate rewarded), {} voided",
+                   referrals->converted, referrals->voided);
+    }
+  }
   Result<ExpiryRunResult> expired = storage_.ExpirePoints(now_ms);
   if (!expired.ok()) return expired.status();
   if (expired->lots_expired > 0) {

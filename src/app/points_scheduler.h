@@ -1,6 +1,7 @@
 // PointsScheduler: the daemon's timer for the points runs that depend on time passing rather
 // than on a webhook — releasing pending awards (program.award.hold_days) and expiring point
-// lots (program.expiry).
+// lots (program.expiry) — and converting held referrals whose hold has ended
+// (program.referrals.hold_days).
 //
 // One thread ("ld-points") runs RunOnce at start and then every `interval`. Both runs take
 // `now` from the Clock and are idempotent in storage (each award is released once, each lot
@@ -18,6 +19,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "referrals/referral_service.h"
 #include "storage/storage.h"
 
 namespace loyaltyd {
@@ -27,14 +29,17 @@ PointsPolicy PointsPolicyFrom(const ProgramConfig& program);
 
 class PointsScheduler {
  public:
-  PointsScheduler(Storage& storage, const Clock& clock, std::chrono::milliseconds interval)
-      : storage_(storage), clock_(clock), interval_(interval) {}
+  // `referrals` may be null (no referral releases).
+  PointsScheduler(Storage& storage, const Clock& clock, std::chrono::milliseconds interval,
+                  ReferralService* referrals = nullptr)
+      : storage_(storage), clock_(clock), interval_(interval), referrals_(referrals) {}
   ~PointsScheduler() { Stop(); }
 
   void Start();
   void Stop();
 
-  // Releases due pending awards, then expires due lots, as of now_ms; logs what changed.
+  // Releases due pending awards and held referrals, then expires due lots, as of now_ms; logs
+  // what changed.
   Status RunOnce(int64_t now_ms);
 
  private:
@@ -43,6 +48,7 @@ class PointsScheduler {
   Storage& storage_;
   const Clock& clock_;
   const std::chrono::milliseconds interval_;
+  ReferralService* const referrals_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

@@ -91,6 +91,16 @@ class ObjectReader {
     out = value->get<std::string>();
   }
 
+  void Boolean(std::string_view key, bool& out) {
+    const json* value = Find(key, false);
+    if (value == nullptr) return;
+    if (!value->is_boolean()) {
+      Problem(PathOf(key), "must be true or false, not " + TypeName(*value));
+      return;
+    }
+    out = value->get<bool>();
+  }
+
   template <typename Int>
   void Integer(std::string_view key, Int& out, int64_t min, int64_t max, bool required = false) {
     const json* value = Find(key, required);
@@ -271,6 +281,21 @@ bool IsBaseUrl(const std::string& url) {
          });
 }
 
+// A storefront address for share links: http(s)://host[:port][/path], no query, fragment or
+// trailing slash (the link appends "/?ref=CODE").
+bool IsStoreUrl(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  const size_t path_start = url.find('/', scheme_end + 3);
+  if (!IsBaseUrl(url.substr(0, path_start))) return false;
+  if (path_start == std::string::npos) return true;
+  const std::string path = url.substr(path_start);
+  return path.size() > 1 && path.back() != '/' && std::all_of(path.begin(), path.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' ||
+                  c == '.' || c == '~';
+         });
+}
+
 void ReadShopApi(ObjectReader& r, ShopConfig& shop) {
   ShopApiConfig& api = shop.api;
   api.configured = true;
@@ -369,6 +394,13 @@ void ReadShop(ObjectReader& r, ShopConfig& shop) {
               "must be the app's webhook signing secret (at least 8 characters)");
   }
   r.String("previous_webhook_secret", shop.previous_webhook_secret);
+  r.String("store_url", shop.store_url);
+  if (r.Find("store_url", false) != nullptr && !IsStoreUrl(shop.store_url)) {
+    r.Problem(r.PathOf("store_url"),
+              "must be the storefront's address, \"https://host\" with an optional path and no "
+              "trailing slash or query, e.g. \"https://shop.example.com\"");
+  }
+  if (shop.store_url.empty() && !shop.domain.empty()) shop.store_url = "https://" + shop.domain;
   r.Object("api", false, [&](ObjectReader& api) { ReadShopApi(api, shop); });
   if (shop.platform == Platform::kWooCommerce) {
     ReadEarnOnStatus(r, shop);
@@ -1059,6 +1091,177 @@ void ReadTiers(ObjectReader& r, ProgramConfig& program, bool currency_ok) {
   }
 }
 
+// --- program.referrals (docs/configuration.md, "Referrals") ---
+
+// A referral reward: "points", or a reward the store creates (discount kinds; store_credit when
+// `codes_only` is false). The friend's welcome reward must be a code the friend can use.
+void ReadReferralReward(ObjectReader& r, ReferralRewardConfig& reward, const ProgramConfig& program,
+                        bool currency_ok, bool codes_only) {
+  std::string kind;
+  r.String("kind", kind, true);
+  r.String("name", reward.name);
+  const bool kind_present = r.Find("kind", false) != nullptr;
+  std::optional<RewardKind> parsed;
+  if (kind == "points" && !codes_only) {
+    reward.is_points = true;
+    r.Integer("points", reward.points, 1, 1'000'000'000, true);
+  } else {
+    parsed = ParseRewardKind(kind);
+    if (parsed && codes_only && *parsed == RewardKind::kStoreCredit) parsed.reset();
+    if (!parsed) {
+      if (kind_present && r.Find("kind", false)->is_string()) {
+        r.Problem(r.PathOf("kind"),
+                  codes_only ? "must be fixed_discount, percentage_discount or free_shipping (a "
+                               "code the friend uses on their first order), not \"" +
+                                   kind + "\""
+                             : "must be points, fixed_discount, percentage_discount, "
+                               "free_shipping or store_credit, not \"" +
+                                   kind + "\"");
+      }
+      return;
+    }
+    reward.kind = *parsed;
+  }
+  if (!reward.is_points && r.Find("points", false) != nullptr) {
+    r.Problem(r.PathOf("points"), "applies to \"kind\": \"points\" only");
+  }
+  const bool has_amount =
+      parsed && (*parsed == RewardKind::kFixedDiscount || *parsed == RewardKind::kStoreCredit);
+  if (has_amount) {
+    reward.amount_minor = ReadAmount(r, "amount", program, currency_ok, true);
+  } else if (r.Find("amount", false) != nullptr) {
+    r.Problem(r.PathOf("amount"), "applies to fixed_discount and store_credit rewards only");
+  }
+  if (parsed && *parsed == RewardKind::kPercentageDiscount) {
+    r.Integer("percentage", reward.percentage, 1, 100, true);
+  } else if (r.Find("percentage", false) != nullptr) {
+    r.Problem(r.PathOf("percentage"), "applies to percentage_discount rewards only");
+  }
+  const bool is_code = parsed && *parsed != RewardKind::kStoreCredit;
+  for (const char* key : {"minimum_order", "expires_after_days", "code_prefix"}) {
+    if (!is_code && r.Find(key, false) != nullptr) {
+      r.Problem(r.PathOf(key), "applies to discount code rewards only");
+    }
+  }
+  if (!is_code) return;
+  if (r.Find("minimum_order", false) != nullptr) {
+    reward.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  }
+  r.Integer("expires_after_days", reward.expires_after_days, 0, 3650);
+  r.String("code_prefix", reward.code_prefix);
+  if (reward.code_prefix.size() > 20 ||
+      !std::all_of(reward.code_prefix.begin(), reward.code_prefix.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    r.Problem(r.PathOf("code_prefix"),
+              "must be at most 20 upper-case letters, digits, '-' or '_', e.g. \"FRIEND-\"");
+  }
+}
+
+// Fills in a reward's default name from its terms: "500 points", "10% off", "10.00 USD off".
+void NameReferralReward(ReferralRewardConfig& reward, const ProgramConfig& program) {
+  if (!reward.name.empty()) return;
+  if (reward.is_points) {
+    reward.name = std::to_string(reward.points) + " points";
+    return;
+  }
+  const std::string amount =
+      FormatMinor(reward.amount_minor, program.currency_exponent) + " " + program.currency;
+  switch (reward.kind) {
+    case RewardKind::kFixedDiscount:
+      reward.name = amount + " off";
+      break;
+    case RewardKind::kPercentageDiscount:
+      reward.name = std::to_string(reward.percentage) + "% off";
+      break;
+    case RewardKind::kFreeShipping:
+      reward.name = "free shipping";
+      break;
+    case RewardKind::kStoreCredit:
+      reward.name = amount + " store credit";
+      break;
+  }
+}
+
+void ReadReferralGuards(ObjectReader& r, ReferralGuardsConfig& guards) {
+  r.Boolean("same_email", guards.same_email);
+  r.Boolean("same_address", guards.same_address);
+  r.Boolean("same_phone", guards.same_phone);
+  r.Boolean("new_friend_only", guards.new_friend_only);
+  r.Integer("max_referrals_per_day", guards.max_referrals_per_day, 0, 1'000'000);
+  r.Integer("max_advocate_rewards", guards.max_advocate_rewards, 0, 1'000'000);
+  const json* period = r.Find("advocate_rewards_period", false);
+  if (period == nullptr) return;
+  std::string name;
+  r.String("advocate_rewards_period", name);
+  if (!period->is_string()) return;
+  if (name == "day") {
+    guards.advocate_rewards_period = CalendarPeriod::kDay;
+  } else if (name == "week") {
+    guards.advocate_rewards_period = CalendarPeriod::kWeek;
+  } else if (name == "month") {
+    guards.advocate_rewards_period = CalendarPeriod::kMonth;
+  } else if (name == "year") {
+    guards.advocate_rewards_period = CalendarPeriod::kYear;
+  } else {
+    r.Problem(r.PathOf("advocate_rewards_period"),
+              "must be \"day\", \"week\", \"month\" or \"year\" (UTC), not \"" + name + "\"");
+  }
+  if (guards.max_advocate_rewards == 0) {
+    r.Problem(r.PathOf("advocate_rewards_period"),
+              "applies with \"max_advocate_rewards\" only; set the cap or leave the period out");
+  }
+}
+
+void ReadReferrals(ObjectReader& r, ProgramConfig& program, bool currency_ok) {
+  ReferralsConfig& referrals = program.referrals;
+  referrals.enabled = true;
+  r.Integer("attribution_window_days", referrals.attribution_window_days, 1, 365);
+  r.String("parameter", referrals.parameter);
+  if (referrals.parameter.empty() || referrals.parameter.size() > 40 ||
+      !std::all_of(referrals.parameter.begin(), referrals.parameter.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      })) {
+    r.Problem(r.PathOf("parameter"),
+              "must be 1-40 letters, digits, '_' or '-' (a URL query parameter), e.g. \"ref\"");
+  }
+  if (r.Find("minimum_order", false) != nullptr) {
+    referrals.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  }
+  r.Integer("hold_days", referrals.hold_days, 0, 365);
+  r.Object("friend_reward", false, [&](ObjectReader& reward_reader) {
+    ReferralRewardConfig reward;
+    reward.code_prefix = "FRIEND-";
+    ReadReferralReward(reward_reader, reward, program, currency_ok, true);
+    NameReferralReward(reward, program);
+    referrals.friend_reward = std::move(reward);
+  });
+  r.Object("advocate_reward", true, [&](ObjectReader& reward_reader) {
+    ReadReferralReward(reward_reader, referrals.advocate_reward, program, currency_ok, false);
+    NameReferralReward(referrals.advocate_reward, program);
+  });
+  int previous = 0;
+  r.ObjectArray("milestones", false, [&](ObjectReader& milestone_reader, size_t) {
+    ReferralMilestone milestone;
+    milestone_reader.Integer("referrals", milestone.referrals, 1, 100'000, true);
+    if (milestone.referrals != 0 && milestone.referrals <= previous) {
+      milestone_reader.Problem(milestone_reader.PathOf("referrals"),
+                               "must be greater than the previous milestone's (" +
+                                   std::to_string(previous) + "); list milestones in order");
+    }
+    previous = std::max(previous, milestone.referrals);
+    milestone_reader.Object("reward", true, [&](ObjectReader& reward_reader) {
+      ReadReferralReward(reward_reader, milestone.reward, program, currency_ok, false);
+      NameReferralReward(milestone.reward, program);
+    });
+    referrals.milestones.push_back(std::move(milestone));
+  });
+  r.Object("guards", false, [&](ObjectReader& guards_reader) {
+    ReadReferralGuards(guards_reader, referrals.guards);
+  });
+}
+
 void ReadProgram(ObjectReader& r, ProgramConfig& program) {
   r.String("currency", program.currency, true);
   bool currency_ok = false;
@@ -1169,6 +1372,9 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
                            "must be \"paid\" or \"fulfilled\", not \"" + on + "\"");
     }
     award_reader.Integer("hold_days", program.award.hold_days, 0, 365);
+  });
+  r.Object("referrals", false, [&](ObjectReader& referrals_reader) {
+    ReadReferrals(referrals_reader, program, currency_ok);
   });
 }
 

@@ -76,6 +76,10 @@ struct ShopConfig {
   std::string id;
   Platform platform = Platform::kShopify;
   std::string domain;  // e.g. demo.myshopify.com
+  // The storefront's public address, scheme://host[/path] without a trailing slash, for
+  // referral share links (https://STORE/?ref=CODE). Default https://<domain>; merchants with
+  // their own domain set it (a Shopify shop's domain is its *.myshopify.com name).
+  std::string store_url;
   // Accepts both while a secret rotation is under way (Shopify may sign with the old secret
   // for up to an hour). previous_webhook_secret is optional.
   std::string webhook_secret;
@@ -249,6 +253,67 @@ struct AwardConfig {
   bool operator==(const AwardConfig&) const = default;
 };
 
+// --- Referrals (program.referrals; docs/configuration.md, "Referrals") ---
+
+// What a referral reward gives: points in the ledger, or a reward created in the store through
+// the outbox (a discount code or platform store credit), like a catalogue reward.
+struct ReferralRewardConfig {
+  std::string name;        // shown in the ledger and the API; default describes the reward
+  bool is_points = false;  // kind "points"
+  int64_t points = 0;
+  RewardKind kind = RewardKind::kFixedDiscount;  // when !is_points
+  int64_t amount_minor = 0;                      // fixed_discount, store_credit
+  int percentage = 0;                            // percentage_discount
+  int64_t minimum_order_minor = 0;               // codes: 0 none
+  int expires_after_days = 0;                    // codes: 0 never
+  std::string code_prefix = "REF-";
+
+  bool operator==(const ReferralRewardConfig&) const = default;
+};
+
+// An extra reward for the advocate when their Nth referral converts.
+struct ReferralMilestone {
+  int referrals = 0;
+  ReferralRewardConfig reward;
+
+  bool operator==(const ReferralMilestone&) const = default;
+};
+
+// Fraud guards. Each failing guard is recorded as a reason on the rejected referral.
+struct ReferralGuardsConfig {
+  // Self-referral: a referrer can never refer their own customer record; these also compare
+  // the friend with every email, shipping address and phone seen on the referrer's orders
+  // (core/identity.h says how each is normalised).
+  bool same_email = true;
+  bool same_address = true;
+  bool same_phone = true;
+  // The friend has an earlier order in any connected store.
+  bool new_friend_only = true;
+  int max_referrals_per_day = 0;  // per referrer, UTC day; 0: no cap
+  int max_advocate_rewards = 0;   // per referrer per period; 0: no cap
+  CalendarPeriod advocate_rewards_period = CalendarPeriod::kMonth;
+
+  bool operator==(const ReferralGuardsConfig&) const = default;
+};
+
+struct ReferralsConfig {
+  bool enabled = false;  // program.referrals present
+  // A self-identification (or a friend code's issue) attributes orders created within this
+  // many days of it.
+  int attribution_window_days = 30;
+  // The query parameter of share links (?ref=CODE), also the note attribute (Shopify) and order
+  // meta key (WooCommerce) a storefront sets to carry the code to the order.
+  std::string parameter = "ref";
+  int64_t minimum_order_minor = 0;  // the friend's first order total must be at least this
+  int hold_days = 0;                // advocate rewards wait this long after the order is paid
+  std::optional<ReferralRewardConfig> friend_reward;  // a discount kind only
+  ReferralRewardConfig advocate_reward;
+  std::vector<ReferralMilestone> milestones;  // ascending referrals
+  ReferralGuardsConfig guards;
+
+  bool operator==(const ReferralsConfig&) const = default;
+};
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
@@ -259,6 +324,7 @@ struct ProgramConfig {
   ExpiryConfig expiry;
   AwardConfig award;
   std::vector<CampaignConfig> campaigns;
+  ReferralsConfig referrals;
 
   const RewardConfig* FindReward(std::string_view id) const;
   // The action rule for an action name, or nullptr when no rule configures it.

@@ -22,4 +22,9 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // `n_bytes` of cryptographically random data, hex-encoded (2 * n_bytes characters).
 std::string RandomHex(size_t n_bytes);
 
+// `prefix` followed by `length` cryptographically random characters from an alphabet without
+// look-alikes (no I, L, O, 0, 1), every character equally likely: discount codes and referral
+// codes that customers type and nobody can guess (31^10 is about 8e14 codes).
+std::string RandomCode(std::string_view prefix, size_t length);
+
 }  // namespace loyaltyd

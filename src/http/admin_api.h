@@ -11,6 +11,13 @@
 //   POST /api/v1/jobs/{id}/retry            put a given-up job back in the queue
 //   POST /api/v1/customers/{id}/actions     {"action": NAME, ...} + Idempotency-Key: earn
 //                                           points for a non-purchase action
+//   GET  /api/v1/customers/{id}/referral    the customer's referral code and share link
+//   GET  /api/v1/customers/{id}/referrals   the friends they referred (?limit, ?before, ?format)
+//   POST /api/v1/referrals                  a friend names their referrer (self-identification)
+//   GET  /api/v1/referrals/{id}             one referral
+//   POST /api/v1/referrals/clicks           {"code": CODE}: count a click on a share link
+//   GET  /api/v1/reports/referrals          per referrer: clicks, conversions, rewards,
+//                                           rejections by reason (?format=csv for CSV)
 //   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //
@@ -31,6 +38,7 @@
 #include "config/config_source.h"
 #include "core/clock.h"
 #include "http/server_tuning.h"
+#include "referrals/referral_service.h"
 #include "rewards/redemption_service.h"
 #include "storage/storage.h"
 
@@ -42,19 +50,20 @@ class AdminApi {
   // the API.
   AdminApi(std::shared_ptr<const ConfigSource> config, Storage& storage, const Clock& clock,
            RedemptionService& redemptions, std::function<void()> wake_outbox,
-           ActionService& actions)
+           ActionService& actions, ReferralService& referrals)
       : config_(std::move(config)),
         storage_(storage),
         clock_(clock),
         redemptions_(redemptions),
         wake_outbox_(std::move(wake_outbox)),
-        actions_(actions) {}
+        actions_(actions),
+        referrals_(referrals) {}
   // A config that never changes; it must outlive the API.
   AdminApi(const Config& config, Storage& storage, const Clock& clock,
            RedemptionService& redemptions, std::function<void()> wake_outbox,
-           ActionService& actions)
+           ActionService& actions, ReferralService& referrals)
       : AdminApi(ConfigSource::Unowned(config), storage, clock, redemptions, std::move(wake_outbox),
-                 actions) {}
+                 actions, referrals) {}
 
   // Adds the routes to `server`. AdminApi must outlive the server.
   void Register(httplib::Server& server);
@@ -83,6 +92,14 @@ class AdminApi {
   // Store credit (cashback): balance and ledger, and payouts into the store.
   void GetCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
   void PayOutCredit(const Config& config, const httplib::Request& req, httplib::Response& res);
+  // Referrals (admin_referrals.cc).
+  void GetReferralLink(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void ListReferrals(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void IdentifyReferral(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void GetReferral(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void RecordReferralClick(const Config& config, const httplib::Request& req,
+                           httplib::Response& res);
+  void ReportReferrals(const Config& config, const httplib::Request& req, httplib::Response& res);
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;
@@ -90,6 +107,7 @@ class AdminApi {
   RedemptionService& redemptions_;
   std::function<void()> wake_outbox_;
   ActionService& actions_;
+  ReferralService& referrals_;
 };
 
 }  // namespace loyaltyd

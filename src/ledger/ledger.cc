@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "core/calendar.h"
+#include "core/identity.h"
 #include "core/money.h"
 #include "ledger/config_tier_policy.h"
+#include "ledger/referral_policy.h"
 #include "rules/earn_rules.h"
 #include "rules/tier_rules.h"
 
@@ -71,7 +74,45 @@ Ledger::Ledger(const Config& config, Storage& storage, const Clock& clock)
     : config_(config),
       storage_(storage),
       clock_(clock),
-      tiers_(ConfigTierPolicy::FromConfig(config)) {}
+      tiers_(ConfigTierPolicy::FromConfig(config)),
+      referrals_(MakeReferralPolicy(config)) {}
+
+void Ledger::AddReferralInputs(EventOutcome& outcome, const InboxEvent& event, const Order& order,
+                               bool paid_order) const {
+  if (!referrals_ || !outcome.customer) return;
+  outcome.referrals = referrals_;
+  IdentityKeys keys;
+  keys.email_key = CanonicalEmail(outcome.customer->email);
+  keys.phone_key = PhoneKey(order.phone);
+  if (order.shipping_address) keys.address_key = AddressKey(*order.shipping_address);
+  outcome.identity_keys = keys;
+  if (!paid_order) return;
+  ReferralOrderFacts facts;
+  // Precedence (issue 5): a friend code used on the order, then a ref code the storefront
+  // carried — the landing page's query, then a note attribute / order meta it set.
+  for (const std::string& code : order.discount_codes) {
+    if (!code.empty()) facts.candidates.push_back({code, "discount_code"});
+  }
+  const std::string& parameter = config_.program.referrals.parameter;
+  for (const std::string& code : RefCodesFromLandingSite(order.landing_site, parameter)) {
+    facts.candidates.push_back({code, "landing_site"});
+  }
+  const bool woo = event.platform == "woocommerce";
+  for (const OrderAttribute& attribute : order.attributes) {
+    // WooCommerce plugins keep their own meta behind a leading '_' (hidden in the admin).
+    if (attribute.value.empty() ||
+        (attribute.name != parameter && !(woo && attribute.name == "_" + parameter))) {
+      continue;
+    }
+    facts.candidates.push_back({attribute.value, woo ? "order_meta" : "note_attribute"});
+  }
+  facts.friend_email = outcome.customer->email;
+  facts.friend_keys = keys;
+  facts.total_minor = order.total_minor;
+  Result<int64_t> created = ParseIso8601Millis(order.created_at);
+  facts.created_at_ms = created.ok() ? *created : 0;
+  outcome.referral_order = std::move(facts);
+}
 
 void Ledger::AddTierInputs(EventOutcome& outcome) const {
   // Storage evaluates tiers as of outcome.received_at_ms (set by Outcome), and records paid
@@ -103,6 +144,10 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
   outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
                                       NormaliseEmail(c.email), c.first_name,           c.last_name};
   AddTierInputs(outcome);
+  if (referrals_) {
+    outcome.referrals = referrals_;
+    outcome.identity_keys = IdentityKeys{CanonicalEmail(c.email), PhoneKey(c.phone), ""};
+  }
   // Only Shopify has customer tags (WooCommerce customers have none to grant a tier by).
   if (event.platform == "shopify") outcome.platform_tags = c.tags;
   return outcome;
@@ -141,6 +186,7 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   const bool full = order.cancelled || order.financial_status == FinancialStatus::kRefunded ||
                     order_event.kind == OrderEventKind::kCancelled;
   outcome.refunds = RefundRecordsOf(order, full);
+  AddReferralInputs(outcome, event, order, paid_event && !full);
   const std::string refunds_note =
       full ? "; the order is cancelled or fully refunded: the points it earned are taken back"
       : outcome.refunds.empty() ? ""

@@ -33,6 +33,13 @@
 // received_at_ms, the effective time of its points (their lots' age), so a replay of the inbox
 // makes the same lots and the same holds.
 //
+// Referrals: every order and customer event leaves the customer's identity keys (canonical
+// email, phone, shipping address) for the self-referral guards; a paid order that is neither
+// cancelled nor fully refunded also carries its attribution facts (its discount codes, the ref
+// codes in Shopify's landing_site, note attributes or WooCommerce order meta) and storage
+// attributes and judges it in the event's transaction (sqlite_referrals.cc). The paid event is
+// the referral's trigger whatever program.award says: the advocate's hold is program.referrals'.
+//
 // Identity: a customer is (shop, platform customer id); an order without a customer belongs to
 // the guest keyed by its normalised email; a guest order with neither earns nothing and its
 // event says so.
@@ -65,11 +72,15 @@ class Ledger {
 
   // Sets what storage needs to evaluate the customer's tier with the event (VIP tiers).
   void AddTierInputs(EventOutcome& outcome) const;
+  // Referrals: the customer's identity keys, and a paid order's attribution facts.
+  void AddReferralInputs(EventOutcome& outcome, const InboxEvent& event, const Order& order,
+                         bool paid_order) const;
 
   const Config& config_;
   Storage& storage_;
   const Clock& clock_;
-  std::shared_ptr<const TierPolicy> tiers_;  // null without program.tiers
+  std::shared_ptr<const TierPolicy> tiers_;          // null without program.tiers
+  std::shared_ptr<const ReferralPolicy> referrals_;  // null without program.referrals
 };
 
 }  // namespace loyaltyd

@@ -13,20 +13,7 @@ constexpr int64_t kMillisPerDay = 86'400'000;
 }  // namespace
 
 std::string RedemptionService::GenerateCode(std::string_view prefix) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-  // Rejection sampling keeps every character equally likely: bytes at or above the largest
-  // multiple of the alphabet's size are dropped.
-  static constexpr int kLimit = 256 - 256 % static_cast<int>(kAlphabet.size());
-  std::string code(prefix);
-  while (code.size() < prefix.size() + 10) {
-    const std::string hex = RandomHex(16);
-    for (size_t i = 0; i + 1 < hex.size() && code.size() < prefix.size() + 10; i += 2) {
-      const int byte = std::stoi(hex.substr(i, 2), nullptr, 16);
-      if (byte >= kLimit) continue;
-      code.push_back(kAlphabet[static_cast<size_t>(byte) % kAlphabet.size()]);
-    }
-  }
-  return code;
+  return RandomCode(prefix, 10);
 }
 
 Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_view reward_id,

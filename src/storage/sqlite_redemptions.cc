@@ -342,10 +342,13 @@ Status SqliteStorage::FailRewardJob(int64_t job_id, const std::string& reason, i
     const int64_t points = redemption.Int(1);
     const std::string reward_id = redemption.Text(2);
     const std::string reward_name = redemption.Text(3);
-    const bool paid_with_credit = redemption.Text(4) == "credit";
+    const std::string paid_with = redemption.Text(4);
     redemption.Reset();
     // A payout of store credit gives the credit back, not points.
-    if (paid_with_credit) return RefundCreditPayoutLocked(redemption_id, reason, now_ms);
+    if (paid_with == "credit") return RefundCreditPayoutLocked(redemption_id, reason, now_ms);
+    // A referral reward cost nothing: it stays failed, with the store's reason, for the
+    // merchant to fix and retry (RetryJob).
+    if (paid_with == "referral") return Status::Ok();
 
     Posting posting;
     posting.customer_id = customer_id;

@@ -290,6 +290,61 @@ CREATE TABLE IF NOT EXISTS credit_entries (
   UNIQUE (redemption_id, kind)
 );
 CREATE INDEX IF NOT EXISTS credit_entries_customer ON credit_entries(customer_id, id);
+
+-- Referrals (docs/storage.md, "Referrals"; sqlite_referrals.cc).
+CREATE TABLE IF NOT EXISTS referral_codes (
+  customer_id   INTEGER PRIMARY KEY REFERENCES customers(id),
+  code          TEXT NOT NULL UNIQUE,  -- upper case; matched case-insensitively
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS referral_clicks (
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  day         TEXT NOT NULL,  -- YYYY-MM-DD, UTC
+  clicks      INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, day)
+);
+-- Every canonical email, phone and shipping address seen for a customer (core/identity.h):
+-- what the self-referral guards compare a friend with.
+CREATE TABLE IF NOT EXISTS customer_identity_keys (
+  kind        TEXT NOT NULL,  -- email, phone, address
+  key         TEXT NOT NULL,
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  PRIMARY KEY (kind, key, customer_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS customer_identity_keys_customer
+  ON customer_identity_keys(customer_id, kind);
+CREATE TABLE IF NOT EXISTS referrals (
+  id                     INTEGER PRIMARY KEY,
+  referrer_customer_id   INTEGER NOT NULL REFERENCES customers(id),
+  shop_id                TEXT NOT NULL,
+  friend_email           TEXT NOT NULL,
+  friend_key             TEXT NOT NULL,
+  friend_customer_id     INTEGER REFERENCES customers(id),
+  source                 TEXT NOT NULL,
+  status                 TEXT NOT NULL,
+  reason                 TEXT NOT NULL DEFAULT '',
+  identified_at_ms       INTEGER NOT NULL,
+  window_ends_at_ms      INTEGER NOT NULL,
+  -- The friend's order this referral was judged on: at most one referral per order.
+  order_id               INTEGER UNIQUE REFERENCES orders(id),
+  order_total_minor      INTEGER NOT NULL DEFAULT 0,
+  attributed_at_ms       INTEGER NOT NULL DEFAULT 0,
+  release_at_ms          INTEGER NOT NULL DEFAULT 0,
+  converted_at_ms        INTEGER NOT NULL DEFAULT 0,
+  welcome_redemption_id  INTEGER REFERENCES redemptions(id),
+  advocate_points        INTEGER NOT NULL DEFAULT 0,
+  advocate_redemption_id INTEGER REFERENCES redemptions(id),
+  advocate_reward_name   TEXT NOT NULL DEFAULT '',
+  source_event_id        INTEGER REFERENCES inbox_events(id),
+  created_at_ms          INTEGER NOT NULL,
+  updated_at_ms          INTEGER NOT NULL
+);
+-- The first valid attribution wins: one live referral per friend, whatever the races.
+CREATE UNIQUE INDEX IF NOT EXISTS referrals_live_friend
+  ON referrals(friend_key) WHERE status IN ('pending', 'converted');
+CREATE INDEX IF NOT EXISTS referrals_friend ON referrals(friend_key, status);
+CREATE INDEX IF NOT EXISTS referrals_referrer ON referrals(referrer_customer_id, id);
+CREATE INDEX IF NOT EXISTS referrals_due ON referrals(status, release_at_ms);
 )sql";
 
 constexpr int kSchemaVersion = 1;
@@ -641,6 +696,11 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     order_id = upsert.Int(0);
   }
 
+  // Referrals (sqlite_referrals.cc): what the self-referral guards compare a friend with.
+  if (outcome.referrals && outcome.identity_keys && customer_id != 0) {
+    LOYALTYD_RETURN_IF_ERROR(RecordIdentityKeys(*outcome.identity_keys, customer_id));
+  }
+
   // VIP tiers (sqlite_tiers.cc): record what tiers count, and pick the earn changes for the
   // tier the customer held before this event. The chosen changes are what the event earns,
   // posted now or held below.
@@ -712,6 +772,12 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
   if (std::any_of(outcome.refunds.begin(), outcome.refunds.end(),
                   [](const RefundRecord& r) { return r.refunds_rest; })) {
     LOYALTYD_RETURN_IF_ERROR(VoidPendingAwards(order_id, outcome.event_id, now_ms));
+    // And its referral, while the advocate's reward is held.
+    LOYALTYD_RETURN_IF_ERROR(VoidReferralOfOrder(order_id, now_ms));
+  }
+  // A paid order may be a referred friend's first (sqlite_referrals.cc).
+  if (outcome.referrals && outcome.referral_order) {
+    LOYALTYD_RETURN_IF_ERROR(ApplyReferralOrder(outcome, customer_id, order_id, now_ms));
   }
   // New refunds claw back now; refunds recorded before the order earned claw back when it does.
   if (order_id != 0 && (!outcome.refunds.empty() || !points->empty() || !outcome.credits.empty())) {

@@ -93,6 +93,19 @@ class SqliteStorage final : public Storage {
                                                 int64_t now_ms) override;
   Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id, int64_t before_id,
                                                            size_t limit) override;
+  // Referrals (sqlite_referrals.cc).
+  Result<std::string> GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) override;
+  Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) override;
+  Status RecordReferralClick(int64_t referrer_customer_id, int64_t now_ms) override;
+  Result<CreateReferralResult> CreateReferral(const NewReferral& referral,
+                                              const ReferralPolicy& policy,
+                                              int64_t now_ms) override;
+  Result<std::vector<ReferralRecord>> ListReferrals(int64_t referrer_customer_id, int64_t before_id,
+                                                    size_t limit) override;
+  Result<std::optional<ReferralRecord>> GetReferral(int64_t id) override;
+  Result<std::vector<ReferralReportRow>> ReferralReport() override;
+  Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
+                                                   int64_t now_ms) override;
 
  private:
   class ReadLease;
@@ -207,6 +220,31 @@ class SqliteStorage final : public Storage {
   Result<std::optional<RedemptionRecord>> RedemptionByKeyLocked(int64_t customer_id,
                                                                 const std::string& key);
   Result<std::optional<RedemptionRecord>> RedemptionByIdLocked(int64_t id);
+
+  // --- Referrals, under write_mu_ inside the caller's transaction (sqlite_referrals.cc) ---
+  // Remembers the outcome's identity keys for the customer.
+  Status RecordIdentityKeys(const IdentityKeys& keys, int64_t customer_id);
+  // Attributes a paid order to a referrer (once per order) and judges the referral.
+  Status ApplyReferralOrder(const EventOutcome& outcome, int64_t customer_id, int64_t order_id,
+                            int64_t now_ms);
+  // A cancellation or full refund voids the order's referral while it is pending (held).
+  Status VoidReferralOfOrder(int64_t order_id, int64_t now_ms);
+  // Marks the referral converted and grants the advocate's reward and any milestone reached.
+  Status ConvertReferralLocked(const ReferralPolicy& policy, int64_t referral_id,
+                               int64_t effective_at_ms, int64_t now_ms);
+  // Grants one referral reward: points (once per customer by `key`) or a store reward (a
+  // redemption keyed by `key` and its issue_reward job). Returns the redemption id (0: points).
+  Result<int64_t> GrantReferralRewardLocked(const ReferralRewardTerms& terms, int64_t customer_id,
+                                            const std::string& shop_id, const std::string& key,
+                                            const std::string& description, bool restrict,
+                                            int64_t source_event_id, int64_t effective_at_ms,
+                                            int64_t now_ms);
+  // The reasons the guards give against referring `friend_key` to `referrer_id`; empty: none.
+  Result<std::vector<std::string>> ReferralGuardReasons(
+      const ReferralPolicy& policy, int64_t referral_id, int64_t referrer_id,
+      int64_t friend_customer_id, const std::string& friend_email, const IdentityKeys& friend_keys,
+      int64_t order_id, int64_t order_created_ms, bool check_daily_cap, int64_t now_ms);
+  Result<std::optional<ReferralRecord>> ReferralByIdLocked(int64_t id);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(

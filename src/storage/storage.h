@@ -24,12 +24,153 @@
 #include <string>
 #include <vector>
 
+#include "core/calendar.h"
 #include "core/status.h"
 #include "core/tier.h"
 
 namespace loyaltyd {
 
 class TierPolicy;  // below, with the VIP tier operations
+
+// --- Referrals (docs/storage.md, "Referrals"; docs/configuration.md, "Referrals") ---
+
+// What a referral reward gives, as storage applies it: points (a "referral" ledger entry) or a
+// reward created in the store through the outbox (a redemption paid with "referral", 0 points).
+struct ReferralRewardTerms {
+  std::string name;         // "500 points", "10% off"
+  int64_t points = 0;       // > 0: a points reward; 0: reward_kind
+  std::string reward_kind;  // RewardKindName: fixed_discount, percentage_discount, ...
+  int64_t value_minor = 0;
+  int percentage = 0;
+  int64_t minimum_order_minor = 0;
+  int64_t expires_after_ms = 0;  // codes: 0 never
+  std::string code_prefix;
+  std::string currency;  // the program currency, for value_minor
+};
+
+// program.referrals as storage applies it inside the transactions that attribute, convert and
+// void referrals. Built above storage from the config (ledger/referral_policy.h). Immutable.
+struct ReferralPolicy {
+  std::string currency;
+  int currency_exponent = 2;
+  // shop id -> "shopify" | "woocommerce": how a code can be restricted to its customer there.
+  std::map<std::string, std::string> shop_platforms;
+  int64_t window_ms = 0;
+  int64_t minimum_order_minor = 0;
+  int64_t hold_ms = 0;
+  std::optional<ReferralRewardTerms> friend_reward;
+  ReferralRewardTerms advocate_reward;
+  std::vector<std::pair<int, ReferralRewardTerms>> milestones;  // (referrals, reward) ascending
+  bool guard_same_email = true;
+  bool guard_same_address = true;
+  bool guard_same_phone = true;
+  bool guard_new_friend_only = true;
+  int max_referrals_per_day = 0;  // 0: no cap
+  int max_advocate_rewards = 0;   // 0: no cap
+  CalendarPeriod advocate_rewards_period = CalendarPeriod::kMonth;
+};
+
+// How a customer can be recognised across records: canonical email, phone and shipping
+// address keys (core/identity.h). Empty keys are not recorded.
+struct IdentityKeys {
+  std::string email_key;
+  std::string phone_key;
+  std::string address_key;
+};
+
+// A code on a paid order that may attribute it to a referrer, in precedence order.
+struct ReferralCandidate {
+  std::string code;
+  std::string source;  // discount_code, landing_site, note_attribute, order_meta
+};
+
+// What a paid order offers for referral attribution (EventOutcome::referral_order).
+struct ReferralOrderFacts {
+  std::vector<ReferralCandidate> candidates;  // discount codes first, then ref codes
+  std::string friend_email;                   // as sent
+  IdentityKeys friend_keys;
+  int64_t total_minor = 0;
+  int64_t created_at_ms = 0;  // the order's created_at; 0 when unknown (received_at is used)
+};
+
+enum class ReferralStatus { kIdentified, kPending, kConverted, kRejected, kVoided, kExpired };
+std::string_view ReferralStatusName(ReferralStatus status);
+std::optional<ReferralStatus> ParseReferralStatus(std::string_view name);
+
+struct ReferralRecord {
+  int64_t id = 0;
+  int64_t referrer_customer_id = 0;
+  std::string shop_id;  // where the friend was identified or ordered
+  std::string friend_email;
+  std::string friend_key;
+  int64_t friend_customer_id = 0;  // once an order is attributed (or a welcome reward issued)
+  std::string source;  // self_identified, discount_code, landing_site, note_attribute, order_meta
+  ReferralStatus status = ReferralStatus::kIdentified;
+  // Rejected, voided, expired: why, as "code: detail" items joined by "; " (codes:
+  // self_referral, friend_not_new, already_referred, referrer_daily_cap, advocate_reward_cap,
+  // below_minimum, window_expired, order_refunded).
+  std::string reason;
+  int64_t identified_at_ms = 0;
+  int64_t window_ends_at_ms = 0;
+  std::string order_shop_id;
+  std::string order_platform_id;
+  std::string order_name;
+  int64_t order_total_minor = 0;
+  int64_t attributed_at_ms = 0;
+  int64_t release_at_ms = 0;  // pending: when the advocate reward is due (hold)
+  int64_t converted_at_ms = 0;
+  int64_t welcome_redemption_id = 0;
+  std::string welcome_code;
+  std::string advocate_reward_name;
+  int64_t advocate_points = 0;         // a points reward, once converted
+  int64_t advocate_redemption_id = 0;  // a store reward, once converted
+  std::string advocate_reward_status;  // that redemption's status
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// A self-identification (POST /api/v1/referrals): the friend names the referrer.
+struct NewReferral {
+  std::string shop_id;
+  std::string platform;  // "shopify", "woocommerce": how a welcome code can be restricted
+  int64_t referrer_customer_id = 0;
+  std::string friend_email;
+  std::string friend_email_normalised;  // NormaliseEmail
+  std::string friend_key;               // CanonicalEmail
+  bool welcome_reward = false;          // issue policy.friend_reward to the friend
+};
+
+struct CreateReferralResult {
+  enum class Outcome {
+    kCreated,   // recorded as identified (and the welcome reward queued)
+    kExisting,  // this referrer already identified this friend: that referral
+    kRejected,  // recorded as rejected; `referral.reason` says why
+  };
+  Outcome outcome = Outcome::kCreated;
+  ReferralRecord referral;
+};
+
+// Per referrer, for GET /api/v1/reports/referrals.
+struct ReferralReportRow {
+  int64_t referrer_customer_id = 0;
+  std::string email;
+  std::string code;
+  int64_t clicks = 0;
+  int64_t identifications = 0;  // self-identified referrals (any status)
+  int64_t attributed = 0;       // referrals with an order (pending, converted, voided)
+  int64_t conversions = 0;
+  int64_t pending = 0;
+  int64_t voided = 0;
+  int64_t rejected = 0;
+  int64_t points_awarded = 0;  // referral and milestone points
+  int64_t rewards_issued = 0;  // store rewards (codes, store credit) created for the referrer
+  std::map<std::string, int64_t> rejected_reasons;  // reason code -> count
+};
+
+struct ReferralRunResult {
+  int64_t converted = 0;
+  int64_t voided = 0;
+};
 
 enum class EventStatus { kPending, kProcessed, kIgnored, kFailed };
 std::string_view EventStatusName(EventStatus status);
@@ -158,6 +299,14 @@ struct EventOutcome {
   std::vector<TierGrant> tier_grants;  // memberships this paid order buys
   // The customer's tags on the platform, when the payload carries them (Shopify).
   std::optional<std::vector<std::string>> platform_tags;
+
+  // --- Referrals; `referrals` is null without program.referrals. ---
+  std::shared_ptr<const ReferralPolicy> referrals;
+  // Remembered for the customer (self-referral guards compare a friend with them).
+  std::optional<IdentityKeys> identity_keys;
+  // A paid order: storage attributes it to a referrer (at most once per order) in the event's
+  // transaction, with the guards, and converts or holds the referral.
+  std::optional<ReferralOrderFacts> referral_order;
 };
 
 // --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
@@ -599,6 +748,32 @@ class Storage {
   virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
                                                                    int64_t before_id,
                                                                    size_t limit) = 0;
+
+  // --- Referrals (sqlite_referrals.cc) ---
+
+  // The customer's referral code, made (random, unguessable, unique) on first use and the same
+  // ever after. NotFound for an unknown customer.
+  virtual Result<std::string> GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) = 0;
+  // The customer whose referral code this is (case-insensitive), if any.
+  virtual Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) = 0;
+  // Counts a click on the customer's share link (per UTC day).
+  virtual Status RecordReferralClick(int64_t referrer_customer_id, int64_t now_ms) = 0;
+  // A self-identification, in one durable transaction with its guards (self-referral by email,
+  // friend not new, already referred, referrer's daily cap) and, when asked, the friend's
+  // welcome reward (redemption + issue_reward job). NotFound for an unknown referrer.
+  virtual Result<CreateReferralResult> CreateReferral(const NewReferral& referral,
+                                                      const ReferralPolicy& policy,
+                                                      int64_t now_ms) = 0;
+  // The customer's referrals as referrer, newest first.
+  virtual Result<std::vector<ReferralRecord>> ListReferrals(int64_t referrer_customer_id,
+                                                            int64_t before_id, size_t limit) = 0;
+  virtual Result<std::optional<ReferralRecord>> GetReferral(int64_t id) = 0;
+  // One row per referrer with a code, clicks or referrals, by referrer id.
+  virtual Result<std::vector<ReferralReportRow>> ReferralReport() = 0;
+  // Converts every pending referral whose hold ended by now_ms (advocate reward, milestones),
+  // or voids it when its order was cancelled or fully refunded. Once per referral.
+  virtual Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
+                                                           int64_t now_ms) = 0;
 };
 
 }  // namespace loyaltyd

@@ -118,6 +118,31 @@ class GatedStorage final : public Storage {
                                                            size_t l) override {
     return inner_.ListCreditEntries(c, b, l);
   }
+  Result<std::string> GetOrCreateReferralCode(int64_t c, int64_t n) override {
+    return inner_.GetOrCreateReferralCode(c, n);
+  }
+  Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) override {
+    return inner_.FindReferrerByCode(code);
+  }
+  Status RecordReferralClick(int64_t c, int64_t n) override {
+    return inner_.RecordReferralClick(c, n);
+  }
+  Result<CreateReferralResult> CreateReferral(const NewReferral& r, const ReferralPolicy& p,
+                                              int64_t n) override {
+    return inner_.CreateReferral(r, p, n);
+  }
+  Result<std::vector<ReferralRecord>> ListReferrals(int64_t c, int64_t b, size_t l) override {
+    return inner_.ListReferrals(c, b, l);
+  }
+  Result<std::optional<ReferralRecord>> GetReferral(int64_t id) override {
+    return inner_.GetReferral(id);
+  }
+  Result<std::vector<ReferralReportRow>> ReferralReport() override {
+    return inner_.ReferralReport();
+  }
+  Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& p, int64_t n) override {
+    return inner_.ReleaseReferralRewards(p, n);
+  }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
