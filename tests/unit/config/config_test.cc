@@ -613,6 +613,13 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
                                             {"starts_at", "2026-11-27T00:00:00Z"},
                                             {"ends_at", "2026-12-01T00:00:00Z"},
                                             {"multiplier", "2"}}});
+  j["program"]["referrals"] = {
+      {"advocate_reward", {{"kind", "points"}, {"points", 500}}},
+      {"friend_reward", {{"kind", "percentage_discount"}, {"percentage", 10}}},
+      {"milestones",
+       json::array(
+           {{{"referrals", 3}, {"reward", {{"kind", "fixed_discount"}, {"amount", "20.00"}}}}})},
+      {"guards", json::object()}};
   const std::string kStray = "zzzzzzzzzzzzzzzz";
   const std::vector<std::pair<std::string, json::json_pointer>> levels = {
       {"", json::json_pointer("")},
@@ -640,6 +647,18 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.award", json::json_pointer("/properties/program/properties/award")},
       {"program.campaigns[0]",
        json::json_pointer("/properties/program/properties/campaigns/items")},
+      {"program.referrals", json::json_pointer("/properties/program/properties/referrals")},
+      {"program.referrals.advocate_reward",
+       json::json_pointer("/properties/program/properties/referrals/properties/advocate_reward")},
+      {"program.referrals.friend_reward",
+       json::json_pointer("/properties/program/properties/referrals/properties/friend_reward")},
+      {"program.referrals.milestones[0]",
+       json::json_pointer("/properties/program/properties/referrals/properties/milestones/items")},
+      {"program.referrals.milestones[0].reward",
+       json::json_pointer("/properties/program/properties/referrals/properties/milestones/"
+                          "items/properties/reward")},
+      {"program.referrals.guards",
+       json::json_pointer("/properties/program/properties/referrals/properties/guards")},
       {"outbox", json::json_pointer("/properties/outbox")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
@@ -663,6 +682,14 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.expiry", json::json_pointer("/program/expiry")},
       {"program.award", json::json_pointer("/program/award")},
       {"program.campaigns[0]", json::json_pointer("/program/campaigns/0")},
+      {"program.referrals", json::json_pointer("/program/referrals")},
+      {"program.referrals.advocate_reward",
+       json::json_pointer("/program/referrals/advocate_reward")},
+      {"program.referrals.friend_reward", json::json_pointer("/program/referrals/friend_reward")},
+      {"program.referrals.milestones[0]", json::json_pointer("/program/referrals/milestones/0")},
+      {"program.referrals.milestones[0].reward",
+       json::json_pointer("/program/referrals/milestones/0/reward")},
+      {"program.referrals.guards", json::json_pointer("/program/referrals/guards")},
       {"outbox", json::json_pointer("/outbox")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
@@ -1184,6 +1211,98 @@ TEST(ConfigTest, CampaignTiersNameConfiguredLevels) {
                          "names tier 'gold' but program.tiers is not configured"))
       << Problems(no_tiers);
   EXPECT_EQ(no_tiers.problems.size(), 1u) << Problems(no_tiers);
+}
+
+// --- program.referrals and shops[].store_url ---
+
+TEST(ConfigTest, ReferralsLoadWithDefaultsAndEveryReward) {
+  json j = ValidConfig();
+  j["program"]["currency"] = "USD";
+  j["shops"][0]["store_url"] = "https://shop.example.com/en";
+  j["program"]["referrals"] = json::parse(R"({
+    "attribution_window_days": 14, "minimum_order": "25.00", "hold_days": 7,
+    "friend_reward": {"kind": "percentage_discount", "percentage": 10, "expires_after_days": 30},
+    "advocate_reward": {"kind": "store_credit", "amount": "10.00"},
+    "milestones": [{"referrals": 3, "reward": {"kind": "points", "points": 1000}},
+                   {"referrals": 5, "reward": {"kind": "fixed_discount", "amount": "20.00",
+                                               "code_prefix": "VIP-"}}],
+    "guards": {"same_phone": false, "max_referrals_per_day": 5, "max_advocate_rewards": 10,
+               "advocate_rewards_period": "year"}})");
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  const ReferralsConfig& ref = r.config.program.referrals;
+  EXPECT_TRUE(ref.enabled);
+  EXPECT_EQ(r.config.shops[0].store_url, "https://shop.example.com/en");
+  EXPECT_EQ(ref.attribution_window_days, 14);
+  EXPECT_EQ(ref.parameter, "ref");
+  EXPECT_EQ(ref.minimum_order_minor, 2500);
+  EXPECT_EQ(ref.hold_days, 7);
+  ASSERT_TRUE(ref.friend_reward.has_value());
+  EXPECT_EQ(ref.friend_reward->kind, RewardKind::kPercentageDiscount);
+  EXPECT_EQ(ref.friend_reward->name, "10% off");
+  EXPECT_EQ(ref.friend_reward->code_prefix, "FRIEND-");
+  EXPECT_EQ(ref.advocate_reward.kind, RewardKind::kStoreCredit);
+  EXPECT_EQ(ref.advocate_reward.amount_minor, 1000);
+  EXPECT_EQ(ref.advocate_reward.name, "10.00 USD store credit");
+  ASSERT_EQ(ref.milestones.size(), 2u);
+  EXPECT_TRUE(ref.milestones[0].reward.is_points);
+  EXPECT_EQ(ref.milestones[0].reward.name, "1000 points");
+  EXPECT_EQ(ref.milestones[1].reward.code_prefix, "VIP-");
+  EXPECT_TRUE(ref.guards.same_email);
+  EXPECT_FALSE(ref.guards.same_phone);
+  EXPECT_EQ(ref.guards.max_referrals_per_day, 5);
+  EXPECT_EQ(ref.guards.advocate_rewards_period, CalendarPeriod::kYear);
+
+  // Without store_url the link goes to the shop's domain.
+  ConfigLoadResult plain = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(plain.ok()) << Problems(plain);
+  EXPECT_EQ(plain.config.shops[0].store_url, "https://" + plain.config.shops[0].domain);
+  EXPECT_FALSE(plain.config.program.referrals.enabled);
+}
+
+TEST(ConfigTest, ReferralMistakesAreNamedWithTheirPaths) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"shops_0_store_url": "https://shop.example.com/"})", "shops[0].store_url"},
+      {R"({})", "program.referrals.advocate_reward: required key is missing"},
+      {R"({"advocate_reward": {"kind": "cash", "amount": "5.00"}})",
+       "program.referrals.advocate_reward.kind: must be points, fixed_discount"},
+      {R"({"advocate_reward": {"kind": "points"}})",
+       "program.referrals.advocate_reward.points: required key is missing"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5, "amount": "1.00"}})",
+       "program.referrals.advocate_reward.amount: applies to fixed_discount and store_credit"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5},
+           "friend_reward": {"kind": "store_credit", "amount": "5.00"}})",
+       "program.referrals.friend_reward.kind: must be fixed_discount, percentage_discount or "
+       "free_shipping"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5}, "parameter": "r f"})",
+       "program.referrals.parameter: must be 1-40 letters"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5}, "minimum_order": 25})",
+       "program.referrals.minimum_order: must be a decimal string"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5},
+           "milestones": [{"referrals": 5, "reward": {"kind": "points", "points": 1}},
+                          {"referrals": 3, "reward": {"kind": "points", "points": 1}}]})",
+       "program.referrals.milestones[1].referrals: must be greater than the previous"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5},
+           "guards": {"same_email": "yes"}})",
+       "program.referrals.guards.same_email: must be true or false"},
+      {R"({"advocate_reward": {"kind": "points", "points": 5},
+           "guards": {"advocate_rewards_period": "month"}})",
+       "program.referrals.guards.advocate_rewards_period: applies with \"max_advocate_rewards\""},
+      {R"({"advocate_reward": {"kind": "points", "points": 5}, "hold_day": 3})",
+       "did you mean 'hold_days'?"},
+  };
+  for (const auto& [referrals, expected] : cases) {
+    json j = ValidConfig();
+    json section = json::parse(referrals);
+    if (section.contains("shops_0_store_url")) {
+      j["shops"][0]["store_url"] = section["shops_0_store_url"];
+    } else {
+      j["program"]["referrals"] = section;
+    }
+    ConfigLoadResult r = ParseConfig(j.dump());
+    EXPECT_NE(Problems(r).find(expected), std::string::npos)
+        << "for " << referrals << "\nexpected: " << expected << "\ngot: " << Problems(r);
+  }
 }
 
 }  // namespace
