@@ -34,6 +34,26 @@ struct Customer {
   std::string first_name;
   std::string last_name;
   std::vector<std::string> tags;
+  // As sent; may be empty. Shopify's customer.phone; WooCommerce's billing.phone on the
+  // customer.* payloads (the account's, not an order's). The `{}` keeps brace-initialisations
+  // written before the field (Customer{id, email, first, last, tags}) free of
+  // -Wmissing-field-initializers.
+  std::string phone{};
+};
+
+// A postal address as sent, for telling that two orders ship to the same door
+// (core/identity.h AddressKey). province_code and country_code are the platform's codes
+// (Shopify province_code / country_code; WooCommerce state / country).
+struct Address {
+  std::string address1, address2, city, province_code, zip, country_code;
+  bool operator==(const Address&) const = default;
+};
+
+// A name/value pair the storefront or a plugin set on the order (Shopify's note_attributes,
+// WooCommerce's order meta_data): where a referral code captured at checkout arrives.
+struct OrderAttribute {
+  std::string name;
+  std::string value;
 };
 
 struct LineItem {
@@ -106,6 +126,21 @@ struct Order {
   int64_t total_shipping_minor = 0;
   std::optional<Customer> customer;  // absent for a guest order
   std::string email;                 // the order's contact email (guests too); may be empty
+  // The facts referral attribution and its fraud guards read (issue 5). All as sent.
+  // Codes applied, in payload order: Shopify's discount_codes[].code, WooCommerce's
+  // coupon_lines[].code (which WooCommerce lower-cases).
+  std::vector<std::string> discount_codes;
+  // Shopify's landing_site (path + query as sent, may be a full URL); "" for WooCommerce.
+  std::string landing_site;
+  // Shopify's note_attributes[] {name, value}; WooCommerce's order meta_data[] {key, value}
+  // with string or number values only (objects, arrays, booleans and null are skipped;
+  // numbers as their JSON text).
+  std::vector<OrderAttribute> attributes;
+  // The contact phone: Shopify's order.phone, else customer.phone, else shipping_address.phone,
+  // else billing_address.phone; WooCommerce's billing.phone, else shipping.phone. May be "".
+  std::string phone;
+  // Absent when the payload has none or its first address line is empty.
+  std::optional<Address> shipping_address;
   std::vector<LineItem> line_items;
   std::vector<Refund> refunds;
 };
