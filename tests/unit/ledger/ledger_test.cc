@@ -821,5 +821,62 @@ TEST_F(LedgerTest, CashbackBelowItsMinimumSaysWhyAndBooksNothing) {
             "USD is below the minimum order of 100.00 USD");
 }
 
+// Referrals: a paid order carries its attribution facts in precedence order, and the
+// customer's identity keys; cancelled orders and unpaid events offer no attribution.
+TEST_F(LedgerTest, PaidOrderOffersReferralFactsInPrecedenceOrder) {
+  config_.program.referrals.enabled = true;
+  config_.program.referrals.advocate_reward.is_points = true;
+  config_.program.referrals.advocate_reward.points = 500;
+  Ledger ledger(config_, *storage_, clock_);
+  Order order = PaidOrder();
+  order.created_at = "2026-11-24T10:00:00Z";
+  order.discount_codes = {"FRIEND-ABC"};
+  order.landing_site = "/products/x?utm=1&ref=LINK1";
+  order.attributes = {{"gift_note", "hi"}, {"ref", "NOTE1"}, {"_ref", "HIDDEN"}};
+  order.phone = "+1 (613) 612-0707";
+  order.shipping_address = Address{"12 St. James's Sq", "", "London", "", "SW1Y 4LB", "GB"};
+  EventOutcome paid = ledger.Decide(Event("orders/paid"),
+                                    NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_TRUE(paid.referrals);
+  ASSERT_TRUE(paid.referral_order.has_value());
+  const ReferralOrderFacts& facts = *paid.referral_order;
+  std::vector<std::pair<std::string, std::string>> candidates;
+  for (const ReferralCandidate& c : facts.candidates) candidates.emplace_back(c.code, c.source);
+  // "_ref" counts for WooCommerce order meta only (plugins hide their meta behind '_').
+  EXPECT_EQ(candidates,
+            (std::vector<std::pair<std::string, std::string>>{{"FRIEND-ABC", "discount_code"},
+                                                              {"LINK1", "landing_site"},
+                                                              {"NOTE1", "note_attribute"}}));
+  EXPECT_EQ(facts.friend_keys.email_key, "bob@example.com");
+  EXPECT_EQ(facts.friend_keys.phone_key, "6136120707");
+  EXPECT_EQ(facts.friend_keys.address_key, "12stjamesssq|SW1Y4LB|GB");
+  EXPECT_EQ(facts.total_minor, 5500);
+  EXPECT_EQ(facts.created_at_ms, ParseIso8601Millis("2026-11-24T10:00:00Z").value());
+
+  InboxEvent woo = Event("order.updated");
+  woo.platform = "woocommerce";
+  EventOutcome woo_paid =
+      ledger.Decide(woo, NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  ASSERT_TRUE(woo_paid.referral_order.has_value());
+  EXPECT_EQ(woo_paid.referral_order->candidates.back().code, "HIDDEN");
+  EXPECT_EQ(woo_paid.referral_order->candidates.back().source, "order_meta");
+
+  // Created (not paid) and cancelled orders leave identity keys only.
+  EventOutcome created = ledger.Decide(
+      Event("orders/create"), NormalisedEvent(OrderEvent{OrderEventKind::kCreated, order}));
+  EXPECT_TRUE(created.identity_keys.has_value());
+  EXPECT_FALSE(created.referral_order.has_value());
+  order.cancelled = true;
+  EventOutcome cancelled = ledger.Decide(Event("orders/paid"),
+                                         NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  EXPECT_FALSE(cancelled.referral_order.has_value());
+
+  // Without a referral program nothing referral-related is attached.
+  EventOutcome plain = ledger_->Decide(Event("orders/paid"),
+                                       NormalisedEvent(OrderEvent{OrderEventKind::kPaid, order}));
+  EXPECT_FALSE(plain.referrals);
+  EXPECT_FALSE(plain.identity_keys.has_value());
+}
+
 }  // namespace
 }  // namespace loyaltyd
