@@ -46,6 +46,25 @@ inline bool Flag(const nlohmann::json& obj, const char* key, bool fallback) {
   return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
+// The text of a string or number value, for free-form name/value pairs (order attributes and
+// meta): a string as sent; an integer exactly; a float in nlohmann's shortest round-trip form
+// ("10.5"), which is what PHP's json_encode and Shopify write for a float. false for objects,
+// arrays, booleans and null. Never used for money.
+inline bool ScalarText(const nlohmann::json& v, std::string* text) {
+  if (v.is_string()) {
+    *text = v.get<std::string>();
+  } else if (v.is_number_unsigned()) {
+    *text = std::to_string(v.get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    *text = std::to_string(v.get<int64_t>());
+  } else if (v.is_number_float()) {
+    *text = v.dump();
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Money sums in minor units: an overflow is a malformed payload, never a wrapped amount.
 inline int64_t CheckedAdd(int64_t a, int64_t b, const std::string& path) {
   int64_t sum = 0;

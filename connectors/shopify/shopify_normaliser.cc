@@ -124,7 +124,62 @@ Customer ReadCustomer(const json& c, const std::string& path) {
   customer.first_name = Text(c, "first_name");
   customer.last_name = Text(c, "last_name");
   customer.tags = SplitTags(Text(c, "tags"));
+  customer.phone = Text(c, "phone");
   return customer;
+}
+
+// The facts referral attribution and its fraud guards read (issue 5), from the REST Order
+// resource (https://shopify.dev/docs/api/admin-rest/latest/resources/order):
+//   - discount_codes[] {code, amount, type}: the codes the buyer entered;
+//   - landing_site: the path + query of the first page of the buyer's visit ("/?ref=ABC123";
+//     older orders carry a full URL), where a share link's ref arrives;
+//   - note_attributes[] {name, value}: cart attributes the storefront set (a ref captured by
+//     the theme lands here);
+//   - phone, customer.phone, and the addresses' phone; shipping_address {address1, address2,
+//     city, province_code, zip, country_code, phone, ...}, absent for orders that ship nothing.
+// Every one is optional: a value of another shape than documented is skipped, never a reason
+// to refuse the order (which would cost the buyer the points the order earns).
+void ReadAttributionFacts(const json& o, Order& order) {
+  if (const json* codes = Field(o, "discount_codes"); codes != nullptr && codes->is_array()) {
+    for (const json& code : *codes) {
+      std::string text = Text(code, "code");
+      if (!text.empty()) order.discount_codes.push_back(std::move(text));
+    }
+  }
+  order.landing_site = Text(o, "landing_site");
+  if (const json* notes = Field(o, "note_attributes"); notes != nullptr && notes->is_array()) {
+    for (const json& note : *notes) {
+      OrderAttribute attribute;
+      attribute.name = Text(note, "name");
+      const json* value = Field(note, "value");
+      if (attribute.name.empty() || value == nullptr) continue;
+      if (payload::ScalarText(*value, &attribute.value)) {
+        order.attributes.push_back(std::move(attribute));
+      }
+    }
+  }
+
+  const json* customer = Field(o, "customer");
+  const json* shipping = Field(o, "shipping_address");
+  const json* billing = Field(o, "billing_address");
+  order.phone = Text(o, "phone");
+  for (const json* source : {customer, shipping, billing}) {
+    if (!order.phone.empty()) break;
+    if (source != nullptr) order.phone = Text(*source, "phone");
+  }
+
+  if (shipping != nullptr) {
+    Address address;
+    address.address1 = Text(*shipping, "address1");
+    if (!address.address1.empty()) {
+      address.address2 = Text(*shipping, "address2");
+      address.city = Text(*shipping, "city");
+      address.province_code = Text(*shipping, "province_code");
+      address.zip = Text(*shipping, "zip");
+      address.country_code = Text(*shipping, "country_code");
+      order.shipping_address = std::move(address);
+    }
+  }
 }
 
 LineItem ReadLineItem(const json& line, const std::string& path, const MoneyReader& money) {
@@ -258,6 +313,7 @@ Order ReadOrder(const json& o) {
   if (const json* c = Field(o, "customer"); c != nullptr && Field(*c, "id") != nullptr) {
     order.customer = ReadCustomer(*c, "customer.");
   }
+  ReadAttributionFacts(o, order);
 
   const json* lines = Field(o, "line_items");
   if (lines == nullptr) Fail("line_items", "missing");
@@ -276,37 +332,51 @@ Order ReadOrder(const json& o) {
 }
 
 // Every key the readers above look at, at any depth. Parsing builds only these: an order
-// payload is mostly fields loyaltyd never reads (addresses, presentment money, properties,
-// fulfilments), and building them dominated the parse (bench/README.md). Sorted for search.
+// payload is mostly fields loyaltyd never reads (presentment money, properties, fulfilments,
+// the customer's saved addresses), and building them dominated the parse (bench/README.md).
+// A key is kept at every depth whose parent is kept ("code" of shipping_lines[] is built too and
+// never read); only the readers' paths give a key its meaning. Sorted for search.
 constexpr std::string_view kKeysRead[] = {
+    "address1",
+    "address2",
     "amount",
     "amount_set",
+    "billing_address",
     "cancelled_at",
+    "city",
+    "code",
     "contact_email",
+    "country_code",
     "created_at",
     "currency",
     "currency_code",
     "customer",
     "discount_allocations",
+    "discount_codes",
     "email",
     "financial_status",
     "first_name",
     "fulfillment_status",
     "gift_card",
     "id",
+    "landing_site",
     "last_name",
     "line_item",
     "line_item_id",
     "line_items",
     "name",
+    "note_attributes",
     "order_id",
+    "phone",
     "price",
     "price_set",
     "product_id",
+    "province_code",
     "quantity",
     "refund_line_items",
     "refunds",
     "requires_shipping",
+    "shipping_address",
     "shipping_lines",
     "shop_money",
     "sku",
@@ -328,8 +398,10 @@ constexpr std::string_view kKeysRead[] = {
     "total_tax",
     "total_tax_set",
     "updated_at",
+    "value",
     "variant_id",
     "vendor",
+    "zip",
 };
 
 // binary_search in ParseKeepingKeys silently misses keys of an unsorted list.

@@ -7,7 +7,9 @@
 //     never through double;
 //   - money is decimal strings; the shop-currency amounts (`*_set.shop_money`) are preferred
 //     over the plain fields, which older payloads carry alone;
-//   - refund line `subtotal` / `total_tax` are JSON numbers, not strings.
+//   - refund line `subtotal` / `total_tax` are JSON numbers, not strings;
+//   - the referral facts (discount_codes, landing_site, note_attributes, phone,
+//     shipping_address) are optional: a malformed one is skipped, never a refused order.
 // Runs in the event processor, never on the request path.
 // Thread-safety: stateless; Normalise may be called concurrently.
 #pragma once

@@ -144,6 +144,60 @@ Refund ReadRefund(const json& r, const std::string& path, const MoneyReader& mon
   return refund;
 }
 
+// The facts referral attribution and its fraud guards read (issue 5), from the REST v3 order
+// (https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties; built by
+// WC_REST_Orders_V2_Controller::get_formatted_item_data):
+//   - coupon_lines[] {id, code, discount, discount_tax, meta_data}: the codes applied, as
+//     WooCommerce stores them (lower-cased);
+//   - meta_data[] {id, key, value}: the order's meta, where a storefront plugin puts a ref it
+//     captured. value is whatever PHP stored (string, number, array, object); only strings
+//     and numbers are names a code can be looked up by. Only the order's own meta_data is
+//     read, never line_items[].meta_data (product options such as "pa_size") or
+//     coupon_lines[].meta_data;
+//   - billing {..., email, phone} and shipping {first_name, ..., address_1, address_2, city,
+//     state, postcode, country, phone}; shipping.phone exists since WooCommerce 5.6
+//     (woocommerce/woocommerce#30097). An order that ships nothing still has a shipping
+//     block, its fields "".
+// WooCommerce has no landing page on the order: landing_site stays "". Every fact is optional:
+// a value of another shape than documented is skipped, never a reason to refuse the order.
+void ReadAttributionFacts(const json& o, Order& order) {
+  if (const json* coupons = Field(o, "coupon_lines"); coupons != nullptr && coupons->is_array()) {
+    for (const json& coupon : *coupons) {
+      std::string code = Text(coupon, "code");
+      if (!code.empty()) order.discount_codes.push_back(std::move(code));
+    }
+  }
+  if (const json* meta = Field(o, "meta_data"); meta != nullptr && meta->is_array()) {
+    for (const json& entry : *meta) {
+      OrderAttribute attribute;
+      attribute.name = Text(entry, "key");
+      const json* value = Field(entry, "value");
+      if (attribute.name.empty() || value == nullptr) continue;
+      if (payload::ScalarText(*value, &attribute.value)) {
+        order.attributes.push_back(std::move(attribute));
+      }
+    }
+  }
+
+  const json* billing = Field(o, "billing");
+  const json* shipping = Field(o, "shipping");
+  if (billing != nullptr) order.phone = Text(*billing, "phone");
+  if (order.phone.empty() && shipping != nullptr) order.phone = Text(*shipping, "phone");
+
+  if (shipping != nullptr) {
+    Address address;
+    address.address1 = Text(*shipping, "address_1");
+    if (!address.address1.empty()) {
+      address.address2 = Text(*shipping, "address_2");
+      address.city = Text(*shipping, "city");
+      address.province_code = Text(*shipping, "state");  // a state code: "CA", "ON"
+      address.zip = Text(*shipping, "postcode");
+      address.country_code = Text(*shipping, "country");  // ISO 3166-1 alpha-2
+      order.shipping_address = std::move(address);
+    }
+  }
+}
+
 Order ReadOrder(const json& o) {
   Order order;
   order.platform_order_id = IdText(o, "id", "", true);
@@ -183,6 +237,7 @@ Order ReadOrder(const json& o) {
     }
     order.customer = std::move(customer);
   }
+  ReadAttributionFacts(o, order);
 
   const json* lines = Field(o, "line_items");
   if (lines == nullptr) Fail("line_items", "missing");
@@ -213,13 +268,24 @@ Customer ReadCustomer(const json& c) {
   }
   customer.first_name = Text(c, "first_name");
   customer.last_name = Text(c, "last_name");
+  // The account has no phone of its own: the customer's saved billing address holds it.
+  if (const json* billing = Field(c, "billing")) customer.phone = Text(*billing, "phone");
   return customer;
 }
 
-// Every key the readers above look at, at any depth. Parsing builds only these (meta_data,
-// addresses, _links and the like are skipped). Sorted for search.
+// Every key the readers above look at, at any depth. Parsing builds only these (_links,
+// tax_lines, shipping_lines and the like are skipped). A key is kept at every depth whose
+// parent is kept: line_items[].meta_data and coupon_lines[].meta_data are built too and never
+// read, and the money readers still see only their own keys ("total" of refunds and lines,
+// never coupon_lines[].discount, which is not listed). Sorted for search.
 constexpr std::string_view kKeysRead[] = {
+    "address_1",
+    "address_2",
     "billing",
+    "city",
+    "code",
+    "country",
+    "coupon_lines",
     "currency",
     "customer_id",
     "date_created",
@@ -230,21 +296,28 @@ constexpr std::string_view kKeysRead[] = {
     "email",
     "first_name",
     "id",
+    "key",
     "last_name",
     "line_items",
+    "meta_data",
     "name",
     "number",
+    "phone",
+    "postcode",
     "prices_include_tax",
     "product_id",
     "quantity",
     "refunds",
+    "shipping",
     "shipping_total",
     "sku",
+    "state",
     "status",
     "subtotal",
     "subtotal_tax",
     "total",
     "total_tax",
+    "value",
     "variation_id",
 };
 

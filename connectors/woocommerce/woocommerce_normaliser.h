@@ -12,6 +12,11 @@
 //     With prices_include_tax the lines are reported tax-inclusive, as the model expects;
 //   - refunds[] carry only {id, reason, total} with total negative ("-5.00");
 //   - customer_id 0 is a guest, identified by billing.email;
+//   - the referral facts come from coupon_lines[].code, the order's own meta_data (never the
+//     lines'), billing.phone / shipping.phone and the shipping address; they are optional: a
+//     malformed one is skipped, never a refused order. There is no landing page (landing_site
+//     is ""), and an order's Customer has no phone (like its email, the account's arrives
+//     with customer.* topics, from the account's billing.phone);
 //   - the topic says little (order.updated fires on every save): what an order event means is
 //     decided by its status. A status in the shop's earn_on_status gives kPaid (the ledger
 //     awards once per order and rule, so processing then completed earns once);

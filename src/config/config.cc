@@ -430,6 +430,27 @@ int64_t ReadAmount(ObjectReader& r, std::string_view key, const ProgramConfig& p
   return *minor;
 }
 
+// The options of every discount code reward: the minimum order, the days until the code
+// expires and the code's prefix. `read_minimum` false leaves minimum_order to the caller.
+void ReadCodeOptions(ObjectReader& r, const ProgramConfig& program, bool currency_ok,
+                     bool read_minimum, int64_t& minimum_order_minor, int& expires_after_days,
+                     std::string& code_prefix, std::string_view example_prefix) {
+  if (read_minimum && r.Find("minimum_order", false) != nullptr) {
+    minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
+  }
+  r.Integer("expires_after_days", expires_after_days, 0, 3650);
+  r.String("code_prefix", code_prefix);
+  // Codes are typed by customers and WooCommerce lower-cases them: keep the prefix plain.
+  if (code_prefix.size() > 20 || !std::all_of(code_prefix.begin(), code_prefix.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    r.Problem(r.PathOf("code_prefix"),
+              "must be at most 20 upper-case letters, digits, '-' or '_', e.g. \"" +
+                  std::string(example_prefix) + "\"");
+  }
+}
+
 void ReadReward(ObjectReader& r, RewardConfig& reward, const ProgramConfig& program,
                 bool currency_ok) {
   r.String("id", reward.id, true);
@@ -460,24 +481,12 @@ void ReadReward(ObjectReader& r, RewardConfig& reward, const ProgramConfig& prog
     r.Problem(r.PathOf("percentage"), "applies to percentage_discount rewards only");
   }
   const bool is_code = parsed && reward.kind != RewardKind::kStoreCredit;
-  if (r.Find("minimum_order", false) != nullptr) {
-    if (!is_code && parsed) {
-      r.Problem(r.PathOf("minimum_order"), "applies to discount code rewards only");
-    } else {
-      reward.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
-    }
+  if (!is_code && parsed && r.Find("minimum_order", false) != nullptr) {
+    r.Problem(r.PathOf("minimum_order"), "applies to discount code rewards only");
   }
-  r.Integer("expires_after_days", reward.expires_after_days, 0, 3650);
-  r.String("code_prefix", reward.code_prefix);
-  // Codes are typed by customers and WooCommerce lower-cases them: keep the prefix plain.
-  if (reward.code_prefix.size() > 20 ||
-      !std::all_of(reward.code_prefix.begin(), reward.code_prefix.end(), [](char c) {
-        return std::isupper(static_cast<unsigned char>(c)) ||
-               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
-    r.Problem(r.PathOf("code_prefix"),
-              "must be at most 20 upper-case letters, digits, '-' or '_', e.g. \"LOYAL-\"");
-  }
+  ReadCodeOptions(r, program, currency_ok, /*read_minimum=*/is_code || !parsed,
+                  reward.minimum_order_minor, reward.expires_after_days, reward.code_prefix,
+                  "LOYAL-");
   const json* restrict_value = r.Find("restrict_to_customer", false);
   if (restrict_value != nullptr) {
     if (!restrict_value->is_boolean()) {
@@ -1144,19 +1153,9 @@ void ReadReferralReward(ObjectReader& r, ReferralRewardConfig& reward, const Pro
     }
   }
   if (!is_code) return;
-  if (r.Find("minimum_order", false) != nullptr) {
-    reward.minimum_order_minor = ReadAmount(r, "minimum_order", program, currency_ok, false);
-  }
-  r.Integer("expires_after_days", reward.expires_after_days, 0, 3650);
-  r.String("code_prefix", reward.code_prefix);
-  if (reward.code_prefix.size() > 20 ||
-      !std::all_of(reward.code_prefix.begin(), reward.code_prefix.end(), [](char c) {
-        return std::isupper(static_cast<unsigned char>(c)) ||
-               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
-    r.Problem(r.PathOf("code_prefix"),
-              "must be at most 20 upper-case letters, digits, '-' or '_', e.g. \"FRIEND-\"");
-  }
+  const std::string default_prefix = reward.code_prefix;  // "FRIEND-" or "REF-"
+  ReadCodeOptions(r, program, currency_ok, /*read_minimum=*/true, reward.minimum_order_minor,
+                  reward.expires_after_days, reward.code_prefix, default_prefix);
 }
 
 // Fills in a reward's default name from its terms: "500 points", "10% off", "10.00 USD off".

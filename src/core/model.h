@@ -35,8 +35,10 @@ struct Customer {
   std::string last_name;
   std::vector<std::string> tags;
   // As sent; may be empty. Shopify's customer.phone; WooCommerce's billing.phone on the
-  // customer.* payloads (the account's, not an order's).
-  std::string phone;
+  // customer.* payloads (the account's, not an order's). The `{}` keeps brace-initialisations
+  // written before the field (Customer{id, email, first, last, tags}) free of
+  // -Wmissing-field-initializers.
+  std::string phone{};
 };
 
 // A postal address as sent, for telling that two orders ship to the same door

@@ -314,34 +314,41 @@ Result<std::vector<std::string>> SqliteStorage::ReferralGuardReasons(
     }
   }
 
-  if (check_daily_cap && policy.max_referrals_per_day > 0) {
-    const PeriodSlot day = PeriodContaining(CalendarPeriod::kDay, now_ms);
-    Stmt count(*writer_statements_,
-               "SELECT COUNT(*) FROM referrals WHERE referrer_customer_id = ?1 AND id != ?2 AND "
-               "status != 'rejected' AND created_at_ms >= ?3 AND created_at_ms < ?4");
+  // Caps: how many of the referrer's referrals already count in the period of now_ms.
+  auto count_in_period = [&](CalendarPeriod period, const char* sql) -> Result<int64_t> {
+    const PeriodSlot slot = PeriodContaining(period, now_ms);
+    Stmt count(*writer_statements_, sql);
     LOYALTYD_RETURN_IF_ERROR(count.prepare_status());
-    count.Bind(1, referrer_id).Bind(2, referral_id).Bind(3, day.starts_at_ms);
-    count.Bind(4, day.next_starts_at_ms);
-    if (count.Step() == SQLITE_ROW && count.Int(0) >= policy.max_referrals_per_day) {
-      reasons.push_back("referrer_daily_cap: the referrer already has " +
-                        std::to_string(count.Int(0)) + " referrals on " + day.label +
+    count.Bind(1, referrer_id).Bind(2, referral_id).Bind(3, slot.starts_at_ms);
+    count.Bind(4, slot.next_starts_at_ms);
+    const int rc = count.Step();
+    if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "counting referrals");
+    return count.Int(0);
+  };
+  if (check_daily_cap && policy.max_referrals_per_day > 0) {
+    Result<int64_t> today = count_in_period(
+        CalendarPeriod::kDay,
+        "SELECT COUNT(*) FROM referrals WHERE referrer_customer_id = ?1 AND id != ?2 AND "
+        "status != 'rejected' AND created_at_ms >= ?3 AND created_at_ms < ?4");
+    if (!today.ok()) return today.status();
+    if (*today >= policy.max_referrals_per_day) {
+      reasons.push_back("referrer_daily_cap: the referrer already has " + std::to_string(*today) +
+                        " referrals on " + PeriodContaining(CalendarPeriod::kDay, now_ms).label +
                         " (max_referrals_per_day " + std::to_string(policy.max_referrals_per_day) +
                         ")");
     }
   }
-
   if (order_id != 0 && policy.max_advocate_rewards > 0) {
-    const PeriodSlot period = PeriodContaining(policy.advocate_rewards_period, now_ms);
-    Stmt count(*writer_statements_,
-               "SELECT COUNT(*) FROM referrals WHERE referrer_customer_id = ?1 AND id != ?2 AND "
-               "status IN ('pending', 'converted') AND attributed_at_ms >= ?3 AND "
-               "attributed_at_ms < ?4");
-    LOYALTYD_RETURN_IF_ERROR(count.prepare_status());
-    count.Bind(1, referrer_id).Bind(2, referral_id).Bind(3, period.starts_at_ms);
-    count.Bind(4, period.next_starts_at_ms);
-    if (count.Step() == SQLITE_ROW && count.Int(0) >= policy.max_advocate_rewards) {
+    Result<int64_t> rewarded = count_in_period(
+        policy.advocate_rewards_period,
+        "SELECT COUNT(*) FROM referrals WHERE referrer_customer_id = ?1 AND id != ?2 AND "
+        "status IN ('pending', 'converted') AND attributed_at_ms >= ?3 AND "
+        "attributed_at_ms < ?4");
+    if (!rewarded.ok()) return rewarded.status();
+    if (*rewarded >= policy.max_advocate_rewards) {
       reasons.push_back("advocate_reward_cap: the referrer already has " +
-                        std::to_string(count.Int(0)) + " rewarded referrals in " + period.label +
+                        std::to_string(*rewarded) + " rewarded referrals in " +
+                        PeriodContaining(policy.advocate_rewards_period, now_ms).label +
                         " (max_advocate_rewards " + std::to_string(policy.max_advocate_rewards) +
                         ")");
     }

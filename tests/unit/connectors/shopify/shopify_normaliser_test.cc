@@ -3,9 +3,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "connectors/shopify/shopify_samples.h"
+#include "core/identity.h"
 
 namespace loyaltyd {
 namespace {
@@ -303,6 +307,212 @@ TEST(ShopifyNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
   j = json::parse(Fixture("order_discounts.json"));
   j["line_items"] = "nope";
   EXPECT_EQ(NormaliseError(j.dump()).message(), "line_items: must be an array");
+}
+
+// Referral attribution and its fraud guards (issue 5) read discount_codes[].code,
+// landing_site, note_attributes[] {name, value}, the contact phone and shipping_address
+// (https://shopify.dev/docs/api/admin-rest/latest/resources/order).
+TEST(ShopifyNormaliserTest, ReferralFactsAreRead) {
+  const Order o = NormaliseOrder(Fixture("order_referral.json"));
+  EXPECT_EQ(o.platform_order_id, "820982911946154600");
+  EXPECT_EQ(o.discount_codes, std::vector<std::string>{"FRIEND-XYZ"});
+  EXPECT_EQ(o.landing_site,
+            "/products/hooded-sweatshirt?utm_source=share&ref=ABC123&ref=caf%C3%A9+2");
+  ASSERT_EQ(o.attributes.size(), 2u);
+  EXPECT_EQ(o.attributes[0].name, "ref");
+  EXPECT_EQ(o.attributes[0].value, "XYZ");
+  EXPECT_EQ(o.attributes[1].name, "gift_wrap");
+  EXPECT_EQ(o.attributes[1].value, "yes");
+  // order.phone and customer.phone are null: the shipping address's phone is the contact.
+  EXPECT_EQ(o.phone, "+44 20 7946 0000");
+  ASSERT_TRUE(o.shipping_address.has_value());
+  EXPECT_EQ(*o.shipping_address,
+            (Address{"12 St. James's Sq", "Flat 2", "London", "ENG", "sw1y 4jh", "GB"}));
+  ASSERT_TRUE(o.customer.has_value());
+  EXPECT_EQ(o.customer->phone, "");
+  EXPECT_EQ(o.email, "ada.lovelace+shop@gmail.com");
+  // The money is read as before the new keys were parsed.
+  EXPECT_EQ(o.total_minor, 11232);
+  EXPECT_EQ(o.total_discounts_minor, 1600);
+  ASSERT_EQ(o.line_items.size(), 2u);
+  EXPECT_EQ(o.line_items[0].discount_minor, 1500);
+  EXPECT_EQ(o.line_items[1].tax_minor, 152);
+
+  // What the referral program derives from them (core/identity.h).
+  EXPECT_EQ(RefCodesFromLandingSite(o.landing_site, "ref"),
+            (std::vector<std::string>{"ABC123", "caf\u00e9 2"}));
+  EXPECT_EQ(CanonicalEmail(o.email), "adalovelace@gmail.com");
+  EXPECT_EQ(PhoneKey(o.phone), "2079460000");
+  EXPECT_EQ(AddressKey(*o.shipping_address), "12stjamesssq|SW1Y4JH|GB");
+}
+
+TEST(ShopifyNormaliserTest, ReferralFactsComeWithEveryOrderTopic) {
+  ShopifyNormaliser normaliser;
+  for (const char* topic :
+       {"orders/create", "orders/paid", "orders/updated", "orders/fulfilled", "orders/cancelled"}) {
+    Result<NormalisedEvent> e =
+        normaliser.Normalise(ShopConfig{}, topic, Fixture("order_referral.json"));
+    ASSERT_TRUE(e.ok()) << topic << " " << e.status().message();
+    ASSERT_TRUE(std::holds_alternative<OrderEvent>(*e)) << topic;
+    const Order& o = std::get<OrderEvent>(*e).order;
+    EXPECT_EQ(o.discount_codes, std::vector<std::string>{"FRIEND-XYZ"}) << topic;
+    EXPECT_EQ(o.attributes.size(), 2u) << topic;
+    EXPECT_FALSE(o.landing_site.empty()) << topic;
+    EXPECT_EQ(o.phone, "+44 20 7946 0000") << topic;
+    EXPECT_TRUE(o.shipping_address.has_value()) << topic;
+  }
+}
+
+TEST(ShopifyNormaliserTest, PhoneFallsBackFromOrderToCustomerToShippingToBilling) {
+  struct Case {
+    const char* what;
+    json order_phone;
+    json customer_phone;
+    json shipping_phone;
+    json billing_phone;
+    std::string phone;
+  };
+  const Case cases[] = {
+      {"order", "+1 613 555 0100", "+1 613 555 0101", "+1 613 555 0102", "+1 613 555 0103",
+       "+1 613 555 0100"},
+      {"customer", nullptr, "+1 613 555 0101", "+1 613 555 0102", "+1 613 555 0103",
+       "+1 613 555 0101"},
+      {"empty is absent", "", "", "+1 613 555 0102", "+1 613 555 0103", "+1 613 555 0102"},
+      {"billing", nullptr, nullptr, nullptr, "+1 613 555 0103", "+1 613 555 0103"},
+      {"none", nullptr, nullptr, nullptr, nullptr, ""},
+      {"not a string", 6135550100, nullptr, nullptr, "+1 613 555 0103", "+1 613 555 0103"},
+  };
+  for (const Case& c : cases) {
+    json j = json::parse(Fixture("order_referral.json"));
+    j["phone"] = c.order_phone;
+    j["customer"]["phone"] = c.customer_phone;
+    j["shipping_address"]["phone"] = c.shipping_phone;
+    j["billing_address"]["phone"] = c.billing_phone;
+    const Order o = NormaliseOrder(j.dump());
+    EXPECT_EQ(o.phone, c.phone) << c.what;
+    EXPECT_EQ(o.customer->phone,
+              c.customer_phone.is_string() ? c.customer_phone.get<std::string>() : std::string())
+        << c.what;
+  }
+  // A guest order (no customer key) falls back to the addresses.
+  json guest = json::parse(Fixture("order_referral.json"));
+  guest.erase("customer");
+  guest["shipping_address"].erase("phone");
+  EXPECT_EQ(NormaliseOrder(guest.dump()).phone, "020 7946 0000");
+}
+
+TEST(ShopifyNormaliserTest, GuestOrderCarriesItsReferralFacts) {
+  const Order o = NormaliseOrder(Fixture("order_guest.json"));
+  EXPECT_FALSE(o.customer.has_value());
+  EXPECT_EQ(o.landing_site, "/?ref=ABC123");
+  EXPECT_TRUE(o.discount_codes.empty());
+  EXPECT_TRUE(o.attributes.empty());  // note_attributes: []
+  EXPECT_EQ(o.phone, "");
+  EXPECT_FALSE(o.shipping_address.has_value());  // the fixture ships nothing
+
+  json j = json::parse(Fixture("order_guest.json"));
+  j["discount_codes"] = json::array({{{"code", "WELCOME10"}, {"amount", "2.40"}}});
+  j["note_attributes"] = json::array({{{"name", "ref"}, {"value", "XYZ"}}});
+  j["shipping_address"] = {{"address1", "969 Market"},
+                           {"zip", "94103"},
+                           {"country_code", "US"},
+                           {"phone", "(555) 555-5555"}};
+  const Order with = NormaliseOrder(j.dump());
+  EXPECT_EQ(with.discount_codes, std::vector<std::string>{"WELCOME10"});
+  ASSERT_EQ(with.attributes.size(), 1u);
+  EXPECT_EQ(with.attributes[0].value, "XYZ");
+  EXPECT_EQ(with.phone, "(555) 555-5555");
+  EXPECT_EQ(with.shipping_address, (Address{"969 Market", "", "", "", "94103", "US"}));
+}
+
+TEST(ShopifyNormaliserTest, OrderWithoutReferralFactsHasNone) {
+  json j = json::parse(Fixture("order_referral.json"));
+  for (const char* key : {"discount_codes", "landing_site", "note_attributes", "phone",
+                          "shipping_address", "billing_address"}) {
+    j.erase(key);
+  }
+  j["customer"].erase("phone");
+  const Order o = NormaliseOrder(j.dump());
+  EXPECT_TRUE(o.discount_codes.empty());
+  EXPECT_EQ(o.landing_site, "");
+  EXPECT_TRUE(o.attributes.empty());
+  EXPECT_EQ(o.phone, "");
+  EXPECT_FALSE(o.shipping_address.has_value());
+  EXPECT_EQ(o.customer->phone, "");
+  EXPECT_EQ(o.total_minor, 11232);
+}
+
+// The facts are optional: a shape other than the documented one is skipped, and the order
+// still earns its points.
+TEST(ShopifyNormaliserTest, MalformedReferralFactsAreSkippedNotRefused) {
+  json j = json::parse(Fixture("order_referral.json"));
+  j["discount_codes"] = json::array({"BARE", {{"code", 5}}, {{"code", ""}}, {{"code", "OK"}}});
+  j["landing_site"] = 42;
+  j["note_attributes"] = json::array({{{"name", "ref"}, {"value", 12}},
+                                      {{"name", "ratio"}, {"value", 1.5}},
+                                      {{"name", "big"}, {"value", 18446744073709551615ULL}},
+                                      {{"name", "obj"}, {"value", {{"a", 1}}}},
+                                      {{"name", "arr"}, {"value", json::array({1})}},
+                                      {{"name", "flag"}, {"value", true}},
+                                      {{"name", "nothing"}, {"value", nullptr}},
+                                      {{"value", "nameless"}},
+                                      {{"name", ""}, {"value", "empty name"}},
+                                      "not an object",
+                                      {{"name", "caf\u00e9"}, {"value", "\u2713"}}});
+  j["shipping_address"]["address1"] = "";
+  const Order o = NormaliseOrder(j.dump());
+  EXPECT_EQ(o.discount_codes, std::vector<std::string>{"OK"});
+  EXPECT_EQ(o.landing_site, "");
+  ASSERT_EQ(o.attributes.size(), 4u);
+  EXPECT_EQ(o.attributes[0].value, "12");
+  EXPECT_EQ(o.attributes[1].value, "1.5");
+  EXPECT_EQ(o.attributes[2].value, "18446744073709551615");
+  EXPECT_EQ(o.attributes[3].name, "caf\u00e9");
+  EXPECT_EQ(o.attributes[3].value, "\u2713");
+  EXPECT_FALSE(o.shipping_address.has_value());  // address1 empty
+  EXPECT_EQ(o.phone, "+44 20 7946 0000");        // its phone still counts
+
+  for (const json& odd : {json("12 Main St"), json::array(), json(nullptr)}) {
+    j["shipping_address"] = odd;
+    j["note_attributes"] = {{"ref", "XYZ"}};  // an object, not the documented array
+    j["discount_codes"] = "OK";
+    const Order skipped = NormaliseOrder(j.dump());
+    EXPECT_FALSE(skipped.shipping_address.has_value()) << odd;
+    EXPECT_TRUE(skipped.attributes.empty()) << odd;
+    EXPECT_TRUE(skipped.discount_codes.empty()) << odd;
+  }
+}
+
+TEST(ShopifyNormaliserTest, CustomerTopicsCarryThePhone) {
+  Result<NormalisedEvent> e =
+      ShopifyNormaliser().Normalise(ShopConfig{}, "customers/update", Fixture("customer.json"));
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(std::get<CustomerEvent>(*e).customer.phone, "+16136120707");
+  // Order payloads carry the customer's phone on the customer too.
+  EXPECT_EQ(NormaliseOrder(Fixture("order_discounts.json")).customer->phone, "+16136120707");
+  EXPECT_EQ(NormaliseOrder(Fixture("order_discounts.json")).phone, "+16136120707");
+}
+
+// `loyaltyd trigger` sends these; they carry no referral facts.
+TEST(ShopifyNormaliserTest, SampleBodiesNormalise) {
+  ShopifySampleOptions options;
+  options.order_id = 5001;
+  options.customer_id = 7;
+  options.email = "ada@example.com";
+  ShopifyNormaliser normaliser;
+  for (const std::string& topic : ShopifySampleTopics()) {
+    Result<std::string> body = ShopifySampleBody(topic, options);
+    ASSERT_TRUE(body.ok()) << topic;
+    Result<NormalisedEvent> e = normaliser.Normalise(ShopConfig{}, topic, *body);
+    ASSERT_TRUE(e.ok()) << topic << " " << e.status().message();
+    if (const OrderEvent* order = std::get_if<OrderEvent>(&*e)) {
+      EXPECT_TRUE(order->order.discount_codes.empty()) << topic;
+      EXPECT_TRUE(order->order.attributes.empty()) << topic;
+      EXPECT_EQ(order->order.landing_site, "") << topic;
+      EXPECT_FALSE(order->order.shipping_address.has_value()) << topic;
+      EXPECT_EQ(order->order.total_minor, 4900) << topic;
+    }
+  }
 }
 
 }  // namespace

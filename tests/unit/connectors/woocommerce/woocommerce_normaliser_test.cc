@@ -3,11 +3,14 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "connectors/woocommerce/woocommerce_samples.h"
+#include "core/identity.h"
 
 namespace loyaltyd {
 namespace {
@@ -251,6 +254,7 @@ TEST(WooCommerceNormaliserTest, CustomerTopicsGiveTheIdentity) {
     EXPECT_EQ(c.email, "Ada@Example.com");
     EXPECT_EQ(c.first_name, "Ada");
     EXPECT_EQ(c.last_name, "Lovelace");
+    EXPECT_EQ(c.phone, "+44 20 7946 0000");  // the account's billing.phone
   }
 }
 
@@ -264,6 +268,16 @@ TEST(WooCommerceNormaliserTest, SampleBodiesNormalise) {
   EXPECT_EQ(created.kind, OrderEventKind::kCreated);
   EXPECT_EQ(created.order.line_items.at(0).title, "Caf\u00e9 T-shirt - M");
   EXPECT_EQ(created.order.total_minor, 4900);
+  // The sample's addresses, order meta and (empty) coupon_lines.
+  EXPECT_EQ(created.order.phone, "+44 20 7946 0000");
+  EXPECT_EQ(created.order.shipping_address,
+            (Address{"12 St James's Square", "", "London", "", "SW1Y 4JH", "GB"}));
+  EXPECT_TRUE(created.order.discount_codes.empty());
+  ASSERT_EQ(created.order.attributes.size(), 1u);
+  EXPECT_EQ(created.order.attributes[0].name, "_wc_order_attribution_source_type");
+  // The line's meta_data (pa_size) is not the order's.
+  EXPECT_EQ(created.order.attributes[0].value, "typein");
+  EXPECT_EQ(created.order.landing_site, "");
   const OrderEvent updated =
       NormaliseOrder(WooCommerceSampleBody("order.updated", options).value(), "order.updated");
   EXPECT_EQ(updated.kind, OrderEventKind::kPaid);
@@ -305,6 +319,154 @@ TEST(WooCommerceNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
   order.erase("status");
   EXPECT_EQ(NormaliseError(order.dump()), "status: missing");
   EXPECT_EQ(NormaliseError(R"({"email":"x@example.com"})", "customer.created"), "id: missing");
+}
+
+// Referral attribution and its fraud guards (issue 5) read coupon_lines[].code, the order's
+// meta_data[] {key, value}, billing.phone / shipping.phone and the shipping address
+// (https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties).
+TEST(WooCommerceNormaliserTest, ReferralFactsAreReadFromCouponsMetaAndAddresses) {
+  const Order o = NormaliseOrder(Fixture("order_referral.json")).order;
+  EXPECT_EQ(o.platform_order_id, "731");
+  EXPECT_EQ(o.discount_codes, (std::vector<std::string>{"friend-xyz", "10off"}));
+  EXPECT_EQ(o.landing_site, "");  // WooCommerce has none
+  // Strings and numbers, in order; the object, array, boolean and null values are skipped,
+  // and line_items[0].meta_data's "ref" (LINE) and coupon_lines[].meta_data are not read.
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"ref", "XYZ"},
+      {"_wc_order_attribution_source_type", "typein"},
+      {"_wc_order_attribution_session_entry", "https://shop.example.com/?ref=ABC123"},
+      {"_wc_order_attribution_session_pages", "3"},
+      {"loyalty_ratio", "1.5"},
+  };
+  ASSERT_EQ(o.attributes.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(o.attributes[i].name, expected[i].first) << i;
+    EXPECT_EQ(o.attributes[i].value, expected[i].second) << i;
+  }
+  // billing.phone is empty: the shipping phone (WooCommerce 5.6+) is the contact.
+  EXPECT_EQ(o.phone, "+44 20 7946 0000");
+  ASSERT_TRUE(o.shipping_address.has_value());
+  EXPECT_EQ(*o.shipping_address,
+            (Address{"12 St James's Square", "Flat 2", "London", "", "SW1Y 4JH", "GB"}));
+  ASSERT_TRUE(o.customer.has_value());
+  EXPECT_EQ(o.customer->platform_customer_id, "25");
+  EXPECT_EQ(o.customer->phone, "");  // the account's phone arrives with customer.* topics
+  EXPECT_EQ(o.email, "Zoe.Friend+shop@Example.com");
+
+  // Money is read exactly as without the new keys: the fixture's amounts are those of
+  // order_coupon_tax_refund.json, whose lines carry no meta and whose coupon is one.
+  const Order plain = NormaliseOrder(Fixture("order_coupon_tax_refund.json")).order;
+  EXPECT_EQ(o.total_minor, plain.total_minor);
+  EXPECT_EQ(o.subtotal_minor, plain.subtotal_minor);
+  EXPECT_EQ(o.total_tax_minor, plain.total_tax_minor);
+  EXPECT_EQ(o.total_discounts_minor, 180);
+  EXPECT_EQ(o.total_shipping_minor, plain.total_shipping_minor);
+  ASSERT_EQ(o.line_items.size(), plain.line_items.size());
+  for (size_t i = 0; i < o.line_items.size(); ++i) {
+    EXPECT_EQ(o.line_items[i].gross_minor, plain.line_items[i].gross_minor) << i;
+    EXPECT_EQ(o.line_items[i].discount_minor, plain.line_items[i].discount_minor) << i;
+    EXPECT_EQ(o.line_items[i].tax_minor, plain.line_items[i].tax_minor) << i;
+  }
+  ASSERT_EQ(o.refunds.size(), 1u);
+  EXPECT_EQ(o.refunds[0].amount_minor, 1000);
+
+  // What the referral program derives from them (core/identity.h).
+  EXPECT_EQ(CanonicalEmail(o.email), "zoe.friend@example.com");
+  EXPECT_EQ(PhoneKey(o.phone), "2079460000");
+  EXPECT_EQ(AddressKey(*o.shipping_address), "12stjamesssquare|SW1Y4JH|GB");
+}
+
+TEST(WooCommerceNormaliserTest, ReferralFactsComeWithEveryOrderTopicAndStatus) {
+  json order = json::parse(Fixture("order_referral.json"));
+  for (const char* topic : {"order.created", "order.updated", "order.restored"}) {
+    for (const char* status : {"pending", "processing", "completed", "cancelled", "refunded"}) {
+      order["status"] = status;
+      const Order o = NormaliseOrder(order.dump(), topic).order;
+      EXPECT_EQ(o.discount_codes.size(), 2u) << topic << " " << status;
+      EXPECT_EQ(o.attributes.size(), 5u) << topic << " " << status;
+      EXPECT_EQ(o.phone, "+44 20 7946 0000") << topic << " " << status;
+      EXPECT_TRUE(o.shipping_address.has_value()) << topic << " " << status;
+    }
+  }
+}
+
+TEST(WooCommerceNormaliserTest, GuestOrderCarriesItsReferralFacts) {
+  const Order o = NormaliseOrder(Fixture("order_coupon_tax_refund.json")).order;
+  EXPECT_FALSE(o.customer.has_value());
+  EXPECT_EQ(o.discount_codes, std::vector<std::string>{"10off"});
+  ASSERT_EQ(o.attributes.size(), 1u);
+  EXPECT_EQ(o.attributes[0].name, "_wc_order_attribution_source_type");
+  EXPECT_EQ(o.attributes[0].value, "typein");
+  EXPECT_EQ(o.phone, "(555) 555-5555");  // billing.phone first; shipping.phone is ""
+  EXPECT_EQ(o.shipping_address, (Address{"969 Market", "", "San Francisco", "CA", "94103", "US"}));
+  EXPECT_EQ(o.landing_site, "");
+
+  // A virtual order: WooCommerce still sends a shipping block, with empty fields.
+  json j = json::parse(Fixture("order_coupon_tax_refund.json"));
+  for (const char* key : {"address_1", "address_2", "city", "state", "postcode", "country"}) {
+    j["shipping"][key] = "";
+  }
+  j["billing"]["phone"] = "";
+  j["shipping"]["phone"] = "";
+  const Order virtual_order = NormaliseOrder(j.dump()).order;
+  EXPECT_FALSE(virtual_order.shipping_address.has_value());
+  EXPECT_EQ(virtual_order.phone, "");
+}
+
+TEST(WooCommerceNormaliserTest, OrderWithoutReferralFactsHasNone) {
+  // No coupon_lines, meta_data or shipping; billing has only an email.
+  const Order o = NormaliseOrder(OneLineOrder("USD", "10.00").dump()).order;
+  EXPECT_TRUE(o.discount_codes.empty());
+  EXPECT_TRUE(o.attributes.empty());
+  EXPECT_EQ(o.phone, "");
+  EXPECT_FALSE(o.shipping_address.has_value());
+  EXPECT_EQ(o.landing_site, "");
+  EXPECT_EQ(o.total_minor, 1000);
+
+  json j = OneLineOrder("USD", "10.00");
+  j["coupon_lines"] = json::array();
+  j["meta_data"] = json::array();
+  j["billing"] = nullptr;
+  j["shipping"] = nullptr;
+  const Order nulls = NormaliseOrder(j.dump()).order;
+  EXPECT_TRUE(nulls.discount_codes.empty());
+  EXPECT_TRUE(nulls.attributes.empty());
+  EXPECT_FALSE(nulls.shipping_address.has_value());
+  EXPECT_EQ(nulls.email, "");
+}
+
+// The facts are optional: a shape other than the documented one is skipped, and the order
+// still earns its points.
+TEST(WooCommerceNormaliserTest, MalformedReferralFactsAreSkippedNotRefused) {
+  json j = json::parse(Fixture("order_referral.json"));
+  j["coupon_lines"] = json::array({"bare", {{"code", 5}}, {{"code", ""}}, {{"code", "ok"}}});
+  j["meta_data"] = json::array({{{"id", 1}, {"key", 7}, {"value", "numeric key"}},
+                                {{"id", 2}, {"value", "no key"}},
+                                {{"id", 3}, {"key", ""}, {"value", "empty key"}},
+                                {{"id", 4}, {"key", "ref"}},
+                                {{"id", 5}, {"key", "big"}, {"value", -9007199254740993LL}},
+                                {{"id", 6}, {"key", "caf\u00e9"}, {"value", "\u2713"}},
+                                "not an object"});
+  const Order o = NormaliseOrder(j.dump()).order;
+  EXPECT_EQ(o.discount_codes, std::vector<std::string>{"ok"});
+  ASSERT_EQ(o.attributes.size(), 2u);
+  EXPECT_EQ(o.attributes[0].name, "big");
+  EXPECT_EQ(o.attributes[0].value, "-9007199254740993");  // an integer stays exact
+  EXPECT_EQ(o.attributes[1].name, "caf\u00e9");
+  EXPECT_EQ(o.attributes[1].value, "\u2713");
+
+  for (const json& odd : {json("12 Main St"), json::array({1, 2}), json(5)}) {
+    j["shipping"] = odd;
+    j["billing"]["phone"] = 5551234567;   // not a string: skipped
+    j["coupon_lines"] = {{"code", "x"}};  // an object, not the documented array
+    j["meta_data"] = "ref=XYZ";
+    const Order skipped = NormaliseOrder(j.dump()).order;
+    EXPECT_FALSE(skipped.shipping_address.has_value()) << odd;
+    EXPECT_EQ(skipped.phone, "") << odd;
+    EXPECT_TRUE(skipped.discount_codes.empty()) << odd;
+    EXPECT_TRUE(skipped.attributes.empty()) << odd;
+    EXPECT_EQ(skipped.total_minor, 2742) << odd;
+  }
 }
 
 }  // namespace
