@@ -584,6 +584,35 @@ TEST_F(ReferralTest, SelfIdentificationByCodeOrEmailAttributesTheFriendsFirstPai
   EXPECT_EQ(Referrals(ada).size(), 2u);
 }
 
+// Regression: Ada's link on the order of a friend she had identified made a second referral
+// and rejected her own identification as "already referred" (by her), counted in her report.
+TEST_F(ReferralTest, AnAdvocatesLinkOnTheOrderOfAFriendSheIdentifiedAttributesThatReferral) {
+  Start();
+  std::string code;
+  const int64_t ada = Advocate(kAda, "it", 1001, code);
+  HttpAnswer identified = Identify({{"friend_email", "bob@example.com"}, {"referrer_code", code}});
+  ASSERT_EQ(identified.status, 201) << identified.body;
+  WooPaid(601, {21, "dana@example.com"}, OrderSpec());  // not a referral: nothing to attribute
+  ASSERT_EQ(Identify({{"friend_email", "erin@example.com"}, {"referrer_email", kAda.email}}).status,
+            201);
+
+  ShopifyPaid(2001, {8001, "bob@example.com"}, OrderSpec().Landing("/?ref=" + code));
+  WooPaid(602, {22, "erin@example.com"}, OrderSpec().Attribute("ref", code));
+  const json referrals = Referrals(ada);
+  ASSERT_EQ(referrals.size(), 2u) << referrals.dump();
+  const json bob = ReferralOf(ada, "bob@example.com");
+  EXPECT_EQ(bob["id"], identified.Json()["id"]);
+  EXPECT_EQ(bob["status"], "converted") << bob.dump();
+  EXPECT_EQ(bob["welcome_reward"]["redemption_id"],
+            identified.Json()["welcome_reward"]["redemption_id"]);
+  EXPECT_EQ(ReferralOf(ada, "erin@example.com")["status"], "converted");
+  EXPECT_EQ(Balance(ada), 40 + 2 * kAdvocatePoints);
+  const json row = ReportRow(ada);
+  EXPECT_EQ(row["rejected"], 0) << row.dump();
+  EXPECT_EQ(row["identifications"], 2);
+  EXPECT_EQ(row["conversions"], 2);
+}
+
 // --- Fraud guards ---
 
 TEST_F(ReferralTest, SelfReferralBySameEmailIsRejectedWithoutReward) {
@@ -923,6 +952,7 @@ TEST_F(ReferralTest, EveryEventDeliveredAgainChangesNothing) {
 
   EXPECT_EQ(Referrals(ada).size(), 2u) << Referrals(ada).dump();
   EXPECT_EQ(ReferralOf(ada, bob.email)["status"], "converted");
+  EXPECT_EQ(ReferralOf(ada, bob.email)["id"], first.Json()["id"]);
   EXPECT_EQ(ReferralOf(ada, dana.email)["status"], "converted");
   EXPECT_EQ(Balance(ada), 40 + 2 * kAdvocatePoints);
   EXPECT_EQ(ReferralEntries(ada).size(), 2u);
