@@ -18,7 +18,10 @@
 #include <chrono>
 #include <map>
 #include <regex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "connectors/shopify/shopify_samples.h"
 #include "connectors/woocommerce/woocommerce_samples.h"
@@ -38,8 +41,8 @@ constexpr const char* kShopifyStoreUrl = "https://shop.example.com";
 constexpr const char* kWooShop = "it-woo";
 constexpr int64_t kAdvocatePoints = 500;
 
-// Someone who orders. `id` is their platform customer id (Shopify's are large, WooCommerce's
-// small); phone and address1 are left out of the order when empty.
+// Someone who orders: their platform customer id in the store the order comes from, and the
+// contact facts the self-referral guards read. phone and address1 are left out when empty.
 struct Buyer {
   Buyer(uint64_t id_, std::string email_, std::string phone_ = "", std::string address1_ = "",
         std::string zip_ = "K1A 0B1", std::string country_ = "CA")
@@ -66,6 +69,7 @@ struct OrderSpec {
   std::string woo_status = "processing";
   std::string woo_modified = "2026-01-01T10:00:05";  // date_modified_gmt: a new one per change
   int64_t created_at_ms = 0;                         // 0: the order's slot in the test's clock
+  std::string shopify_financial_status;              // "": the topic's sample's
 
   OrderSpec& Subtotal(std::string amount) {
     subtotal = std::move(amount);
@@ -90,6 +94,10 @@ struct OrderSpec {
   }
   OrderSpec& CreatedAt(int64_t ms) {
     created_at_ms = ms;
+    return *this;
+  }
+  OrderSpec& Financial(std::string status) {
+    shopify_financial_status = std::move(status);
     return *this;
   }
 };
@@ -154,6 +162,9 @@ class ReferralTest : public ::testing::Test {
     json order = json::parse(*sample);
     order["created_at"] =
         FormatIso8601Millis(CreatedAt("shopify:" + std::to_string(order_id), spec));
+    if (!spec.shopify_financial_status.empty()) {
+      order["financial_status"] = spec.shopify_financial_status;
+    }
     for (const std::string& code : spec.discount_codes) {
       order["discount_codes"].push_back(
           {{"code", code}, {"amount", "6.00"}, {"type", "percentage"}});
@@ -806,7 +817,9 @@ TEST_F(ReferralTest, HeldRewardWaitsForReleaseAndACancellationOrRefundInTheHoldV
   Start();
   std::string code;
   const int64_t ada = Advocate(kAda, "it", 1001, code);
-  for (const char* email : {"bob@example.com", "dana@example.com", "erin@example.com"}) {
+  const std::vector<std::string> friends = {"bob@example.com", "dana@example.com",
+                                            "erin@example.com", "gus@example.com"};
+  for (const std::string& email : friends) {
     ASSERT_EQ(
         Identify({{"friend_email", email}, {"referrer_code", code}, {"welcome_reward", false}})
             .status,
@@ -815,24 +828,28 @@ TEST_F(ReferralTest, HeldRewardWaitsForReleaseAndACancellationOrRefundInTheHoldV
   const Buyer bob{8001, "bob@example.com"};
   const Buyer dana{21, "dana@example.com"};
   const Buyer erin{8002, "erin@example.com"};
+  const Buyer gus{8003, "gus@example.com"};
   ShopifyPaid(2001, bob);
   WooPaid(601, dana);
   ShopifyPaid(2002, erin);
-  for (const char* email : {"bob@example.com", "dana@example.com", "erin@example.com"}) {
+  ShopifyPaid(2003, gus);
+  for (const std::string& email : friends) {
     const json r = ReferralOf(ada, email);
     EXPECT_EQ(r["status"], "pending") << r.dump();
     EXPECT_TRUE(r["reward_due_at"].is_string()) << r.dump();
   }
   EXPECT_EQ(Balance(ada), 40);
 
-  // Within the hold: Dana's order is refunded in full in WooCommerce, Erin's cancelled in
-  // Shopify (each delivered twice).
+  // Within the hold: Dana's order is refunded in full in WooCommerce, Erin's cancelled and
+  // Gus's refunded in full in Shopify (each delivered twice).
   const OrderSpec refunded = OrderSpec().Woo("refunded", "2026-01-01T11:00:00");
   WooOrder("order.updated", 601, dana, refunded, "refunded-601");
   WooOrder("order.updated", 601, dana, refunded, "refunded-601");
   ShopifyOrder("orders/cancelled", 2002, erin, {}, "cancel-2002");
   ShopifyOrder("orders/cancelled", 2002, erin, {}, "cancel-2002");
-  for (const char* email : {"dana@example.com", "erin@example.com"}) {
+  ShopifyOrder("orders/updated", 2003, gus, OrderSpec().Financial("refunded"), "refund-2003");
+  ShopifyOrder("orders/updated", 2003, gus, OrderSpec().Financial("refunded"), "refund-2003");
+  for (const char* email : {"dana@example.com", "erin@example.com", "gus@example.com"}) {
     const json r = ReferralOf(ada, email);
     EXPECT_EQ(r["status"], "voided") << r.dump();
     EXPECT_TRUE(HasReason(r, "order_refunded")) << r.dump();
@@ -852,6 +869,7 @@ TEST_F(ReferralTest, HeldRewardWaitsForReleaseAndACancellationOrRefundInTheHoldV
   EXPECT_EQ(Balance(ada), 40 + kAdvocatePoints);
   EXPECT_EQ(ReferralOf(ada, "dana@example.com")["status"], "voided");
   EXPECT_EQ(ReferralOf(ada, "erin@example.com")["status"], "voided");
+  EXPECT_EQ(ReferralOf(ada, "gus@example.com")["status"], "voided");
 
   // After the release a cancellation changes nothing for the advocate (Bob loses his points).
   ShopifyOrder("orders/cancelled", 2001, bob, {}, "cancel-2001");
@@ -861,7 +879,7 @@ TEST_F(ReferralTest, HeldRewardWaitsForReleaseAndACancellationOrRefundInTheHoldV
   EXPECT_EQ(ReferralEntries(ada).size(), 1u);
   const json row = ReportRow(ada);
   EXPECT_EQ(row["conversions"], 1);
-  EXPECT_EQ(row["voided"], 2);
+  EXPECT_EQ(row["voided"], 3);
   EXPECT_EQ(row["pending"], 0);
 }
 
