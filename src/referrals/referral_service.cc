@@ -64,9 +64,16 @@ Result<CreateReferralResult> ReferralService::Identify(const Config& config,
     }
     Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(referrer_normalised);
     if (!found.ok()) return found.status();
+    // The referrer may be a customer of any connected store: shop_id is where the friend signs
+    // up, and only tells apart several customers with this email (the one in that shop).
     std::vector<const CustomerRecord*> matches;
-    for (const CustomerRecord& c : *found) {
-      if (request.shop_id.empty() || c.shop_id == request.shop_id) matches.push_back(&c);
+    for (const CustomerRecord& c : *found) matches.push_back(&c);
+    if (matches.size() > 1 && !request.shop_id.empty()) {
+      std::vector<const CustomerRecord*> in_shop;
+      for (const CustomerRecord* c : matches) {
+        if (c->shop_id == request.shop_id) in_shop.push_back(c);
+      }
+      if (!in_shop.empty()) matches = std::move(in_shop);
     }
     if (matches.empty()) return NotFound("no customer with email '" + request.referrer_email + "'");
     if (matches.size() > 1) {

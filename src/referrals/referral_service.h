@@ -30,7 +30,9 @@ struct ShareLink {
 };
 
 struct IdentifyRequest {
-  std::string shop_id;         // optional: default the referrer's shop
+  // Optional: where the friend signs up (default the referrer's shop); with referrer_email, it
+  // also picks the referrer among several customers of that email (any store's otherwise).
+  std::string shop_id;
   std::string friend_email;    // required
   std::string referrer_code;   // one of the two
   std::string referrer_email;  //

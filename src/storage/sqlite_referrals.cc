@@ -510,12 +510,14 @@ Status SqliteStorage::ApplyReferralOrder(const EventOutcome& outcome, int64_t cu
   bool new_row = false;
   for (const ReferralCandidate& candidate : facts.candidates) {
     if (candidate.source == "discount_code") {
+      // Without case: the redemption keeps the code as the store keeps it (WooCommerce
+      // lower-cases coupon codes, and its orders carry them so), and a buyer may type either.
       Stmt by_code(*writer_statements_,
                    "SELECT r.id, r.referrer_customer_id FROM referrals r JOIN redemptions w "
-                   "ON w.id = r.welcome_redemption_id WHERE w.code = ?1 AND "
+                   "ON w.id = r.welcome_redemption_id WHERE UPPER(w.code) = ?1 AND "
                    "r.status = 'identified'");
       LOYALTYD_RETURN_IF_ERROR(by_code.prepare_status());
-      by_code.BindCopy(1, Upper(candidate.code));  // WooCommerce sends codes lower-cased
+      by_code.BindCopy(1, Upper(candidate.code));
       if (by_code.Step() == SQLITE_ROW) {
         referral_id = by_code.Int(0);
         referrer_id = by_code.Int(1);
@@ -547,6 +549,20 @@ Status SqliteStorage::ApplyReferralOrder(const EventOutcome& outcome, int64_t cu
     }
   }
   if (referrer_id == 0) return Status::Ok();  // not a referral
+
+  // A ref code of a referrer who already identified this friend attributes that referral: one
+  // referral per friend and referrer, never one rejected as "already referred" by its twin.
+  if (new_row && !facts.friend_keys.email_key.empty()) {
+    Stmt mine(*writer_statements_,
+              "SELECT id FROM referrals WHERE friend_key = ?1 AND referrer_customer_id = ?2 AND "
+              "status = 'identified' AND window_ends_at_ms >= ?3 ORDER BY id LIMIT 1");
+    LOYALTYD_RETURN_IF_ERROR(mine.prepare_status());
+    mine.Bind(1, facts.friend_keys.email_key).Bind(2, referrer_id).Bind(3, order_time);
+    if (mine.Step() == SQLITE_ROW) {
+      referral_id = mine.Int(0);
+      new_row = false;
+    }
+  }
 
   if (new_row) {
     Stmt insert(*writer_statements_,
