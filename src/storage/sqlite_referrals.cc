@@ -42,6 +42,10 @@ constexpr const char* kReferralColumns =
     "LEFT JOIN redemptions w ON w.id = r.welcome_redemption_id "
     "LEFT JOIN redemptions a ON a.id = r.advocate_redemption_id ";
 
+// Why a held referral is voided, whether the refund arrives in the hold or is found at release.
+constexpr std::string_view kOrderRefundedReason =
+    "order_refunded: the first order was cancelled or fully refunded within the hold";
+
 ReferralRecord ReadReferral(const Stmt& s) {
   ReferralRecord r;
   r.id = s.Int(0);
@@ -633,11 +637,10 @@ Status SqliteStorage::ApplyReferralOrder(const EventOutcome& outcome, int64_t cu
 
 Status SqliteStorage::VoidReferralOfOrder(int64_t order_id, int64_t now_ms) {
   Stmt s(*writer_statements_,
-         "UPDATE referrals SET status = 'voided', reason = 'order_refunded: the first order was "
-         "cancelled or fully refunded within the hold', updated_at_ms = ?2 "
+         "UPDATE referrals SET status = 'voided', reason = ?3, updated_at_ms = ?2 "
          "WHERE order_id = ?1 AND status = 'pending'");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, order_id).Bind(2, now_ms);
+  s.Bind(1, order_id).Bind(2, now_ms).BindCopy(3, kOrderRefundedReason);
   return StepDone(s, writer_, "voiding referral");
 }
 
@@ -664,11 +667,10 @@ Result<ReferralRunResult> SqliteStorage::ReleaseReferralRewards(const ReferralPo
       for (const auto& [id, release_at, refunded] : rows) {
         if (refunded) {
           Stmt voided(*writer_statements_,
-                      "UPDATE referrals SET status = 'voided', reason = 'order_refunded: the "
-                      "first order was cancelled or fully refunded within the hold', "
-                      "updated_at_ms = ?2 WHERE id = ?1 AND status = 'pending'");
+                      "UPDATE referrals SET status = 'voided', reason = ?3, updated_at_ms = ?2 "
+                      "WHERE id = ?1 AND status = 'pending'");
           LOYALTYD_RETURN_IF_ERROR(voided.prepare_status());
-          voided.Bind(1, id).Bind(2, now_ms);
+          voided.Bind(1, id).Bind(2, now_ms).BindCopy(3, kOrderRefundedReason);
           LOYALTYD_RETURN_IF_ERROR(StepDone(voided, writer_, "voiding referral"));
           ++result.voided;
           continue;
