@@ -3,6 +3,7 @@
 #include "core/identity.h"
 #include "core/model.h"
 #include "ledger/referral_policy.h"
+#include "rewards/customer_shop.h"
 
 namespace loyaltyd {
 namespace {
@@ -17,14 +18,9 @@ Status NoProgram() {
 
 Result<ShareLink> ReferralService::GetShareLink(const Config& config, int64_t customer_id) {
   if (!config.program.referrals.enabled) return NoProgram();
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
-  const ShopConfig* shop = config.FindShopById((*customer)->shop_id);
-  if (shop == nullptr) {
-    return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
-                              (*customer)->shop_id + "', which is no longer in the config");
-  }
+  Result<CustomerShop> found = FindCustomerShop(storage_, config, customer_id);
+  if (!found.ok()) return found.status();
+  const ShopConfig* shop = found->shop;
   Result<std::string> code = storage_.GetOrCreateReferralCode(customer_id, clock_.NowMillis());
   if (!code.ok()) return code.status();
   ShareLink link;
@@ -50,6 +46,7 @@ Result<CreateReferralResult> ReferralService::Identify(const Config& config,
     return InvalidArgument("shop_id '" + request.shop_id + "' is not a shop in the config");
   }
   int64_t referrer_id = 0;
+  std::string referrer_shop_id;  // the referrer's record's shop: the default for shop_id
   if (!request.referrer_code.empty()) {
     Result<std::optional<int64_t>> found = storage_.FindReferrerByCode(request.referrer_code);
     if (!found.ok()) return found.status();
@@ -57,6 +54,12 @@ Result<CreateReferralResult> ReferralService::Identify(const Config& config,
       return NotFound("no customer has referral code '" + request.referrer_code.substr(0, 40) +
                       "'");
     referrer_id = **found;
+    Result<std::optional<CustomerRecord>> referrer = storage_.GetCustomer(referrer_id);
+    if (!referrer.ok()) return referrer.status();
+    if (!referrer->has_value()) {
+      return NotFound("no customer with id " + std::to_string(referrer_id));
+    }
+    referrer_shop_id = (*referrer)->shop_id;
   } else {
     const std::string referrer_normalised = NormaliseEmail(request.referrer_email);
     if (referrer_normalised.empty()) {
@@ -81,13 +84,11 @@ Result<CreateReferralResult> ReferralService::Identify(const Config& config,
                              "'; send shop_id or the referrer's referral_code");
     }
     referrer_id = matches[0]->id;
+    referrer_shop_id = matches[0]->shop_id;
   }
-  Result<std::optional<CustomerRecord>> referrer = storage_.GetCustomer(referrer_id);
-  if (!referrer.ok()) return referrer.status();
-  if (!referrer->has_value()) return NotFound("no customer with id " + std::to_string(referrer_id));
 
   NewReferral referral;
-  referral.shop_id = request.shop_id.empty() ? (*referrer)->shop_id : request.shop_id;
+  referral.shop_id = request.shop_id.empty() ? referrer_shop_id : request.shop_id;
   const ShopConfig* shop = config.FindShopById(referral.shop_id);
   if (shop == nullptr) {
     return FailedPrecondition("the referrer's shop '" + referral.shop_id +

@@ -5,6 +5,7 @@
 #include "core/crypto.h"
 #include "core/idempotency_key.h"
 #include "core/money.h"
+#include "rewards/customer_shop.h"
 
 namespace loyaltyd {
 namespace {
@@ -34,15 +35,10 @@ Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t cus
     return InvalidArgument("no reward '" + std::string(reward_id) + "' in program.rewards" +
                            (known.empty() ? " (the catalogue is empty)" : "; rewards: " + known));
   }
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
-  const CustomerRecord& who = **customer;
-  const ShopConfig* shop = config.FindShopById(who.shop_id);
-  if (shop == nullptr) {
-    return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
-                              who.shop_id + "', which is no longer in the config");
-  }
+  Result<CustomerShop> found = FindCustomerShop(storage_, config, customer_id);
+  if (!found.ok()) return found.status();
+  const CustomerRecord& who = found->customer;
+  const ShopConfig* shop = found->shop;
   if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
                               "' cannot issue rewards: add its admin API credentials under "
@@ -116,15 +112,10 @@ Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64
                            " with at most " + std::to_string(exponent) +
                            " decimals, such as \"12.50\"");
   }
-  Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) return NotFound("no customer with id " + std::to_string(customer_id));
-  const CustomerRecord& who = **customer;
-  const ShopConfig* shop = config.FindShopById(who.shop_id);
-  if (shop == nullptr) {
-    return FailedPrecondition("customer " + std::to_string(customer_id) + " belongs to shop '" +
-                              who.shop_id + "', which is no longer in the config");
-  }
+  Result<CustomerShop> found = FindCustomerShop(storage_, config, customer_id);
+  if (!found.ok()) return found.status();
+  const CustomerRecord& who = found->customer;
+  const ShopConfig* shop = found->shop;
   if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
                               "' cannot issue store credit: add its admin API credentials under "

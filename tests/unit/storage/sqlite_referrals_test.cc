@@ -408,5 +408,38 @@ TEST_F(SqliteReferralsTest, ClicksAndRejectionsAreReported) {
   EXPECT_EQ((*report)[0].rejected_reasons.at("self_referral"), 1);
 }
 
+// A referral reward cost the advocate nothing: when the store rejects it for good, it stays
+// failed with the store's reason and nothing is "refunded" into any balance.
+TEST_F(SqliteReferralsTest, RejectedStoreRewardStaysFailedAndGivesNothingBack) {
+  policy_.advocate_reward = ReferralRewardTerms{};
+  policy_.advocate_reward.name = "10.00 USD off";
+  policy_.advocate_reward.reward_kind = "fixed_discount";
+  policy_.advocate_reward.value_minor = 1000;
+  policy_.advocate_reward.currency = "USD";
+  policy_.advocate_reward.code_prefix = "REF-";
+  const int64_t ada = MakeAdvocate();
+  Commit(PaidOrder("n1", "7030", "n1@example.com", "40", 6000, {{ada_code_, "landing_site"}}));
+  auto jobs = storage_->ListJobs(std::nullopt, 0, 10);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  ASSERT_TRUE(storage_->FailRewardJob((*jobs)[0].id, "code already exists", now_).ok());
+
+  auto redemption = storage_->GetRedemption((*jobs)[0].redemption_id);
+  ASSERT_TRUE(redemption.ok() && redemption->has_value());
+  EXPECT_EQ((*redemption)->status, RedemptionStatus::kFailed);
+  EXPECT_EQ((*redemption)->failure_reason, "code already exists");
+  EXPECT_EQ(Balance(ada), 0);
+  auto ledger = storage_->ListLedger(ada, 0, 100);
+  ASSERT_TRUE(ledger.ok());
+  for (const LedgerEntryRecord& e : *ledger) EXPECT_NE(e.kind, "refund") << e.description;
+  auto credit = storage_->ListCreditEntries(ada, 0, 100);
+  ASSERT_TRUE(credit.ok());
+  EXPECT_TRUE(credit->empty());
+  std::vector<ReferralRecord> referrals = ReferralsOf(ada);
+  ASSERT_EQ(referrals.size(), 1u);
+  EXPECT_EQ(referrals[0].status, ReferralStatus::kConverted);
+  EXPECT_EQ(referrals[0].advocate_reward_status, "failed");
+}
+
 }  // namespace
 }  // namespace loyaltyd
