@@ -12,7 +12,7 @@
 
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::config_test {
 namespace {
 
 using nlohmann::json;
@@ -1187,4 +1187,4 @@ TEST(ConfigTest, CampaignTiersNameConfiguredLevels) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::config_test

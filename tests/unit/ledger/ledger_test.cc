@@ -6,7 +6,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::ledger_test {
 namespace {
 
 class FixedClock final : public Clock {
@@ -822,4 +822,4 @@ TEST_F(LedgerTest, CashbackBelowItsMinimumSaysWhyAndBooksNothing) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::ledger_test

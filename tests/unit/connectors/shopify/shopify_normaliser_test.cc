@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-namespace loyaltyd {
+namespace loyaltyd::shopify_normaliser_test {
 namespace {
 
 using nlohmann::json;
@@ -306,4 +306,4 @@ TEST(ShopifyNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::shopify_normaliser_test

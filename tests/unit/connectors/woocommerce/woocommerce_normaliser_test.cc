@@ -9,7 +9,7 @@
 
 #include "connectors/woocommerce/woocommerce_samples.h"
 
-namespace loyaltyd {
+namespace loyaltyd::woocommerce_normaliser_test {
 namespace {
 
 using nlohmann::json;
@@ -308,4 +308,4 @@ TEST(WooCommerceNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::woocommerce_normaliser_test
