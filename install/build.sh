@@ -17,8 +17,16 @@ case $build_dir in
   *) build_dir=$root/$build_dir ;;
 esac
 
+# A new build directory uses Ninja (install/deps.sh installs it): it starts a target's objects
+# without waiting for the libraries it links, so both cores stay busy to the end. A directory
+# already configured keeps its generator (CMake refuses to switch).
+generator=()
+if [ ! -f "$build_dir/CMakeCache.txt" ] && command -v ninja >/dev/null 2>&1; then
+  generator=(-G Ninja)
+fi
+
 # A later -D wins, so extra args can override the build type.
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
 
 targets=()
 for t in ${LOYALTYD_TARGETS:-}; do targets+=(--target "$t"); done

@@ -6,12 +6,12 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config           # toolchain
-  libcpp-httplib-dev nlohmann-json3-dev      # HTTP server/client, JSON
-  libssl-dev libsqlite3-dev libspdlog-dev    # HMAC, storage, logging
-  libgtest-dev googletest                    # tests (GTestConfig.cmake, gtest_main)
-  wrk clang-format                           # benchmark load driver, CI's format check
-  curl ca-certificates sqlite3               # poking a running daemon and its database
+  build-essential cmake ninja-build pkg-config  # toolchain
+  libcpp-httplib-dev nlohmann-json3-dev         # HTTP server/client, JSON
+  libssl-dev libsqlite3-dev libspdlog-dev       # HMAC, storage, logging
+  libgtest-dev googletest                       # tests (GTestConfig.cmake, gtest_main)
+  wrk clang-format                              # benchmark load driver, CI's format check
+  curl ca-certificates sqlite3                  # poking a running daemon and its database
 )
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null |

@@ -6,7 +6,7 @@
 namespace loyaltyd {
 namespace {
 
-std::string PointsText(int64_t points) {
+std::string ActionPointsText(int64_t points) {
   return std::to_string(points) + (points == 1 ? " point" : " points");
 }
 
@@ -16,7 +16,7 @@ std::string TimesText(int n) { return n == 1 ? "once" : std::to_string(n) + " ti
 
 ActionPlan PlanAction(const EarnRule& rule, int64_t occurred_at_ms, std::string_view reference) {
   ActionPlan plan;
-  const std::string head = rule.action + ": " + PointsText(rule.points) + " (";
+  const std::string head = rule.action + ": " + ActionPointsText(rule.points) + " (";
   const std::string tail = reference.empty() ? ")" : "), reference " + std::string(reference);
   const std::string key = "action:" + rule.action;
   if (rule.limit == ActionLimit::kOnce) {

@@ -30,7 +30,7 @@ void WpError(httplib::Response& res, int status, const std::string& code,
                   "application/json");
 }
 
-void DropConnection(httplib::Response& res) {
+void DropWooConnection(httplib::Response& res) {
   res.status = 200;
   res.set_content_provider(64, "application/json",
                            [](size_t, size_t, httplib::DataSink&) { return false; });
@@ -221,7 +221,7 @@ bool FakeWooCommerceRest::Admit(const httplib::Request& req, httplib::Response& 
         std::this_thread::sleep_for(std::chrono::milliseconds(fault->param));
         break;
       case FakeWooFault::kDropBeforeApply:
-        DropConnection(res);
+        DropWooConnection(res);
         return false;
       case FakeWooFault::kDropAfterApply:
         break;
@@ -355,7 +355,7 @@ void FakeWooCommerceRest::CreateCoupon(const httplib::Request& req, httplib::Res
     }
     coupons_.push_back(created);
   }
-  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropConnection(res);
+  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropWooConnection(res);
   res.status = 201;
   res.set_content(created.dump(), "application/json");
 }
@@ -371,7 +371,7 @@ void FakeWooCommerceRest::ListCoupons(const httplib::Request& req, httplib::Resp
       if (code.empty() || c["code"] == code) out.push_back(c);
     }
   }
-  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropConnection(res);
+  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropWooConnection(res);
   res.status = 200;
   res.set_header("X-WP-Total", std::to_string(out.size()));
   res.set_content(out.dump(), "application/json");
@@ -444,7 +444,7 @@ void FakeWooCommerceRest::UpdateCustomer(const httplib::Request& req, httplib::R
     }
     updated = it->second;
   }
-  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropConnection(res);
+  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropWooConnection(res);
   res.set_content(updated.dump(), "application/json");
 }
 

@@ -8,7 +8,7 @@
 #include "connectors/shopify/shopify_samples.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::actions_test {
 namespace {
 
 using nlohmann::json;
@@ -188,4 +188,4 @@ TEST_F(ActionsTest, BadRequestsSayWhatToSend) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::actions_test

@@ -8,7 +8,7 @@
 #include "connectors/shopify/shopify_samples.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::config_reload_test {
 namespace {
 
 using nlohmann::json;
@@ -224,4 +224,4 @@ TEST_F(ConfigReloadTest, ShopAndAdminTokenChangesApplyToTheNextRequest) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::config_reload_test

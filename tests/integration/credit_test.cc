@@ -10,7 +10,7 @@
 #include "fakes/fake_shopify_admin.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::credit_test {
 namespace {
 
 using fakes::FakeShopifyAdmin;
@@ -170,4 +170,4 @@ TEST_F(CreditTest, MalformedPayoutRequestsSayWhatToSend) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::credit_test

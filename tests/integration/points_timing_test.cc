@@ -7,7 +7,7 @@
 #include "connectors/shopify/shopify_samples.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::points_timing_test {
 namespace {
 
 using nlohmann::json;
@@ -103,4 +103,4 @@ TEST_F(PointsTimingTest, HelpDescribesTheCommands) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::points_timing_test

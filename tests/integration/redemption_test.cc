@@ -12,7 +12,7 @@
 #include "fakes/fake_woocommerce_rest.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::redemption_test {
 namespace {
 
 using fakes::FakeFault;
@@ -318,4 +318,4 @@ TEST_F(RedemptionTest, WooCommerceRewardsAreSingleUseCouponsForTheCustomersEmail
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::redemption_test

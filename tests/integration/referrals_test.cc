@@ -29,7 +29,7 @@
 #include "fakes/fake_woocommerce_rest.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::referrals_test {
 namespace {
 
 using fakes::FakeShopifyAdmin;
@@ -1076,4 +1076,4 @@ TEST_F(ReferralTest, ReportAndReferralListsAreJsonAndCsv) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::referrals_test

@@ -10,7 +10,7 @@
 #include "core/crypto.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::shopify_ingest_test {
 namespace {
 
 using nlohmann::json;
@@ -421,4 +421,4 @@ TEST_F(ShopifyIngestTest, RefundThatOvertakesThePaidOrderIsAppliedWhenItEarns) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::shopify_ingest_test

@@ -10,7 +10,7 @@
 #include "fakes/fake_shopify_admin.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::tiers_test {
 namespace {
 
 using fakes::FakeShopifyAdmin;
@@ -131,4 +131,4 @@ TEST_F(TiersTest, OrdersPushACustomerIntoATierAndItsTagIntoTheStore) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::tiers_test

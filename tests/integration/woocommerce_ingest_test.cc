@@ -7,7 +7,7 @@
 #include "connectors/woocommerce/woocommerce_samples.h"
 #include "integration/daemon_harness.h"
 
-namespace loyaltyd::testing {
+namespace loyaltyd::testing::woocommerce_ingest_test {
 namespace {
 
 using nlohmann::json;
@@ -193,4 +193,4 @@ TEST_F(WooCommerceIngestTest, CustomerTopicsRecordIdentity) {
 }
 
 }  // namespace
-}  // namespace loyaltyd::testing
+}  // namespace loyaltyd::testing::woocommerce_ingest_test

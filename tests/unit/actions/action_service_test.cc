@@ -8,7 +8,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::action_service_test {
 namespace {
 
 class FixedClock final : public Clock {
@@ -152,4 +152,4 @@ TEST_F(ActionServiceTest, AKeyReusedForAnotherRequestIsAnError) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::action_service_test

@@ -12,7 +12,7 @@
 
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::config_reloader_test {
 namespace {
 
 using nlohmann::json;
@@ -208,4 +208,4 @@ TEST(DescribeReloadTest, NamesWhatChangedAndNeverASecret) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::config_reloader_test

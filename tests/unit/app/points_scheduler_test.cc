@@ -5,7 +5,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::points_scheduler_test {
 namespace {
 
 constexpr int64_t kDay = 86'400'000;
@@ -60,4 +60,4 @@ TEST(PointsSchedulerTest, ARunReleasesThenExpires) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::points_scheduler_test

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace loyaltyd {
+namespace loyaltyd::config_source_test {
 namespace {
 
 // A config whose two fields say which version it is, so that a torn read would show.
@@ -61,4 +61,4 @@ TEST(ConfigSourceTest, ReadersNeverSeeAMixOfTwoVersions) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::config_source_test

@@ -12,7 +12,7 @@
 
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::config_test {
 namespace {
 
 using nlohmann::json;
@@ -1306,4 +1306,4 @@ TEST(ConfigTest, ReferralMistakesAreNamedWithTheirPaths) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::config_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace loyaltyd {
+namespace loyaltyd::calendar_test {
 namespace {
 
 TEST(CalendarTest, ParsesIso8601WithZoneExactly) {
@@ -97,4 +97,4 @@ TEST(CalendarTest, PeriodsContainingAnInstant) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::calendar_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace loyaltyd {
+namespace loyaltyd::crypto_test {
 namespace {
 
 std::string Hex(const std::string& bytes) {
@@ -64,4 +64,4 @@ TEST(CryptoTest, RandomHexIsHexOfTheAskedLengthAndVaries) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::crypto_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace loyaltyd {
+namespace loyaltyd::identity_test {
 namespace {
 
 TEST(IdentityTest, CanonicalEmailReachesTheSameInbox) {
@@ -145,4 +145,4 @@ TEST(IdentityTest, RefCodesAreReadFromTheQuery) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::identity_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace loyaltyd {
+namespace loyaltyd::money_test {
 namespace {
 
 int64_t Minor(std::string_view text, int exponent) {
@@ -102,4 +102,4 @@ TEST(MoneyTest, MulDivFloorIsExactBeyond64BitProducts) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::money_test

@@ -61,7 +61,7 @@
 #include "webhooks/event_processor.h"
 #include "webhooks/webhook_ingest.h"
 
-namespace loyaltyd {
+namespace loyaltyd::ledger_property_test {
 namespace {
 
 using nlohmann::json;
@@ -1027,4 +1027,4 @@ TEST(LedgerPropertyTest, ShuffledRedeliveredHistoriesEndInTheReferenceLedgerAndR
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::ledger_property_test

@@ -6,7 +6,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::ledger_test {
 namespace {
 
 class FixedClock final : public Clock {
@@ -879,4 +879,4 @@ TEST_F(LedgerTest, PaidOrderOffersReferralFactsInPrecedenceOrder) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::ledger_test

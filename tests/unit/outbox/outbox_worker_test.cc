@@ -12,7 +12,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::outbox_worker_test {
 namespace {
 
 class SteppedClock final : public Clock {
@@ -433,4 +433,4 @@ TEST_F(TierTagJobTest, TransientTagFailureIsRetriedLater) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::outbox_worker_test

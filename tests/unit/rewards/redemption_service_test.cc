@@ -9,7 +9,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::redemption_service_test {
 namespace {
 
 class SteppedClock final : public Clock {
@@ -352,4 +352,4 @@ TEST_F(CreditPayoutTest, RefusalsChangeNothingAndSayWhy) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::redemption_service_test

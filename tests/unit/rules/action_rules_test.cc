@@ -4,7 +4,7 @@
 
 #include "core/calendar.h"
 
-namespace loyaltyd {
+namespace loyaltyd::action_rules_test {
 namespace {
 
 EarnRule Action(const std::string& action, int64_t points, ActionLimit limit,
@@ -131,4 +131,4 @@ TEST(ActionRulesTest, ThePeriodIsTheActionsNotTheRequests) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::action_rules_test

@@ -7,7 +7,7 @@
 
 #include "core/calendar.h"
 
-namespace loyaltyd {
+namespace loyaltyd::earn_rules_test {
 namespace {
 
 LineItem Line(int64_t gross, int64_t discount = 0, int64_t tax = 0, bool gift_card = false) {
@@ -856,4 +856,4 @@ TEST(EarnRulesTest, CashbackOnAHugeOrderIsExact) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::earn_rules_test

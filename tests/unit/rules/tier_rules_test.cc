@@ -4,7 +4,7 @@
 
 #include "rules/earn_rules.h"
 
-namespace loyaltyd {
+namespace loyaltyd::tier_rules_test {
 namespace {
 
 constexpr int64_t kDay = kMillisPerDay;
@@ -222,4 +222,4 @@ TEST(TierRulesTest, EarnMultiplierTable) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::tier_rules_test

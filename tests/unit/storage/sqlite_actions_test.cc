@@ -10,7 +10,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_actions_test {
 namespace {
 
 EarnRule Rule(const std::string& action, int64_t points, ActionLimit limit, int max = 1) {
@@ -253,4 +253,4 @@ TEST_F(SqliteActionsTest, AnswersSurviveReopening) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_actions_test

@@ -9,7 +9,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_credit_test {
 namespace {
 
 class SqliteCreditTest : public ::testing::Test {
@@ -357,4 +357,4 @@ TEST_F(SqliteCreditTest, CreditPagesNewestFirst) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_credit_test

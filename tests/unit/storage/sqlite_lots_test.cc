@@ -9,7 +9,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_lots_test {
 namespace {
 
 constexpr int64_t kDay = 86'400'000;
@@ -405,4 +405,4 @@ TEST_F(SqliteLotsTest, ARefundAfterReleaseClawsBackAsUsual) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_lots_test

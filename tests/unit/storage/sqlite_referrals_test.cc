@@ -7,7 +7,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_referrals_test {
 namespace {
 
 constexpr int64_t kDay = 86'400'000;
@@ -442,4 +442,4 @@ TEST_F(SqliteReferralsTest, RejectedStoreRewardStaysFailedAndGivesNothingBack) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_referrals_test

@@ -9,7 +9,7 @@
 #include "core/model.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_storage_test {
 namespace {
 
 NewInboxEvent Delivery(const std::string& key, const std::string& topic = "orders/paid") {
@@ -239,9 +239,9 @@ TEST_F(SqliteStorageTest, LedgerPagesNewestFirst) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_storage_test
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_storage_test {
 namespace {
 
 // Regression: the checkpointer's connection had never read the database, so SQLite treated it
@@ -380,4 +380,4 @@ TEST_F(SqliteStorageTest, RefundBeforeTheOrderIsKeptAndAppliedWhenItEarns) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_storage_test

@@ -7,7 +7,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::sqlite_tiers_test {
 namespace {
 
 constexpr int64_t kDay = kMillisPerDay;
@@ -324,4 +324,4 @@ TEST_F(SqliteTiersTest, MembershipAndPlatformTagGrantLevels) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::sqlite_tiers_test

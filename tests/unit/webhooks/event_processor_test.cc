@@ -11,7 +11,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::event_processor_test {
 namespace {
 
 class FixedClock final : public Clock {
@@ -118,4 +118,4 @@ TEST_F(EventProcessorTest, AnEventOfAShopRemovedByAReloadFailsSayingSo) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::event_processor_test

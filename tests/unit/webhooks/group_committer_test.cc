@@ -8,7 +8,7 @@
 #include "storage/sqlite_storage.h"
 #include "support/temp_dir.h"
 
-namespace loyaltyd {
+namespace loyaltyd::group_committer_test {
 namespace {
 
 // Wraps real storage: can hold the first commit until released, or fail every commit.
@@ -271,4 +271,4 @@ TEST_F(GroupCommitterTest, BatchesNeverExceedTheConfiguredMaximum) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::group_committer_test

@@ -13,7 +13,7 @@
 
 #include "fakes/fake_shopify_admin.h"
 
-namespace loyaltyd {
+namespace loyaltyd::shopify_admin_client_test {
 namespace {
 
 using fakes::FakeDiscount;
@@ -477,4 +477,4 @@ TEST_F(FakeShopifyAdminStrictnessTest, WrongTokenGetsShopifys401) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::shopify_admin_client_test

@@ -11,7 +11,7 @@
 #include "connectors/shopify/shopify_samples.h"
 #include "core/identity.h"
 
-namespace loyaltyd {
+namespace loyaltyd::shopify_normaliser_test {
 namespace {
 
 using nlohmann::json;
@@ -516,4 +516,4 @@ TEST(ShopifyNormaliserTest, SampleBodiesNormalise) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::shopify_normaliser_test

@@ -11,7 +11,7 @@
 #include "connectors/shopify/shopify_samples.h"
 #include "core/crypto.h"
 
-namespace loyaltyd {
+namespace loyaltyd::shopify_verifier_test {
 namespace {
 
 // Shopify's published example: this body signed with this secret.
@@ -168,4 +168,4 @@ TEST(ShopifySamplesTest, GuestOrdersAndBadInput) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::shopify_verifier_test

@@ -12,7 +12,7 @@
 #include "connectors/woocommerce/woocommerce_samples.h"
 #include "core/identity.h"
 
-namespace loyaltyd {
+namespace loyaltyd::woocommerce_normaliser_test {
 namespace {
 
 using nlohmann::json;
@@ -470,4 +470,4 @@ TEST(WooCommerceNormaliserTest, MalformedReferralFactsAreSkippedNotRefused) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::woocommerce_normaliser_test

@@ -7,7 +7,7 @@
 
 #include "fakes/fake_woocommerce_rest.h"
 
-namespace loyaltyd {
+namespace loyaltyd::woocommerce_rest_client_test {
 namespace {
 
 using fakes::FakeWooCommerceRest;
@@ -224,4 +224,4 @@ TEST(FakeWooCommerceRestStrictnessTest, RejectsWrongTypesAndEnumsLikeWordPress) 
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::woocommerce_rest_client_test

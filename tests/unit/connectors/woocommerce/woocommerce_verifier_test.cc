@@ -11,7 +11,7 @@
 #include "connectors/woocommerce/woocommerce_samples.h"
 #include "core/crypto.h"
 
-namespace loyaltyd {
+namespace loyaltyd::woocommerce_verifier_test {
 namespace {
 
 constexpr const char* kSecret = "wc_secret_0123456789";
@@ -245,4 +245,4 @@ TEST(WooCommerceSamplesTest, BodiesAreEscapedAsWooCommerceEscapesThem) {
 }
 
 }  // namespace
-}  // namespace loyaltyd
+}  // namespace loyaltyd::woocommerce_verifier_test
