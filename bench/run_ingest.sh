@@ -18,6 +18,12 @@
 #                         costs nothing
 #   BENCH_DRAIN_SECONDS   how long to wait at the end for the backlog to drain (60)
 #   BENCH_KEEP=1          keep the scratch directory (config, database, logs, wrk output)
+#   BENCH_SEED_DB         start loyaltyd on a copy of this database (bench/run_scale.sh makes
+#                         them with loyaltyd_bench_seed) instead of an empty one
+#   BENCH_READS           API reads to measure after the ingest levels ("balance ledger"; none
+#                         by default): reads.lua over customer ids 1..BENCH_CUSTOMERS, which
+#                         exist in a seeded database
+#   BENCH_READ_CONNECTIONS  connections for the reads (16)
 #
 # Traffic goes to 127.0.0.1 only; every step is bounded in time; the servers it started are
 # stopped whatever happens.
@@ -35,6 +41,10 @@ customers=${BENCH_CUSTOMERS:-10000}
 servers=${BENCH_SERVERS:-loyaltyd bare}
 build_dir=${BENCH_BUILD_DIR:-build-release}
 drain_seconds=${BENCH_DRAIN_SECONDS:-60}
+seed_db=${BENCH_SEED_DB:-}
+reads=${BENCH_READS:-}
+read_connections=${BENCH_READ_CONNECTIONS:-16}
+[ -z "$seed_db" ] || [ -f "$seed_db" ] || { echo "BENCH_SEED_DB: no file $seed_db" >&2; exit 2; }
 
 shop_domain=bench-shop.myshopify.com
 secret=bench-webhook-secret-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -141,6 +151,12 @@ field() {
   echo "?"
 }
 
+# Peak resident memory of the running server so far (VmHWM), in MiB.
+peak_rss_mb() {
+  awk '/^VmHWM:/ { printf "%.0f", $2 / 1024; found = 1 } END { if (!found) print "?" }' \
+    "/proc/$server_pid/status" 2>/dev/null || echo "?"
+}
+
 # --- The two servers ---------------------------------------------------------------------------
 declare -A result  # result[loyaltyd|bare,CONNS]: BENCH fields; result[backlog,CONNS]: pending
 run_index=0        # each wrk run gets its own event-id prefix
@@ -161,6 +177,10 @@ bench_loyaltyd() {
   "program": {"currency": "USD", "earn": [{"type": "spend", "points": 1, "per": "1.00"}]}
 }
 JSON
+  if [ -n "$seed_db" ]; then
+    log "copying the seeded database $seed_db ($(du -h "$seed_db" | cut -f1))"
+    cp "$seed_db" "$work/loyaltyd.db"
+  fi
   "$build_dir/loyaltyd" serve --config "$work/config.json" >"$work/loyaltyd.log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/healthz" ||
@@ -171,6 +191,7 @@ JSON
   for c in $connections; do
     run_index=$((run_index + 1))
     result[loyaltyd,$c]=$(run_wrk loyaltyd "$c" "http://127.0.0.1:$port" "$run_index")
+    result[rss,$c]=$(peak_rss_mb)
     counts=$(inbox_counts)
     result[backlog,$c]=${counts%% *}
     ok=$(field ok "${result[loyaltyd,$c]}")
@@ -194,6 +215,15 @@ JSON
   done
   drain_note="${counts%% *} pending after the last drain"
   read -r pending processed failed ignored <<<"$counts"
+  local mode out
+  for mode in $reads; do
+    out=$work/wrk-reads-$mode.txt
+    log "reads: GET $mode, $read_connections connections for ${duration} s"
+    timeout --foreground $((duration + 60)) wrk -t"$wrk_threads" -c"$read_connections" \
+      -d"${duration}s" --timeout 2s -s bench/reads.lua "http://127.0.0.1:$port" -- \
+      "$token" "$customers" "$mode" >"$out" 2>&1 || die "wrk reads failed:$(printf '\n'; cat "$out")"
+    result[reads,$mode]=$(grep '^BENCH ' "$out" | sed 's/^BENCH //') || die "no BENCH line in $out"
+  done
   stop_server
 }
 
@@ -213,6 +243,7 @@ bench_bare() {
   for c in $connections; do
     run_index=$((run_index + 1))
     result[bare,$c]=$(run_wrk bare "$c" "http://127.0.0.1:$bare_port" "$run_index")
+    result[bare_rss,$c]=$(peak_rss_mb)
   done
   stop_server
 }
@@ -238,13 +269,13 @@ errors_of() {  # non-2xx answers, socket errors and timeouts
   echo "$sum"
 }
 
-row='%-6s %12s %9s %6s %7s %7s %9s %8s %7s %8s %8s %10s | %9s %8s\n'
+row='%-6s %12s %9s %6s %7s %7s %9s %8s %7s %8s %8s %10s %7s | %9s %8s %8s\n'
 echo
 echo "loyaltyd ingest benchmark: $duration s per level, wrk -t$wrk_threads, server.threads" \
   "$server_threads, $bodies signed orders/paid bodies, database on $fs_type, $(nproc) cores"
 # shellcheck disable=SC2059
 printf "$row" conns loyaltyd_rps bare_rps ratio p50_ms p99_ms p99.9_ms max_ms errors backlog \
-  drain_s drain_ev/s bare_p99 bare_err
+  drain_s drain_ev/s rss_mb bare_p99 bare_err bare_rss
 for c in $connections; do
   l=${result[loyaltyd,$c]:-}
   b=${result[bare,$c]:-}
@@ -254,10 +285,19 @@ for c in $connections; do
   printf "$row" "$c" "$(field rps "$l")" "$(field rps "$b")" "$ratio" "$(field p50_ms "$l")" \
     "$(field p99_ms "$l")" "$(field p999_ms "$l")" "$(field max_ms "$l")" "$(errors_of "$l")" \
     "${result[backlog,$c]:-?}" "${result[drain,$c]:-?}" "${result[drain_rate,$c]:-?}" \
-    "$(field p99_ms "$b")" "$(errors_of "$b")"
+    "${result[rss,$c]:-?}" "$(field p99_ms "$b")" "$(errors_of "$b")" "${result[bare_rss,$c]:-?}"
 done
 echo
+echo "rss_mb / bare_rss: each server's peak resident memory (VmHWM) since it started, read" \
+  "after the level."
 [[ " $servers " == *" loyaltyd "* ]] || exit 0
+[ -z "$seed_db" ] || echo "database: a copy of $seed_db"
+for mode in $reads; do
+  r=${result[reads,$mode]:-}
+  echo "reads $mode ($read_connections connections, customers 1..$customers):" \
+    "rps $(field rps "$r") p50_ms $(field p50_ms "$r") p99_ms $(field p99_ms "$r")" \
+    "p99.9_ms $(field p999_ms "$r") max_ms $(field max_ms "$r") errors $(errors_of "$r")"
+done
 echo "backlog: events pending right after each level; drain_s: time until none were pending" \
   "(each level starts with none); drain_ev/s: backlog / drain_s, events processed per second" \
   "with no requests coming in; at the end, $drain_note."
