@@ -51,6 +51,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUsage =
     "usage: loyaltyd_bench_ledger [--events N] [--customers N] [--redemptions N]\n"
     "         [--redeem-threads N] [--hot N] [--dir DIR] [--programs spend,full]\n"
+    "         [--from-db FILE]\n"
     "  --events N          orders/paid events processed per program (default 50000)\n"
     "  --customers N       customers the orders are spread over, Zipf (default 10000)\n"
     "  --redemptions N     redemptions in the hot-customer run (default 10000)\n"
@@ -58,7 +59,9 @@ constexpr const char* kUsage =
     "  --hot N             the most frequent customers the redemptions go to (default 10)\n"
     "  --dir DIR           where the databases go: a disk, not tmpfs (default $TMPDIR or /tmp)\n"
     "  --programs LIST     spend (spend rule only), full (config/example.json's program), or\n"
-    "                      both, comma-separated (default spend,full)\n";
+    "                      both, comma-separated (default spend,full)\n"
+    "  --from-db FILE      start each program's database as a copy of FILE (a database seeded\n"
+    "                      by loyaltyd_bench_seed with --customers, for processing at scale)\n";
 
 struct Options {
   size_t events = 50000;
@@ -68,6 +71,7 @@ struct Options {
   size_t hot = 10;
   std::string dir;
   std::vector<std::string> programs = {"spend", "full"};
+  std::string from_db;
 };
 
 constexpr std::string_view kShopDomain = "bench-shop.myshopify.com";
@@ -123,6 +127,7 @@ int Fail(const std::string& what) {
 int RunProgram(const Options& options, const std::string& program) {
   const std::string db_path = options.dir + "/ledger-" + program + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  if (!options.from_db.empty()) std::filesystem::copy_file(options.from_db, db_path);
   Result<Config> config = MakeConfig(program, db_path);
   if (!config.ok()) return Fail(config.status().ToString());
   auto source = std::make_shared<loyaltyd::ConfigSource>(
@@ -168,9 +173,10 @@ int RunProgram(const Options& options, const std::string& program) {
   Result<loyaltyd::InboxCounts> counts = storage.CountInbox();
   if (!counts.ok()) return Fail(counts.status().ToString());
   std::printf(
-      "program=%s events=%zu mean_body_bytes=%zu processed=%zu failed=%lld seconds=%.2f "
+      "program=%s%s events=%zu mean_body_bytes=%zu processed=%zu failed=%lld seconds=%.2f "
       "events_per_s=%.0f\n",
-      program.c_str(), options.events, body_bytes / std::max<size_t>(1, options.events), *processed,
+      program.c_str(), options.from_db.empty() ? "" : " from_db=1", options.events,
+      body_bytes / std::max<size_t>(1, options.events), *processed,
       static_cast<long long>(counts->failed), process_s,
       static_cast<double>(*processed) / process_s);
   std::fflush(stdout);
@@ -248,6 +254,9 @@ std::string ParseOptions(int argc, char** argv, Options& o) {
       good = ParseCount(value, 1, o.redeem_threads);
     } else if (flag == "--hot") {
       good = ParseCount(value, 1, o.hot);
+    } else if (flag == "--from-db") {
+      o.from_db = value;
+      if (!std::filesystem::is_regular_file(o.from_db)) return "--from-db: no file " + o.from_db;
     } else if (flag == "--dir") {
       o.dir = value;
     } else if (flag == "--programs") {
