@@ -871,7 +871,9 @@ json FakeShopifyAdmin::RunDocument(const std::string& query, const json& variabl
         errors.push_back(
             TopLevelError("Variable $" + var + " is used by " + f.name + " but not declared",
                           "variableNotDefined"));
-      } else if (d->second != arg.type) {
+      } else if (d->second != arg.type && d->second != std::string(arg.type) + "!") {
+        // A non-null variable may fill a nullable argument (GraphQL spec, "All Variable Usages
+        // Are Allowed"); anything else is a mismatch.
         errors.push_back(TopLevelError("Type mismatch on variable $" + var + " and argument " +
                                            arg.name + " (" + d->second + " / " + arg.type + ")",
                                        "variableMismatch"));

@@ -249,6 +249,7 @@ TEST_F(OrderReconcilerTest, ThrottlingAndRateLimitsAreWaitedOutAsThePlatformSays
   // A 429 with Retry-After: 2 is waited out for 2 s (recorded here, not slept).
   sleep_for_real_ = false;
   waits_.clear();
+  store_->SetCurrentlyAvailable(1000);  // a full bucket: only the 429 is in the way
   store_->AddOrder(Paid(16, "fay@example.com", "5.00"));
   store_->InjectFault(FakeFault::kHttp429, 1, 2);
   ReconcileReport limited = Run();

@@ -76,7 +76,9 @@ TEST_F(ShopifyOrderSourceTest, PagesThroughEveryOrderUpdatedSinceOldestFirst) {
   std::set<std::string> ids;
   for (size_t i = 0; i < orders.size(); ++i) {
     ids.insert(orders[i].platform_order_id);
-    if (i > 0) EXPECT_GE(orders[i].updated_at_ms, orders[i - 1].updated_at_ms);
+    if (i > 0) {
+      EXPECT_GE(orders[i].updated_at_ms, orders[i - 1].updated_at_ms);
+    }
   }
   EXPECT_EQ(ids.size(), 120u);  // no order twice across page boundaries
   EXPECT_EQ(orders.front().platform_order_id, "4000000000000000005");
