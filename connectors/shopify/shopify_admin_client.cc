@@ -13,6 +13,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "connectors/shopify/shopify_graphql.h"
 #include "core/crypto.h"
 #include "core/money.h"
 
@@ -20,6 +21,8 @@ namespace loyaltyd {
 namespace {
 
 using json = nlohmann::json;
+using shopify_internal::Execute;
+using shopify_internal::GraphqlOutcome;
 
 // --- GraphQL documents. Every input is a variable; nothing is spliced into the text. ---
 
@@ -214,12 +217,6 @@ int64_t ThrottleRetryMs(const json& body) {
   }
 }
 
-struct GraphqlOutcome {
-  PlatformResponse failure;  // status not ok when the call did not produce data
-  json data;
-  bool ok() const { return failure.status.ok(); }
-};
-
 // Maps the top-level `errors` of a 200 response. THROTTLED and INTERNAL_SERVER_ERROR are
 // transient; ACCESS_DENIED (a missing scope) is a credentials problem the merchant can fix
 // without losing the redemption; anything else (INVALID_VARIABLE, a parse error,
@@ -257,9 +254,12 @@ PlatformResponse MapGraphqlErrors(const json& body) {
               "GraphQL errors: " + detail);
 }
 
-// One GraphQL call. Never throws.
-GraphqlOutcome Execute(httplib::Client& http, const std::string& path, const std::string& token,
-                       const char* query, const json& variables) {
+}  // namespace
+
+// One GraphQL call (connectors/shopify/shopify_graphql.h). Never throws.
+GraphqlOutcome shopify_internal::Execute(httplib::Client& http, const std::string& path,
+                                         const std::string& token, const char* query,
+                                         const json& variables) {
   GraphqlOutcome outcome;
   const json request = {{"query", query}, {"variables", variables}};
   const httplib::Headers headers = {{"X-Shopify-Access-Token", token},
@@ -310,6 +310,8 @@ GraphqlOutcome Execute(httplib::Client& http, const std::string& path, const std
   outcome.data = std::move(body["data"]);
   return outcome;
 }
+
+namespace {
 
 // Checks what loyaltyd itself must get right before calling Shopify.
 Status ValidateRequest(const RewardRequest& r) {

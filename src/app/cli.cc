@@ -2,15 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/daemon.h"
 #include "app/logging.h"
 #include "app/points_scheduler.h"
+#include "app/reconcile_scheduler.h"
 #include "app/tier_scheduler.h"
 #include "app/trigger.h"
 #include "config/config.h"
@@ -18,6 +21,7 @@
 #include "ledger/config_tier_policy.h"
 #include "ledger/referral_policy.h"
 #include "storage/sqlite_storage.h"
+#include "webhooks/order_reconciler.h"
 
 namespace loyaltyd {
 namespace {
@@ -36,6 +40,8 @@ Usage:
                                        Expire points past their lot age or inactivity.
   loyaltyd release-pending --config FILE [--now ISO]
                                        Credit pending awards whose hold has passed.
+  loyaltyd reconcile --config FILE --shop ID --since ISO
+                                       Find orders whose webhooks were missed and feed them.
   loyaltyd --help | help [COMMAND]     Show this help, or a command's help.
   loyaltyd --version                   Print the version.
 
@@ -103,6 +109,26 @@ refunded meanwhile are voided. Idempotent: each award is released once, whatever
 the daemon does the same every hour.
   --now ISO    release as of this UTC time, e.g. 2027-01-31T00:00:00Z (default: now)
 Prints what was released; exits 0, 1 on a storage error, 2 on bad usage.
+)";
+
+constexpr const char* kReconcileUsage =
+    R"(Usage: loyaltyd reconcile --config FILE --shop ID --since ISO
+
+Finds the orders of shop ID changed since ISO whose webhooks loyaltyd never got (Shopify gives
+up on a failing webhook after a few hours, WooCommerce disables it after a few failures) and
+feeds them into the inbox exactly as webhooks: the running daemon processes them within a
+second (or at its next start), with the webhooks' dedupe and exactly-once ledger.
+Orders are listed through the shop's admin API (shops[].api): Shopify Admin GraphQL `orders`
+filtered by updated_at, WooCommerce GET /wp-json/wc/v3/orders?modified_after=. An order whose
+state (paid, cancelled, refunds) the ledger already holds is counted as already seen; a state
+fed by an earlier run is not fed again: running it twice changes nothing the second time.
+  --shop ID     a shop id from the config's `shops`
+  --since ISO   UTC time, e.g. 2027-01-31T00:00:00Z or 2027-01-31: orders updated since then
+Prints a JSON report: orders_listed, fed (new states), already_seen, skipped (with problems),
+complete. Rate limits (Shopify THROTTLED or 429, WooCommerce 429) are waited out; a run that
+stops (store unreachable, credentials refused) says how far it got, keeps what it fed, and can
+simply be run again. The daemon does the same periodically with `reconcile.enabled`
+(docs/configuration.md). Exits 0 when complete, 1 when stopped, 2 on bad usage.
 )";
 
 // "2027-01-31", "2027-01-31T12:00:00Z" or with milliseconds; UTC only. nullopt otherwise.
@@ -300,6 +326,82 @@ int RunPointsCommand(const std::string& command, const std::map<std::string, std
   return 0;
 }
 
+int Reconcile(const std::map<std::string, std::string>& flags) {
+  auto config_flag = flags.find("config");
+  auto shop_flag = flags.find("shop");
+  auto since_flag = flags.find("since");
+  if (config_flag == flags.end() || shop_flag == flags.end() || since_flag == flags.end()) {
+    std::fprintf(stderr, "loyaltyd reconcile: --config, --shop and --since are required\n\n%s",
+                 kReconcileUsage);
+    return 2;
+  }
+  std::optional<int64_t> since_ms = ParseIsoUtc(since_flag->second);
+  if (!since_ms) {
+    std::fprintf(stderr,
+                 "loyaltyd reconcile: --since '%s' is not a UTC time; use e.g. "
+                 "2027-01-31T00:00:00Z or 2027-01-31\n",
+                 since_flag->second.c_str());
+    return 2;
+  }
+  std::optional<Config> config = LoadValidConfig(config_flag->second);
+  if (!config) return 2;
+  const ShopConfig* shop = config->FindShopById(shop_flag->second);
+  if (shop == nullptr) {
+    std::string ids;
+    for (const ShopConfig& s : config->shops) ids += (ids.empty() ? "" : ", ") + s.id;
+    std::fprintf(stderr, "loyaltyd reconcile: no shop '%s' in %s; its shops are: %s\n",
+                 shop_flag->second.c_str(), config_flag->second.c_str(), ids.c_str());
+    return 2;
+  }
+  std::unique_ptr<OrderSource> source = MakeOrderSource(*shop);
+  if (!source) {
+    std::fprintf(stderr,
+                 "loyaltyd reconcile: shop '%s' has no `api` block; orders are listed through "
+                 "the platform's admin API: add shops[].api (docs/configuration.md)\n",
+                 shop->id.c_str());
+    return 2;
+  }
+  (void)ConfigureLogging(config->logging);  // retries and skipped orders are logged to stderr
+  Result<std::unique_ptr<SqliteStorage>> storage =
+      SqliteStorage::Open(config->storage.sqlite_path, /*read_connections=*/1);
+  if (!storage.ok()) {
+    std::fprintf(stderr, "loyaltyd reconcile: %s\n", storage.status().ToString().c_str());
+    return 1;
+  }
+  SqliteStorage& db = **storage;
+  SystemClock clock;
+  // The same inbox rows a delivery makes; the running daemon's processor picks them up (it
+  // looks at least once a second), or the next start does.
+  OrderReconciler reconciler(
+      db, clock,
+      [&db](NewInboxEvent event) -> Result<InboxAppendOutcome> {
+        Result<std::vector<InboxAppendOutcome>> stored = db.AppendToInbox({std::move(event)});
+        if (!stored.ok()) return stored.status();
+        return stored->at(0);
+      },
+      [](int64_t ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        return true;
+      });
+  const ReconcileReport report = reconciler.Run(*config, *shop, *source, *since_ms);
+  std::printf("%s\n", ReconcileReportJson(report).c_str());
+  if (!report.complete) {
+    std::string hint;
+    if (report.status.code() == StatusCode::kUnavailable) {
+      hint = "; is the store reachable at " + shop->api.base_url + "? Run the command again later";
+    } else if (report.status.code() == StatusCode::kUnauthenticated) {
+      hint = "; fix the credentials in shops[].api and run the command again";
+    }
+    std::fprintf(
+        stderr, "loyaltyd reconcile: stopped after %lld page(s), %lld order(s) fed: %s%s%s%s\n",
+        static_cast<long long>(report.pages), static_cast<long long>(report.fed),
+        report.status.ToString().c_str(), report.error_detail.empty() ? "" : " (",
+        report.error_detail.empty() ? "" : (report.error_detail + ")").c_str(), hint.c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -322,6 +424,8 @@ int RunCli(int argc, char** argv) {
       std::printf("%s", kExpireUsage);
     } else if (topic == "release-pending") {
       std::printf("%s", kReleaseUsage);
+    } else if (topic == "reconcile") {
+      std::printf("%s", kReconcileUsage);
     } else {
       std::printf("%s", kUsage);
     }
@@ -369,6 +473,13 @@ int RunCli(int argc, char** argv) {
       return 0;
     }
     return RunPointsCommand(command, flags);
+  }
+  if (command == "reconcile") {
+    if (help) {
+      std::printf("%s", kReconcileUsage);
+      return 0;
+    }
+    return Reconcile(flags);
   }
   std::fprintf(stderr, "loyaltyd: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

@@ -9,6 +9,7 @@
 #include "actions/action_service.h"
 #include "app/config_reloader.h"
 #include "app/points_scheduler.h"
+#include "app/reconcile_scheduler.h"
 #include "app/reward_clients.h"
 #include "app/tier_scheduler.h"
 #include "connectors/shopify/shopify_connector.h"
@@ -43,6 +44,7 @@ struct Daemon::Components {
   std::unique_ptr<TierScheduler> tiers;      // VIP tiers' daily re-evaluation
   std::unique_ptr<ConfigReloader> reloader;  // null without a config file
   std::unique_ptr<PointsScheduler> points_scheduler;
+  std::unique_ptr<ReconcileScheduler> reconcile;  // missed webhooks (config `reconcile`)
   std::atomic<bool> stop_requested{false};
 };
 
@@ -176,6 +178,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
         });
   }
 
+  // Reconciled orders go through the webhooks' own inbox writer, which wakes the processor.
+  GroupCommitter* committer = p.committer.get();
+  p.reconcile = std::make_unique<ReconcileScheduler>(
+      source, *p.storage, clock,
+      [committer](NewInboxEvent event) { return committer->Append(std::move(event)); });
+
   p.tiers = std::make_unique<TierScheduler>(
       *p.storage, daemon->clock_,
       [source] { return ConfigTierPolicy::FromConfig(*source->Current()); },
@@ -231,6 +239,7 @@ Status Daemon::Run() {
   p.outbox->Start();
   p.tiers->Start();
   p.points_scheduler->Start();
+  p.reconcile->Start();
 
   std::thread signal_watcher([this, watched] {
     pthread_setname_np(pthread_self(), "ld-signals");
@@ -258,6 +267,9 @@ Status Daemon::Run() {
   p.stop_requested.store(true);
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
+  // Before the inbox writer: a pass in hand stops at its next order or wait, and what it fed
+  // is committed by the writer's own stop.
+  p.reconcile->Stop();
   p.committer->Stop();
   p.processor->Stop();
   p.outbox->Stop();

@@ -10,20 +10,22 @@
 //   tiers           TierScheduler ("ld-tiers"): the daily VIP tier re-evaluation (program.tiers).
 //   points          PointsScheduler ("ld-points"): hourly, releases pending awards and expires
 //                   point lots (program.award, program.expiry).
+//   reconcile       ReconcileScheduler ("ld-reconcile"): with `reconcile.enabled`, at start and
+//                   every interval, lists each shop's changed orders through its admin API and
+//                   feeds those whose webhooks were missed into the inbox (via the inbox writer).
 //   signal watcher  waits for SIGTERM/SIGINT and asks the server to stop; on SIGHUP, reloads
 //                   the config file (ConfigReloader) on this same thread.
 // Shutdown order on SIGTERM: stop accepting, let in-flight requests finish (each waits for its
-// commit), stop the inbox writer (it commits what is queued), stop the processor (events not yet
-// processed stay pending in the inbox and are processed at the next start), stop the outbox
-// worker (it finishes the call in hand; unsent jobs stay queued for the next start), stop the
-// tier scheduler (it finishes the run in hand), stop the points scheduler (a run in hand
-// finishes its batch; the next start runs again).
-// Config: the components share one ConfigSource and take a snapshot per unit of work (a batch,
-// a request, an outbox job, a tier run); SIGHUP replaces it (src/app/config_reloader.h says what
-// can change without a restart). Restart-only settings are read from the config the daemon
-// started with. The points policy (program.expiry) lives in storage (SetPointsPolicy): set at
-// start and again by each applied reload.
-// Thread-safety: Create and Run from the main thread; RequestStop from any thread.
+// commit), stop the reconciler (it finishes the order in hand), stop the inbox writer (it commits
+// what is queued), stop the processor (events not yet processed stay pending in the inbox and are
+// processed at the next start), stop the outbox worker (it finishes the call in hand; unsent jobs
+// stay queued for the next start), stop the tier scheduler (it finishes the run in hand), stop the
+// points scheduler (a run in hand finishes its batch; the next start runs again). Config: the
+// components share one ConfigSource and take a snapshot per unit of work (a batch, a request, an
+// outbox job, a tier run); SIGHUP replaces it (src/app/config_reloader.h says what can change
+// without a restart). Restart-only settings are read from the config the daemon started with. The
+// points policy (program.expiry) lives in storage (SetPointsPolicy): set at start and again by each
+// applied reload. Thread-safety: Create and Run from the main thread; RequestStop from any thread.
 #pragma once
 
 #include <atomic>

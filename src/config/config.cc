@@ -510,6 +510,20 @@ void ReadOutbox(ObjectReader& r, OutboxConfig& outbox) {
   }
 }
 
+void ReadReconcile(ObjectReader& r, ReconcileConfig& reconcile,
+                   const std::vector<ShopConfig>& shops) {
+  r.Boolean("enabled", reconcile.enabled);
+  r.Integer("interval_minutes", reconcile.interval_minutes, 1, 10'080);
+  r.Integer("lookback_hours", reconcile.lookback_hours, 1, 8'760);
+  const bool any_api = std::any_of(shops.begin(), shops.end(),
+                                   [](const ShopConfig& shop) { return shop.api.configured; });
+  if (reconcile.enabled && !shops.empty() && !any_api) {
+    r.Problem(r.PathOf("enabled"),
+              "needs a shop with an `api` block: orders are listed through the platform's admin "
+              "API (shops[].api)");
+  }
+}
+
 // A list of non-empty strings under key (exclusions). Product ids may also be JSON integers:
 // nlohmann keeps integers exact, and merchants copy them from admin URLs.
 void ReadStringList(ObjectReader& r, std::string_view key, std::vector<std::string>& out,
@@ -1490,6 +1504,8 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
     }
     top.Object("program", true, [&](ObjectReader& r) { ReadProgram(r, config.program); });
     top.Object("outbox", false, [&](ObjectReader& r) { ReadOutbox(r, config.outbox); });
+    top.Object("reconcile", false,
+               [&](ObjectReader& r) { ReadReconcile(r, config.reconcile, config.shops); });
   }
   // Problems arrive in the order keys were read; sort by path so the output reads like the file.
   std::stable_sort(problems.begin(), problems.end(),

@@ -343,6 +343,18 @@ struct OutboxConfig {
   bool operator==(const OutboxConfig&) const = default;
 };
 
+// reconcile: the periodic reconciliation of missed webhooks (webhooks/order_reconciler.h,
+// docs/operations.md). Every shop with `api` credentials is reconciled.
+struct ReconcileConfig {
+  bool enabled = false;
+  int interval_minutes = 60;  // between runs; the first run is at start
+  // The first run (no high-water mark in storage yet) lists orders changed this far back;
+  // later runs resume from the last complete run's start.
+  int lookback_hours = 24;
+
+  bool operator==(const ReconcileConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   StorageConfig storage;
@@ -351,6 +363,7 @@ struct Config {
   std::vector<ShopConfig> shops;
   ProgramConfig program;
   OutboxConfig outbox;
+  ReconcileConfig reconcile;
 
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;

@@ -345,6 +345,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS referrals_live_friend
 CREATE INDEX IF NOT EXISTS referrals_friend ON referrals(friend_key, status);
 CREATE INDEX IF NOT EXISTS referrals_referrer ON referrals(referrer_customer_id, id);
 CREATE INDEX IF NOT EXISTS referrals_due ON referrals(status, release_at_ms);
+
+-- Reconciliation (docs/storage.md, "Reconciliation"; sqlite_reconcile.cc): per shop, the order
+-- updated_at up to which the periodic job has listed the platform's orders and fed what was
+-- missing, so that a restart resumes there.
+CREATE TABLE IF NOT EXISTS reconcile_marks (
+  shop_id        TEXT PRIMARY KEY,
+  high_water_ms  INTEGER NOT NULL,
+  last_run_at_ms INTEGER NOT NULL
+);
 )sql";
 
 constexpr int kSchemaVersion = 1;

@@ -71,6 +71,13 @@ class SqliteStorage final : public Storage {
   Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status, int64_t before_id,
                                           size_t limit) override;
 
+  // Reconciliation (sqlite_reconcile.cc).
+  Result<OrderLedgerFacts> GetOrderLedgerFacts(const std::string& shop_id,
+                                               const std::string& platform_order_id) override;
+  Result<std::optional<int64_t>> GetReconcileMark(const std::string& shop_id) override;
+  Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
+                          int64_t now_ms) override;
+
   // VIP tiers (sqlite_tiers.cc).
   Result<TierStanding> GetCustomerTier(int64_t customer_id) override;
   Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -607,6 +608,17 @@ struct RecordActionResult {
   ActionRequestRecord request;
 };
 
+// --- Reconciliation (docs/storage.md, "Reconciliation") ---
+
+// What the ledger already reflects of one order: the facts a reconciliation compares with the
+// platform's state of the order to tell whether a webhook was missed.
+struct OrderLedgerFacts {
+  bool known = false;   // recorded from an order payload (not only a refund's placeholder)
+  bool paid = false;    // a paid event was applied (orders.paid)
+  bool earned = false;  // the order has "earn" entries or pending awards
+  std::set<std::string> refund_keys;  // recorded refunds, "full" for a cancellation
+};
+
 struct InboxCounts {
   int64_t pending = 0;
   int64_t processed = 0;
@@ -774,6 +786,18 @@ class Storage {
   // or voids it when its order was cancelled or fully refunded. Once per referral.
   virtual Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
                                                            int64_t now_ms) = 0;
+
+  // --- Reconciliation (sqlite_reconcile.cc) ---
+
+  // What the ledger holds of (shop, platform order id); known false when nothing.
+  virtual Result<OrderLedgerFacts> GetOrderLedgerFacts(const std::string& shop_id,
+                                                       const std::string& platform_order_id) = 0;
+  // The periodic reconciliation's high-water mark for the shop (epoch ms of the newest order
+  // updated_at it has listed completely), or nullopt before its first complete run.
+  virtual Result<std::optional<int64_t>> GetReconcileMark(const std::string& shop_id) = 0;
+  // Moves the mark; never backwards (a smaller value keeps the stored one).
+  virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
+                                  int64_t now_ms) = 0;
 };
 
 }  // namespace loyaltyd

@@ -200,6 +200,15 @@ const std::vector<RootField>& RootFields() {
       {"tagsRemove", true, {{"id", "ID!"}, {"tags", "[String!]!"}}},
       {"codeDiscountNodeByCode", false, {{"code", "String!"}}},
       {"customer", false, {{"id", "ID!"}}},
+      // https://shopify.dev/docs/api/admin-graphql/latest/queries/orders and queries/order.
+      {"orders",
+       false,
+       {{"first", "Int"},
+        {"after", "String"},
+        {"query", "String"},
+        {"sortKey", "OrderSortKeys"},
+        {"reverse", "Boolean"}}},
+      {"order", false, {{"id", "ID!"}}},
   };
   return *kFields;
 }
@@ -264,6 +273,24 @@ void Validate(const json& value, std::string type, const json& path,
   } else if (type == "CountryCode") {
     static const std::regex kCountry("^[A-Z]{2}$");
     if (!value.is_string() || !std::regex_match(value.get<std::string>(), kCountry)) bad(type);
+  } else if (type == "OrderSortKeys") {
+    static const std::set<std::string> kKeys = {"CREATED_AT",
+                                                "CUSTOMER_NAME",
+                                                "DESTINATION",
+                                                "FINANCIAL_STATUS",
+                                                "FULFILLMENT_STATUS",
+                                                "ID",
+                                                "ORDER_NUMBER",
+                                                "PO_NUMBER",
+                                                "PROCESSED_AT",
+                                                "RELEVANCE",
+                                                "TOTAL_ITEMS_QUANTITY",
+                                                "TOTAL_PRICE",
+                                                "UPDATED_AT"};
+    if (!value.is_string() || kKeys.count(value.get<std::string>()) == 0) {
+      problems->push_back(
+          {path, "Expected " + value.dump() + " to be one of: " + "CREATED_AT, ..., UPDATED_AT"});
+    }
   } else if (type == "DiscountBuyerSelection") {
     if (value != "ALL")
       problems->push_back({path, "Expected " + value.dump() + " to be one of: ALL"});
@@ -347,7 +374,97 @@ bool IsCustomerGid(const std::string& gid, std::string* numeric) {
   return !numeric->empty() && std::all_of(numeric->begin(), numeric->end(), ::isdigit);
 }
 
+// Connection costs as Shopify counts them: 2 plus one per node asked for (`first`); the
+// customer query's two connections; an order's nested connections, roughly.
+// https://shopify.dev/docs/api/usage/rate-limits#cost-calculation
+int QueryExtraCost(const std::string& field, const std::map<std::string, json>& args) {
+  if (field == "customer") return 2;
+  if (field == "order") return 10;
+  if (field == "orders") {
+    const auto first = args.find("first");
+    return 2 + (first != args.end() && first->second.is_number_integer() ? first->second.get<int>()
+                                                                         : 0);
+  }
+  return 0;
+}
+
+// The numeric ids of two orders in numeric order (ids are decimal text of 64-bit integers).
+bool NumericLess(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
 }  // namespace
+
+json FakeShopifyOrderNode(const FakeShopifyOrder& o) {
+  const std::string id = std::to_string(o.id);
+  auto money = [&](const std::string& amount) {
+    return json{{"shopMoney", {{"amount", amount}, {"currencyCode", o.currency}}},
+                {"presentmentMoney", {{"amount", amount}, {"currencyCode", o.currency}}}};
+  };
+  json node = {
+      {"id", "gid://shopify/Order/" + id},
+      {"legacyResourceId", id},
+      {"name", "#" + std::to_string(1000 + o.id % 100000)},
+      {"email", o.email},
+      {"phone", nullptr},
+      {"createdAt", IsoSeconds(o.created_at_ms != 0 ? o.created_at_ms : o.updated_at_ms)},
+      {"updatedAt", IsoSeconds(o.updated_at_ms)},
+      {"cancelledAt", o.cancelled ? json(IsoSeconds(o.updated_at_ms)) : json(nullptr)},
+      {"test", false},
+      {"taxesIncluded", false},
+      {"currencyCode", o.currency},
+      {"displayFinancialStatus", o.financial_status},
+      {"displayFulfillmentStatus", o.fulfilled ? "FULFILLED" : "UNFULFILLED"},
+      {"discountCodes", json::array()},
+      {"customAttributes", json::array()},
+      {"customerJourneySummary", nullptr},
+      {"customer", nullptr},
+      {"shippingAddress", nullptr},
+      {"billingAddress", nullptr},
+      {"subtotalPriceSet", money(o.subtotal)},
+      {"totalPriceSet", money(o.subtotal)},
+      {"totalTaxSet", money("0.00")},
+      {"totalDiscountsSet", money("0.00")},
+      {"totalShippingPriceSet", money("0.00")},
+  };
+  if (o.customer_id != 0) {
+    node["customer"] = {{"id", "gid://shopify/Customer/" + std::to_string(o.customer_id)},
+                        {"email", o.email},
+                        {"firstName", "Ada"},
+                        {"lastName", "Lovelace"},
+                        {"phone", nullptr},
+                        {"tags", json::array()}};
+  }
+  const std::string line_gid = "gid://shopify/LineItem/" + std::to_string(o.id % 1000000000 + 1);
+  node["lineItems"] = {{"nodes",
+                        {{{"id", line_gid},
+                          {"sku", "SKU-1"},
+                          {"title", "Sample product"},
+                          {"vendor", "Loyaltyd Demo"},
+                          {"quantity", 1},
+                          {"isGiftCard", false},
+                          {"requiresShipping", true},
+                          {"product", {{"id", "gid://shopify/Product/632910392"}}},
+                          {"variant", {{"id", "gid://shopify/ProductVariant/808950810"}}},
+                          {"originalUnitPriceSet", money(o.subtotal)},
+                          {"discountAllocations", json::array()},
+                          {"taxLines", json::array()}}}},
+                       {"pageInfo", {{"hasNextPage", o.more_line_items}}}};
+  json refunds = json::array();
+  for (const FakeShopifyRefund& r : o.refunds) {
+    refunds.push_back({{"id", "gid://shopify/Refund/" + std::to_string(r.id)},
+                       {"createdAt", IsoSeconds(o.updated_at_ms)},
+                       {"refundLineItems",
+                        {{"nodes",
+                          {{{"lineItem", {{"id", line_gid}, {"isGiftCard", false}}},
+                            {"quantity", 1},
+                            {"subtotalSet", money(r.amount)},
+                            {"totalTaxSet", money("0.00")}}}},
+                         {"pageInfo", {{"hasNextPage", false}}}}}});
+  }
+  node["refunds"] = refunds;
+  return node;
+}
 
 FakeShopifyAdmin::FakeShopifyAdmin(FakeShopifyOptions options)
     : options_(std::move(options)),
@@ -415,6 +532,97 @@ std::string FakeShopifyAdmin::base_url() const {
 void FakeShopifyAdmin::AddCustomer(const std::string& numeric_id, const std::string& email) {
   std::lock_guard<std::mutex> lock(mu_);
   customers_[numeric_id].email = email;
+}
+
+void FakeShopifyAdmin::AddOrder(const json& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string gid = node.at("id").get<std::string>();
+  orders_[gid.substr(gid.rfind('/') + 1)] = node;
+}
+
+void FakeShopifyAdmin::AddOrder(const FakeShopifyOrder& order) {
+  AddOrder(FakeShopifyOrderNode(order));
+}
+
+int FakeShopifyAdmin::order_queries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return order_queries_;
+}
+
+// orders(first:, after:, query:, sortKey:, reverse:): the seeded orders matching the query's
+// updated_at filter (search syntax "updated_at:>='2025-01-01T00:00:00Z'", also > and without
+// quotes; other terms are not supported and answer nothing), sorted by sortKey (UPDATED_AT or
+// ID), as an OrderConnection: edges {cursor, node} and pageInfo. Cursors are opaque to clients:
+// here "<sort value>:<id>", after which the next page starts. The nodes are answered whole
+// (the fake does not evaluate selection sets).
+json FakeShopifyAdmin::ListOrdersField(const std::map<std::string, json>& args) {
+  ++order_queries_;
+  auto arg = [&](const char* name) {
+    const auto it = args.find(name);
+    return it == args.end() ? json(nullptr) : it->second;
+  };
+  const int first = arg("first").is_number_integer() ? arg("first").get<int>() : 0;
+  const std::string query = arg("query").is_string() ? arg("query").get<std::string>() : "";
+  const std::string sort_key =
+      arg("sortKey").is_string() ? arg("sortKey").get<std::string>() : "ID";
+  const bool reverse = arg("reverse").is_boolean() && arg("reverse").get<bool>();
+  int64_t min_ms = INT64_MIN;
+  bool inclusive = true;
+  if (!query.empty()) {
+    static const std::regex kUpdated(R"(^\s*updated_at:(>=|>)'?([0-9T:.Z+\-]+)'?\s*$)");
+    std::smatch m;
+    if (!std::regex_match(query, m, kUpdated)) {
+      ++order_queries_rejected_;
+      return {{"edges", json::array()},
+              {"pageInfo",
+               {{"hasNextPage", false},
+                {"hasPreviousPage", false},
+                {"startCursor", nullptr},
+                {"endCursor", nullptr}}}};
+    }
+    inclusive = m[1] == ">=";
+    min_ms = ParseIso(m[2]);
+  }
+  struct Row {
+    int64_t sort_ms;
+    std::string id;
+    const json* node;
+  };
+  std::vector<Row> rows;
+  for (const auto& [id, node] : orders_) {
+    const int64_t updated = ParseIso(node.value("updatedAt", std::string()));
+    if (inclusive ? updated < min_ms : updated <= min_ms) continue;
+    rows.push_back({sort_key == "UPDATED_AT" ? updated : 0, id, &node});
+  }
+  auto less = [](const Row& a, const Row& b) {
+    return a.sort_ms != b.sort_ms ? a.sort_ms < b.sort_ms : NumericLess(a.id, b.id);
+  };
+  std::sort(rows.begin(), rows.end(), less);
+  if (reverse) std::reverse(rows.begin(), rows.end());
+  auto cursor_of = [](const Row& r) { return std::to_string(r.sort_ms) + ":" + r.id; };
+  size_t start = 0;
+  if (arg("after").is_string()) {
+    const std::string after = arg("after").get<std::string>();
+    const size_t colon = after.find(':');
+    if (colon != std::string::npos) {
+      const Row mark{std::stoll(after.substr(0, colon)), after.substr(colon + 1), nullptr};
+      while (start < rows.size() &&
+             (reverse ? !less(rows[start], mark) : !less(mark, rows[start]))) {
+        ++start;
+      }
+    }
+  }
+  json edges = json::array();
+  size_t end = start;
+  for (; end < rows.size() && end - start < static_cast<size_t>(first); ++end) {
+    edges.push_back({{"cursor", cursor_of(rows[end])}, {"node", *rows[end].node}});
+  }
+  return {{"edges", edges},
+          {"pageInfo",
+           {{"hasNextPage", end < rows.size()},
+            {"hasPreviousPage", start > 0},
+            {"startCursor", edges.empty() ? json(nullptr) : edges.front()["cursor"]},
+            {"endCursor", edges.empty() ? json(nullptr) : edges.back()["cursor"]}}}};
 }
 
 void FakeShopifyAdmin::InjectFault(FakeFault fault, int count, int64_t param) {
@@ -643,6 +851,7 @@ json FakeShopifyAdmin::RunDocument(const std::string& query, const json& variabl
     const auto bindings = ArgumentBindings(body, f.name);
     for (const FieldSpec& arg : f.args) {
       const auto b = bindings.find(arg.name);
+      if (b == bindings.end() && std::string(arg.type).back() != '!') continue;  // optional
       if (b == bindings.end()) {
         errors.push_back(TopLevelError(
             "Field '" + std::string(f.name) + "' is missing required arguments: " + arg.name,
@@ -662,7 +871,9 @@ json FakeShopifyAdmin::RunDocument(const std::string& query, const json& variabl
         errors.push_back(
             TopLevelError("Variable $" + var + " is used by " + f.name + " but not declared",
                           "variableNotDefined"));
-      } else if (d->second != arg.type) {
+      } else if (d->second != arg.type && d->second != std::string(arg.type) + "!") {
+        // A non-null variable may fill a nullable argument (GraphQL spec, "All Variable Usages
+        // Are Allowed"); anything else is a mismatch.
         errors.push_back(TopLevelError("Type mismatch on variable $" + var + " and argument " +
                                            arg.name + " (" + d->second + " / " + arg.type + ")",
                                        "variableMismatch"));
@@ -686,9 +897,8 @@ json FakeShopifyAdmin::RunDocument(const std::string& query, const json& variabl
             [](const Call& a, const Call& b) { return a.position < b.position; });
   int cost = 0;
   for (const Call& c : calls) {
-    cost += c.field->mutation
-                ? options_.mutation_cost
-                : options_.query_cost + (std::string(c.field->name) == "customer" ? 2 : 0);
+    cost += c.field->mutation ? options_.mutation_cost
+                              : options_.query_cost + QueryExtraCost(c.field->name, c.args);
   }
   // The leaky bucket: https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
   if (available_ < cost) {
@@ -933,6 +1143,15 @@ json FakeShopifyAdmin::RunField(const std::string& field, const std::string& que
              {{"__typename", d.type},
               {"title", d.input["title"]},
               {"codes", {{"nodes", {{{"code", d.code}}}}}}}}};
+  }
+
+  if (field == "orders") return ListOrdersField(args);
+  if (field == "order") {
+    const std::string gid = args.at("id").is_string() ? args.at("id").get<std::string>() : "";
+    static const std::string kPrefix = "gid://shopify/Order/";
+    if (gid.rfind(kPrefix, 0) != 0) return nullptr;
+    const auto it = orders_.find(gid.substr(kPrefix.size()));
+    return it == orders_.end() ? json(nullptr) : it->second;
   }
 
   if (field == "customer") {

@@ -17,7 +17,11 @@
 //   - Cost-based throttling with a leaky bucket (maximumAvailable, restoreRate); every answer
 //     carries extensions.cost; an empty bucket answers THROTTLED and changes nothing.
 // Supported: discountCodeBasicCreate, discountCodeFreeShippingCreate, storeCreditAccountCredit,
-// metafieldsSet, tagsAdd, tagsRemove (mutations); codeDiscountNodeByCode, customer (queries).
+// metafieldsSet, tagsAdd, tagsRemove (mutations); codeDiscountNodeByCode, customer, orders and
+// order (queries). Orders are seeded by tests (AddOrder) as GraphQL Order nodes; `orders` pages
+// them as an OrderConnection (edges {cursor, node}, pageInfo {hasNextPage, endCursor}) filtered
+// by the query string's updated_at term and sorted by sortKey; its cost is a connection's
+// (2 + first), so a small bucket makes a listing THROTTLED as Shopify would.
 //
 // Fault injection (C++ API, or POST /_fake/fault for the demo): the next N GraphQL requests
 // answer 500, answer 429 with Retry-After, sleep before answering, or drop the connection before
@@ -81,6 +85,29 @@ struct FakeMetafield {
   int64_t updated_at_ms = 0;
 };
 
+// An order to seed, in loyaltyd's terms; FakeShopifyOrderNode makes the GraphQL Order node
+// (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order) with one line item of
+// `subtotal`, money as MoneyBags of decimal strings and ids as gids.
+struct FakeShopifyRefund {
+  uint64_t id = 0;
+  std::string amount;  // refunded on the line, decimal
+};
+struct FakeShopifyOrder {
+  uint64_t id = 0;
+  uint64_t customer_id = 0;  // 0: a guest
+  std::string email;
+  std::string subtotal = "49.00";
+  std::string currency = "USD";
+  std::string financial_status = "PAID";  // OrderDisplayFinancialStatus
+  bool fulfilled = false;
+  bool cancelled = false;
+  std::vector<FakeShopifyRefund> refunds;
+  int64_t updated_at_ms = 0;
+  int64_t created_at_ms = 0;     // 0: updated_at_ms
+  bool more_line_items = false;  // lineItems.pageInfo.hasNextPage
+};
+nlohmann::json FakeShopifyOrderNode(const FakeShopifyOrder& order);
+
 enum class FakeFault {
   kHttp500,          // answer 500
   kHttp429,          // answer 429 with Retry-After: <retry_after_seconds>
@@ -107,6 +134,9 @@ class FakeShopifyAdmin {
 
   // --- Seeding and fault injection ---
   void AddCustomer(const std::string& numeric_id, const std::string& email);
+  // Adds or replaces (by id) an order the orders and order queries answer with.
+  void AddOrder(const nlohmann::json& graphql_order_node);
+  void AddOrder(const FakeShopifyOrder& order);
   void InjectFault(FakeFault fault, int count, int64_t param = 0);  // param: seconds or ms
   // Sets the bucket's current level (e.g. 0 to make the next request THROTTLED).
   void SetCurrentlyAvailable(double points);
@@ -119,6 +149,7 @@ class FakeShopifyAdmin {
   std::vector<std::string> customer_tags(const std::string& customer_id) const;
   std::vector<FakeMetafield> metafields(const std::string& customer_id) const;
   int graphql_requests() const;  // requests that reached the GraphQL handler, faults included
+  int order_queries() const;     // `orders` listings answered (pages)
 
  private:
   struct Customer {
@@ -143,10 +174,11 @@ class FakeShopifyAdmin {
                              int64_t now_ms);
   nlohmann::json RunField(const std::string& field, const std::string& query,
                           const std::map<std::string, nlohmann::json>& args,
-                          const nlohmann::json& variables, int64_t now_ms);  // mu_ held
-  nlohmann::json CostExtension(int requested, bool charged) const;           // mu_ held
-  void RefillBucket(int64_t now_ms);                                         // mu_ held
-  std::string NextId(const std::string& type);                               // mu_ held
+                          const nlohmann::json& variables, int64_t now_ms);           // mu_ held
+  nlohmann::json ListOrdersField(const std::map<std::string, nlohmann::json>& args);  // mu_ held
+  nlohmann::json CostExtension(int requested, bool charged) const;                    // mu_ held
+  void RefillBucket(int64_t now_ms);                                                  // mu_ held
+  std::string NextId(const std::string& type);                                        // mu_ held
 
   const FakeShopifyOptions options_;
   std::unique_ptr<httplib::Server> server_;
@@ -162,6 +194,9 @@ class FakeShopifyAdmin {
   int64_t bucket_updated_ms_ = 0;                    // guarded by mu_
   int64_t next_id_ = 1001;                           // guarded by mu_
   int graphql_requests_ = 0;                         // guarded by mu_
+  std::map<std::string, nlohmann::json> orders_;     // guarded by mu_; by numeric id
+  int order_queries_ = 0;                            // guarded by mu_
+  int order_queries_rejected_ = 0;                   // guarded by mu_
 };
 
 }  // namespace loyaltyd::fakes

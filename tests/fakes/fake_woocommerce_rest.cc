@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <regex>
+#include <set>
 
 #define CPPHTTPLIB_OPENSSL_SUPPORT 1
 #include <httplib.h>
@@ -127,6 +128,9 @@ FakeWooCommerceRest::FakeWooCommerceRest(FakeWooCommerceOptions options)
   server_->Put(
       api + R"(/customers/(\d+))",
       [this](const httplib::Request& req, httplib::Response& res) { UpdateCustomer(req, res); });
+  server_->Get(api + "/orders", [this](const httplib::Request& req, httplib::Response& res) {
+    ListOrders(req, res);
+  });
   server_->Post(R"(/_fake/woocommerce/(\w+))",
                 [this](const httplib::Request& req, httplib::Response& res) { Control(req, res); });
 }
@@ -161,6 +165,16 @@ std::string FakeWooCommerceRest::base_url() const {
 void FakeWooCommerceRest::AddCustomer(int64_t id, const std::string& email) {
   std::lock_guard<std::mutex> lock(mu_);
   customers_[id] = json{{"id", id}, {"email", email}, {"meta_data", json::array()}};
+}
+
+void FakeWooCommerceRest::AddOrder(const json& order) {
+  std::lock_guard<std::mutex> lock(mu_);
+  orders_[order.at("id").get<int64_t>()] = order;
+}
+
+int FakeWooCommerceRest::order_listings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return order_listings_;
 }
 
 void FakeWooCommerceRest::InjectFault(FakeWooFault fault, int count, int64_t param) {
@@ -374,6 +388,92 @@ void FakeWooCommerceRest::ListCoupons(const httplib::Request& req, httplib::Resp
   if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropWooConnection(res);
   res.status = 200;
   res.set_header("X-WP-Total", std::to_string(out.size()));
+  res.set_content(out.dump(), "application/json");
+}
+
+// GET /wc/v3/orders as WooCommerce answers it (class-wc-rest-orders-v2-controller.php
+// get_collection_params, WC_REST_CRUD_Controller::get_items): modified_after (ISO 8601,
+// exclusive, against date_modified_gmt with dates_are_gmt=true and date_modified otherwise),
+// per_page 1..100 (default 10), page from 1, orderby date|id|include|title|slug|modified
+// (default date), order asc|desc (default desc); X-WP-Total and X-WP-TotalPages headers; a page
+// past the last answers an empty list.
+void FakeWooCommerceRest::ListOrders(const httplib::Request& req, httplib::Response& res) {
+  std::optional<PendingFault> fault;
+  if (!Admit(req, res, /*is_write=*/false, fault)) return;
+  auto param = [&](const char* name, const std::string& fallback) {
+    return req.has_param(name) ? req.get_param_value(name) : fallback;
+  };
+  json invalid = json::object();
+  const std::string per_page_text = param("per_page", "10");
+  const std::string page_text = param("page", "1");
+  static const std::regex kInt(R"(^[0-9]{1,6}$)");
+  const int per_page = std::regex_match(per_page_text, kInt) ? std::stoi(per_page_text) : -1;
+  const int page = std::regex_match(page_text, kInt) ? std::stoi(page_text) : -1;
+  if (per_page < 1 || per_page > 100) {
+    invalid["per_page"] = "per_page must be between 1 (inclusive) and 100 (inclusive)";
+  }
+  if (page < 1) invalid["page"] = "page must be greater than or equal to 1";
+  const std::string orderby = param("orderby", "date");
+  static const std::set<std::string> kOrderby = {"date",  "id",   "include",
+                                                 "title", "slug", "modified"};
+  if (!kOrderby.count(orderby)) {
+    invalid["orderby"] = "orderby is not one of date, id, include, title, slug, and modified.";
+  }
+  const std::string direction = param("order", "desc");
+  if (direction != "asc" && direction != "desc") {
+    invalid["order"] = "order is not one of asc and desc.";
+  }
+  const std::string after = param("modified_after", "");
+  if (!after.empty() && !IsWooDate(after)) invalid["modified_after"] = "Invalid date.";
+  if (!invalid.empty()) {
+    std::string names;
+    for (const auto& [key, value] : invalid.items()) {
+      (void)value;
+      names += (names.empty() ? "" : ", ") + key;
+    }
+    WpError(res, 400, "rest_invalid_param", "Invalid parameter(s): " + names,
+            json{{"params", invalid}});
+    return;
+  }
+  const bool gmt = param("dates_are_gmt", "false") == "true";
+  // WooCommerce dates compare as text: "YYYY-MM-DDTHH:MM:SS" sorts chronologically.
+  const std::string after_key = after.substr(0, 19);
+  std::vector<json> matching;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++order_listings_;
+    for (const auto& [id, order] : orders_) {
+      const std::string modified =
+          order.value(gmt ? "date_modified_gmt" : "date_modified", std::string()).substr(0, 19);
+      if (!after_key.empty() && !(modified > after_key)) continue;
+      matching.push_back(order);
+    }
+  }
+  auto key = [&](const json& o) {
+    if (orderby == "id" || orderby == "include") return o.value("id", json(0)).dump();
+    const std::string field = orderby == "modified" ? "date_modified_gmt" : "date_created_gmt";
+    return o.value(field, std::string()) + "#" + o.value("id", json(0)).dump();
+  };
+  std::stable_sort(matching.begin(), matching.end(), [&](const json& a, const json& b) {
+    const std::string ka = key(a), kb = key(b);
+    // Ids compare as numbers: shorter decimal text is smaller.
+    if (orderby == "id" || orderby == "include") {
+      return ka.size() != kb.size() ? ka.size() < kb.size() : ka < kb;
+    }
+    return ka < kb;
+  });
+  if (direction == "desc") std::reverse(matching.begin(), matching.end());
+  const size_t total = matching.size();
+  const size_t total_pages = (total + static_cast<size_t>(per_page) - 1) / per_page;
+  json out = json::array();
+  for (size_t i = static_cast<size_t>(page - 1) * per_page;
+       i < total && i < static_cast<size_t>(page) * per_page; ++i) {
+    out.push_back(matching[i]);
+  }
+  if (fault && fault->fault == FakeWooFault::kDropAfterApply) return DropWooConnection(res);
+  res.status = 200;
+  res.set_header("X-WP-Total", std::to_string(total));
+  res.set_header("X-WP-TotalPages", std::to_string(total_pages));
   res.set_content(out.dump(), "application/json");
 }
 

@@ -14,6 +14,9 @@
 //     with data.resource_id.
 //   - GET /wp-json/wc/v3/coupons?code=C (v3 filters by code), GET /coupons/{id}.
 //   - GET and PUT /wp-json/wc/v3/customers/{id} (meta_data merged by key).
+//   - GET /wp-json/wc/v3/orders: the orders tests seed (AddOrder, REST order resources), with
+//     modified_after, dates_are_gmt, per_page, page, orderby and order validated and applied as
+//     WooCommerce does, and the X-WP-Total / X-WP-TotalPages headers.
 //   - Errors are WordPress's {"code", "message", "data": {"status"}}.
 // WooCommerce's REST API has no built-in rate limit (hosts and WAFs add one): 429s come only
 // from fault injection.
@@ -65,6 +68,8 @@ class FakeWooCommerceRest {
   const FakeWooCommerceOptions& options() const { return options_; }
 
   void AddCustomer(int64_t id, const std::string& email);
+  // Adds or replaces (by id) an order that GET /orders lists: a REST v3 order resource.
+  void AddOrder(const nlohmann::json& order);
   void InjectFault(FakeWooFault fault, int count, int64_t param = 0);  // seconds or ms
 
   // Coupons as stored (WooCommerce's response shape), oldest first.
@@ -75,6 +80,7 @@ class FakeWooCommerceRest {
   // Top-level fields sent that the coupon schema does not know (WordPress ignores them).
   std::set<std::string> ignored_fields() const;
   int api_requests() const;
+  int order_listings() const;  // GET /orders answered (pages)
 
  private:
   struct PendingFault {
@@ -91,6 +97,7 @@ class FakeWooCommerceRest {
   void GetCoupon(const httplib::Request& req, httplib::Response& res);
   void GetCustomer(const httplib::Request& req, httplib::Response& res);
   void UpdateCustomer(const httplib::Request& req, httplib::Response& res);
+  void ListOrders(const httplib::Request& req, httplib::Response& res);
   void Control(const httplib::Request& req, httplib::Response& res);
 
   const FakeWooCommerceOptions options_;
@@ -105,6 +112,8 @@ class FakeWooCommerceRest {
   std::vector<PendingFault> faults_;             // GUARDED_BY(mu_)
   int64_t next_id_ = 1001;                       // GUARDED_BY(mu_)
   int api_requests_ = 0;                         // GUARDED_BY(mu_)
+  std::map<int64_t, nlohmann::json> orders_;     // GUARDED_BY(mu_)
+  int order_listings_ = 0;                       // GUARDED_BY(mu_)
 };
 
 }  // namespace loyaltyd::fakes

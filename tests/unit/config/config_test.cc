@@ -603,6 +603,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
   json j = ValidConfig();
   j["logging"] = json::object();
   j["outbox"] = json::object();
+  j["reconcile"] = json::object();
   j["program"]["refunds"] = json::object();
   j["program"]["tiers"] = TiersConfigJson()["program"]["tiers"];
   j["program"]["expiry"] = json::object();
@@ -660,6 +661,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
       {"program.referrals.guards",
        json::json_pointer("/properties/program/properties/referrals/properties/guards")},
       {"outbox", json::json_pointer("/properties/outbox")},
+      {"reconcile", json::json_pointer("/properties/reconcile")},
   };
   const std::map<std::string, json::json_pointer> config_paths = {
       {"", json::json_pointer("")},
@@ -691,6 +693,7 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
        json::json_pointer("/program/referrals/milestones/0/reward")},
       {"program.referrals.guards", json::json_pointer("/program/referrals/guards")},
       {"outbox", json::json_pointer("/outbox")},
+      {"reconcile", json::json_pointer("/reconcile")},
   };
   for (const auto& [path, pointer] : config_paths) j[pointer][kStray] = 1;
   ConfigLoadResult r = ParseConfig(j.dump());
@@ -711,6 +714,44 @@ TEST(ConfigTest, SchemaListsExactlyTheKeysTheLoaderKnows) {
     }
     EXPECT_EQ(loader_keys, schema_keys) << "at '" << path << "'";
   }
+}
+
+// --- reconcile ---
+
+TEST(ConfigTest, ReconcileIsOffByDefaultAndItsRangesArePinned) {
+  ConfigLoadResult defaults = ParseConfig(ValidConfig().dump());
+  ASSERT_TRUE(defaults.ok()) << Problems(defaults);
+  EXPECT_FALSE(defaults.config.reconcile.enabled);
+  EXPECT_EQ(defaults.config.reconcile.interval_minutes, 60);
+  EXPECT_EQ(defaults.config.reconcile.lookback_hours, 24);
+
+  json j = ValidConfig();
+  j["shops"][0]["api"] = {{"access_token", "shpat_x"}};
+  j["reconcile"] = {{"enabled", true}, {"interval_minutes", 15}, {"lookback_hours", 72}};
+  ConfigLoadResult ok = ParseConfig(j.dump());
+  ASSERT_TRUE(ok.ok()) << Problems(ok);
+  EXPECT_TRUE(ok.config.reconcile.enabled);
+  EXPECT_EQ(ok.config.reconcile.interval_minutes, 15);
+  EXPECT_EQ(ok.config.reconcile.lookback_hours, 72);
+
+  j["reconcile"] = {
+      {"enabled", "yes"}, {"interval_minutes", 0}, {"lookback_hours", 9000}, {"interval", 5}};
+  ConfigLoadResult bad = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(bad, "reconcile.enabled", "must be true or false, not a string"))
+      << Problems(bad);
+  EXPECT_TRUE(HasProblem(bad, "reconcile.interval_minutes", "between 1 and 10080, not 0"))
+      << Problems(bad);
+  EXPECT_TRUE(HasProblem(bad, "reconcile.lookback_hours", "between 1 and 8760, not 9000"))
+      << Problems(bad);
+  EXPECT_TRUE(HasProblem(bad, "reconcile", "unknown key 'interval'")) << Problems(bad);
+}
+
+TEST(ConfigTest, ReconcileNeedsAShopWithApiCredentials) {
+  json j = ValidConfig();
+  j["reconcile"] = {{"enabled", true}};
+  ConfigLoadResult r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "reconcile.enabled", "needs a shop with an `api` block"))
+      << Problems(r);
 }
 
 // --- program.expiry and program.award ---

@@ -143,6 +143,16 @@ class GatedStorage final : public Storage {
   Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& p, int64_t n) override {
     return inner_.ReleaseReferralRewards(p, n);
   }
+  Result<OrderLedgerFacts> GetOrderLedgerFacts(const std::string& s,
+                                               const std::string& o) override {
+    return inner_.GetOrderLedgerFacts(s, o);
+  }
+  Result<std::optional<int64_t>> GetReconcileMark(const std::string& s) override {
+    return inner_.GetReconcileMark(s);
+  }
+  Status SetReconcileMark(const std::string& s, int64_t h, int64_t n) override {
+    return inner_.SetReconcileMark(s, h, n);
+  }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
