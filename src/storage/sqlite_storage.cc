@@ -2,10 +2,13 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <limits>
+#include <system_error>
 #include <unordered_map>
 
 #include "core/money.h"
@@ -403,6 +406,20 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) {
     return Unavailable("cannot create directory '" + parent.string() + "': " + ec.message());
+  }
+
+  // A database that cannot be written is refused here, with the reason, rather than opened:
+  // SQLite would quietly open it read-only (or fail with "unable to open database file" when
+  // it cannot create the -wal and -shm files beside it), and every webhook would then get a
+  // 503 from a daemon that looks up. Whoever fixes the permissions or the mount restarts it.
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  for (const std::string& needed : {dir, path}) {
+    if (access(needed.c_str(), W_OK) != 0 && errno != ENOENT) {
+      return Unavailable("database '" + path + "' is not writable: '" + needed +
+                         "': " + std::system_category().message(errno) +
+                         "; loyaltyd writes the file and creates its -wal and -shm files in "
+                         "its directory");
+    }
   }
 
   std::unique_ptr<SqliteStorage> storage(new SqliteStorage());

@@ -7,10 +7,14 @@
 // stores that refuse connections. docs/operations.md ("Faults") states the guarantees tested.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <latch>
@@ -209,8 +213,8 @@ TEST(FaultsTest, Kill9AtRandomMomentsUnderLoadEndsWithTheOraclesLedger) {
                " (replay: LOYALTYD_FAULTS_SEED=" + std::to_string(seed) + ")");
   std::mt19937_64 rng(seed);
 
-  constexpr int kCustomers = 6;
-  constexpr int kOrders = 180;
+  constexpr int kCustomers = 8;
+  constexpr int kOrders = 600;
   constexpr int kRounds = 5;
   constexpr int kSenders = 4;
 
@@ -455,6 +459,71 @@ TEST(FaultsTest, DiskFullAnswers503AndServesAgainOnceThereIsRoom) {
   }
   EXPECT_EQ(earned, 4);
   EXPECT_EQ(redeemed_entries, 2);
+}
+
+// A database that cannot be written at start (a read-only mount, wrong permissions): the
+// daemon refuses to start and says why, instead of answering every webhook 503; once the cause
+// is gone it starts with everything acknowledged before. (A running daemon's database cannot
+// turn read-only by chmod, which open files ignore, nor by a remount, which Linux refuses while
+// files are open for writing; a file system's emergency read-only remount fails its writes like
+// the full disk above.)
+
+// Runs `command` through the shell; returns its exit code and fills `output`.
+int RunShell(const std::string& command, std::string& output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  output.clear();
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(FaultsTest, ReadOnlyDatabaseAtStartIsRefusedWithTheReason) {
+  DaemonHarness daemon;
+  daemon.Start();
+  ASSERT_EQ(daemon
+                .PostShopifyWebhook("orders/paid",
+                                    OrderBody(750000, 9601, "ro@faults.example", "10", 3), "evt-ro")
+                .status,
+            200);
+  ASSERT_TRUE(daemon.WaitUntilProcessed());
+  ASSERT_EQ(daemon.Stop(), 0);
+
+  const std::string dir = daemon.dir();
+  const std::string serve =
+      std::string("timeout 20 ") + LOYALTYD_BINARY + " serve --config " + dir + "/config.json";
+  std::string output;
+  int code = 0;
+  std::string reason;
+  if (geteuid() == 0) {
+    // Root writes through any permission bits, so the directory is made read-only the way a
+    // read-only file system is: a read-only bind mount, in a mount namespace of the daemon's
+    // own (nothing outside it sees the mount).
+    code = RunShell("unshare --mount --propagation private sh -c 'mount --bind " + dir + " " + dir +
+                        " && mount -o remount,bind,ro " + dir + " && exec " + serve + "'",
+                    output);
+    if (output.rfind("unshare:", 0) == 0 || output.rfind("mount:", 0) == 0) {
+      GTEST_SKIP() << "cannot make a read-only mount here (unshare/mount not permitted): "
+                   << output;
+    }
+    reason = "Read-only file system";
+  } else {
+    ASSERT_EQ(chmod((dir + "/loyaltyd.db").c_str(), 0444), 0);
+    ASSERT_EQ(chmod(dir.c_str(), 0555), 0);
+    code = RunShell(serve, output);
+    chmod(dir.c_str(), 0755);
+    chmod((dir + "/loyaltyd.db").c_str(), 0644);
+    reason = "Permission denied";
+  }
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("is not writable"), std::string::npos) << output;
+  EXPECT_NE(output.find(reason), std::string::npos) << output;
+
+  daemon.Start();
+  ASSERT_TRUE(daemon.WaitUntilProcessed());
+  EXPECT_EQ(daemon.BalanceOf("ro@faults.example"), 30);
 }
 
 // ---------------------------------------------------------------------------------------------
