@@ -1,5 +1,6 @@
 #include "storage/sqlite_storage.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -414,7 +415,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   // 503 from a daemon that looks up. Whoever fixes the permissions or the mount restarts it.
   const std::string dir = parent.empty() ? std::string(".") : parent.string();
   for (const std::string& needed : {dir, path}) {
-    if (access(needed.c_str(), W_OK) != 0 && errno != ENOENT) {
+    if (faccessat(AT_FDCWD, needed.c_str(), W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
       return Unavailable("database '" + path + "' is not writable: '" + needed +
                          "': " + std::system_category().message(errno) +
                          "; loyaltyd writes the file and creates its -wal and -shm files in "
