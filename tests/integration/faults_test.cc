@@ -1,10 +1,11 @@
 // Fault tests: the real loyaltyd binary under kill -9 at random moments of a webhook load, a
-// full disk, platform APIs that are down, and a hundred redemptions racing for one balance.
-// Each ends by comparing the books with what the rules say they must hold (an oracle computed
-// here), through the admin API and the fake stores (tests/fakes), over loopback only.
-// The faults are real where a test can make them real without root: kill -9, a file size limit
-// on the daemon (RLIMIT_FSIZE: writes fail with EFBIG, as they fail with ENOSPC on a full disk),
-// stores that refuse connections. docs/operations.md ("Faults") states the guarantees tested.
+// full disk, a read-only database, platform APIs that are down, and a hundred redemptions
+// racing for one balance. Each ends by comparing the books with what the rules say they must
+// hold (an oracle computed here), through the admin API and the fake stores (tests/fakes), over
+// loopback only. The faults are real where a test can make them real without root: kill -9, a
+// file size limit on the daemon (RLIMIT_FSIZE: writes fail with EFBIG, as they fail with ENOSPC
+// on a full disk; it binds root too), permissions or a read-only mount, stores that refuse
+// connections. docs/operations.md ("Faults") states the guarantees tested.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
