@@ -52,6 +52,7 @@ GroupCommitter::Stats GroupCommitter::stats() const {
 }
 
 void GroupCommitter::WriterLoop() {
+  uint64_t failed_in_a_row = 0;  // for the log only
   for (;;) {
     std::shared_ptr<Batch> batch;
     {
@@ -76,8 +77,13 @@ void GroupCommitter::WriterLoop() {
       status = Internal(std::string("storing webhooks: ") + e.what());
     }
     if (!status.ok()) {
-      spdlog::error("inbox commit of {} webhook(s) failed: {}", batch->events.size(),
-                    status.ToString());
+      spdlog::error("inbox commit of {} webhook(s) failed: {}; answered 503, to be redelivered",
+                    batch->events.size(), status.ToString());
+      ++failed_in_a_row;
+    } else if (failed_in_a_row > 0) {
+      // Says when the trouble (disk full, ...) ended, as the error lines said when it began.
+      spdlog::info("inbox commits succeed again after {} failed commit(s)", failed_in_a_row);
+      failed_in_a_row = 0;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

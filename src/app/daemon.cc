@@ -113,6 +113,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   // before the watcher runs stays pending and is handled when it starts.
   const sigset_t watched = WatchedSignals();
   pthread_sigmask(SIG_BLOCK, &watched, nullptr);
+  // A file size limit (RLIMIT_FSIZE, systemd's LimitFSIZE=) must fail the write (EFBIG, which
+  // storage reports as unavailable: 503 and a log line), like a full disk; by default SIGXFSZ
+  // would kill the daemon instead.
+  signal(SIGXFSZ, SIG_IGN);
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), std::move(config_path)));
   // Restart-only settings (storage, server) are read from the boot config; everything else
@@ -191,8 +195,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
   httplib::Server& server = p.server->server();
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"ok\"}", "application/json");
+  // 503 while the database refuses writes (disk full, read-only): webhooks and admin writes
+  // then answer 503 too, and a monitor or load balancer should see it. The reason is in the
+  // log (and in /api/v1/stats), not here: /healthz needs no token.
+  SqliteStorage* storage_ptr = p.storage.get();
+  server.Get("/healthz", [storage_ptr](const httplib::Request&, httplib::Response& res) {
+    if (storage_ptr->CheckWritable().writable) {
+      res.set_content("{\"status\":\"ok\"}", "application/json");
+      return;
+    }
+    res.status = 503;
+    res.set_header("Retry-After", "5");
+    res.set_content("{\"status\":\"unavailable\",\"storage\":\"not writable\"}",
+                    "application/json");
   });
   RegisterWebhookRoute(server, "/webhooks/shopify", *p.shopify_ingest);
   RegisterWebhookRoute(server, "/webhooks/woocommerce", *p.woocommerce_ingest);

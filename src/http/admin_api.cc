@@ -480,12 +480,17 @@ void AdminApi::ListEvents(const httplib::Request& req, httplib::Response& res) {
 void AdminApi::GetStats(const httplib::Request&, httplib::Response& res) {
   Result<InboxCounts> counts = storage_.CountInbox();
   if (!counts.ok()) return ReplyStorageError(res, counts.status());
+  // The reason /healthz answers 503, for the merchant (it needs the token).
+  const StorageWriteHealth health = storage_.CheckWritable();
   Reply(res, 200,
         json{{"inbox",
               {{"pending", counts->pending},
                {"processed", counts->processed},
                {"ignored", counts->ignored},
-               {"failed", counts->failed}}}});
+               {"failed", counts->failed}}},
+             {"storage",
+              {{"writable", health.writable},
+               {"error", health.writable ? json(nullptr) : json(health.error)}}}});
 }
 
 // --- Action rules ---

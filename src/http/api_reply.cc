@@ -23,6 +23,9 @@ void ReplyError(httplib::Response& res, int status, const std::string& message) 
 
 void ReplyStorageError(httplib::Response& res, const Status& status) {
   spdlog::error("admin API storage error: {}", status.ToString());
+  // As for webhooks: the client should try again later, and with the same Idempotency-Key
+  // nothing happens twice.
+  res.set_header("Retry-After", "5");
   ReplyError(res, 503, "storage unavailable; retry later");
 }
 

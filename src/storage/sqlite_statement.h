@@ -6,9 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
+#include <utility>
 
 #include "core/status.h"
 #include "storage/sqlite_storage.h"
@@ -60,14 +63,27 @@ class SqliteStorage::ReadLease {
 namespace sqlite_internal {
 
 // SQLite result codes that mean "try again later" rather than "this input is wrong".
-inline Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+// `os_error`: errno as it was right after the failed call (0: unknown).
+inline Status SqliteError(sqlite3* db, int rc, std::string_view what, int os_error = 0) {
   std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
   if (db != nullptr && sqlite3_errmsg(db) != nullptr) {
     message += " (";
     message += sqlite3_errmsg(db);
     message += ")";
   }
-  switch (rc & 0xFF) {
+  // SQLite says "disk I/O error" alike for a file size limit (EFBIG), a file system gone
+  // read-only (EROFS) or a failing disk (EIO); the operator needs the OS's reason to know
+  // which, so it goes into the message (and the log line that quotes it). SQLite 3.40 leaves
+  // sqlite3_system_errno() at 0 for a failed WAL write, hence the errno the caller saw.
+  const int primary = rc & 0xFF;
+  if (os_error == 0 && db != nullptr && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)) {
+    os_error = sqlite3_system_errno(db);
+  }
+  if (os_error != 0 && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN ||
+                        primary == SQLITE_FULL || primary == SQLITE_READONLY)) {
+    message += ": " + std::system_category().message(os_error);
+  }
+  switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:
@@ -159,15 +175,21 @@ class Stmt {
 inline Status ExecCached(SqliteStorage::StatementCache& cache, const char* sql) {
   Stmt s(cache, sql);
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
+  errno = 0;  // what a failed write leaves here says why (SqliteError)
   const int rc = s.Step();
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : SqliteError(cache.db(), rc, sql);
+  const int os_error = errno;
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok()
+                                               : SqliteError(cache.db(), rc, sql, os_error);
 }
 
+// COMMIT goes through here: in WAL mode that is where a transaction's writes reach the disk.
 inline Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
+  errno = 0;  // what a failed write leaves here says why (SqliteError)
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  const int os_error = errno;
   sqlite3_free(err);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql, os_error);
 }
 
 inline Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
@@ -208,4 +230,12 @@ inline Status StepDone(Stmt& s, sqlite3* db, std::string_view what) {
 }
 
 }  // namespace sqlite_internal
+
+template <typename Fn>
+Status SqliteStorage::InTransaction(sqlite3* db, Fn&& body) {
+  Status status = sqlite_internal::InTransaction(db, std::forward<Fn>(body));
+  if (db == writer_) NoteWriteOutcome(status);
+  return status;
+}
+
 }  // namespace loyaltyd

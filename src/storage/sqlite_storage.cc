@@ -1,11 +1,15 @@
 #include "storage/sqlite_storage.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <limits>
+#include <system_error>
 #include <unordered_map>
 
 #include "core/money.h"
@@ -414,6 +418,20 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
     return Unavailable("cannot create directory '" + parent.string() + "': " + ec.message());
   }
 
+  // A database that cannot be written is refused here, with the reason, rather than opened:
+  // SQLite would quietly open it read-only (or fail with "unable to open database file" when
+  // it cannot create the -wal and -shm files beside it), and every webhook would then get a
+  // 503 from a daemon that looks up. Whoever fixes the permissions or the mount restarts it.
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  for (const std::string& needed : {dir, path}) {
+    if (faccessat(AT_FDCWD, needed.c_str(), W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+      return Unavailable("database '" + path + "' is not writable: '" + needed +
+                         "': " + std::system_category().message(errno) +
+                         "; loyaltyd writes the file and creates its -wal and -shm files in "
+                         "its directory");
+    }
+  }
+
   std::unique_ptr<SqliteStorage> storage(new SqliteStorage());
   storage->path_ = path;
   Result<sqlite3*> writer = OpenConnection(path, /*read_only=*/false);
@@ -442,7 +460,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
                                 std::to_string(kSchemaVersion) + "); upgrade loyaltyd");
     }
   }
-  LOYALTYD_RETURN_IF_ERROR(InTransaction(db, [&] {
+  LOYALTYD_RETURN_IF_ERROR(sqlite_internal::InTransaction(db, [&] {
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kSchema));
     return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }));
@@ -495,6 +513,12 @@ SqliteStorage::~SqliteStorage() {
 
 int SqliteStorage::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
   auto* storage = static_cast<SqliteStorage*>(self);
+  // The writer's commit reached the WAL: the database takes writes (again).
+  if (storage->write_failing_.load()) {
+    std::lock_guard<std::mutex> lock(storage->health_mu_);
+    storage->write_failing_.store(false);
+    storage->write_error_.clear();
+  }
   if (pages >= storage->checkpoint_pages_) {
     {
       std::lock_guard<std::mutex> lock(storage->checkpoint_mu_);
@@ -517,6 +541,38 @@ void SqliteStorage::CheckpointLoop() {
     // time. Once readers have moved on, the writer restarts the WAL from the beginning.
     sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
+}
+
+void SqliteStorage::NoteWriteOutcome(const Status& status) {
+  // Other codes (a constraint, a customer not found) are the request's, not the database's.
+  // Success is not noted here: a transaction that changed nothing commits without writing,
+  // which proves nothing; OnWalCommit notes the commits that wrote.
+  if (status.code() != StatusCode::kUnavailable) return;
+  std::lock_guard<std::mutex> lock(health_mu_);
+  write_failing_.store(true);
+  write_error_ = status.message();
+}
+
+StorageWriteHealth SqliteStorage::CheckWritable() {
+  if (!write_failing_.load()) return {};
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    // At most one probe a second, however often /healthz is asked (it needs no token).
+    if (now - last_probe_ < std::chrono::seconds(1)) return {false, write_error_};
+    last_probe_ = now;
+  }
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    // A write that changes nothing but must reach the disk: setting the schema version to its
+    // own value dirties the database's first page, so the COMMIT appends a WAL frame and
+    // fsyncs, which is what a full disk or a read-only file system refuses. Its outcome
+    // updates the health like any writer transaction's.
+    const std::string probe = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+    (void)InTransaction(writer_, [&] { return Exec(writer_, probe.c_str()); });
+  }
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return {!write_failing_.load(), write_error_};
 }
 
 sqlite3* SqliteStorage::AcquireReader() {

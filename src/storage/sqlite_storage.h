@@ -16,6 +16,8 @@
 // Thread-safety: all public methods are thread-safe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -35,6 +37,8 @@ class SqliteStorage final : public Storage {
   static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path,
                                                      int read_connections = 4);
   ~SqliteStorage() override;
+
+  StorageWriteHealth CheckWritable() override;
 
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
@@ -256,6 +260,14 @@ class SqliteStorage final : public Storage {
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(
       int64_t customer_id, const std::string& idempotency_key);
+  // BEGIN IMMEDIATE ... COMMIT (sqlite_internal::InTransaction) that also records, for the
+  // writer, a failure for want of the database (CheckWritable). Being a member, it hides the
+  // namespace-level InTransaction inside SqliteStorage's member functions, so that every
+  // writer transaction of the sqlite_*.cc files is counted without naming it. Defined in
+  // sqlite_statement.h. Under write_mu_ when db is writer_.
+  template <typename Fn>
+  Status InTransaction(sqlite3* db, Fn&& body);
+  void NoteWriteOutcome(const Status& status);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
   void CheckpointLoop();
@@ -267,6 +279,13 @@ class SqliteStorage final : public Storage {
   sqlite3* writer_ = nullptr;                          // GUARDED_BY(write_mu_)
   std::unique_ptr<StatementCache> writer_statements_;  // GUARDED_BY(write_mu_)
   PointsPolicy points_policy_;                         // GUARDED_BY(write_mu_)
+
+  // Write health (CheckWritable): set by a writer transaction failing Unavailable, cleared by
+  // a commit of the writer that wrote to the WAL (OnWalCommit).
+  std::atomic<bool> write_failing_{false};
+  std::mutex health_mu_;
+  std::string write_error_;                           // GUARDED_BY(health_mu_)
+  std::chrono::steady_clock::time_point last_probe_;  // GUARDED_BY(health_mu_)
 
   std::mutex read_mu_;
   std::condition_variable read_cv_;

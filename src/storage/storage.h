@@ -626,9 +626,21 @@ struct InboxCounts {
   int64_t failed = 0;
 };
 
+// Whether the database takes writes (Storage::CheckWritable).
+struct StorageWriteHealth {
+  bool writable = true;
+  std::string error;  // why not: the last failed write's error
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // Whether writes succeed: false, with the error, from a write that failed for want of the
+  // database (disk full, read-only, I/O error: Unavailable) until a write succeeds again. While
+  // false, a call tries a write of its own (at most one a second), so the answer turns back
+  // once the cause is gone even when nothing else writes. For /healthz; cheap while writable.
+  virtual StorageWriteHealth CheckWritable() { return {}; }
 
   // Stores the batch in one durable transaction. On success the result has one outcome per
   // input, in order. Unavailable when the database cannot be written (disk full, read-only,

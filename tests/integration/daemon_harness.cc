@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -52,6 +53,12 @@ DaemonHarness::DaemonHarness() {
 
 DaemonHarness::~DaemonHarness() {
   if (pid_ > 0) Kill9();
+  JoinLogRelay();
+}
+
+void DaemonHarness::JoinLogRelay() {
+  // The relay ends at the pipe's end of file: when the daemon (the only writer) has exited.
+  if (log_relay_.joinable()) log_relay_.join();
 }
 
 void DaemonHarness::Start() {
@@ -63,15 +70,38 @@ void DaemonHarness::Start() {
   WriteConfig();
 
   const std::string log_path = dir_.File("loyaltyd.log");
+  JoinLogRelay();  // a previous run's, if it was not stopped through Stop() or Kill9()
+  int log_pipe[2] = {-1, -1};
+  // O_CLOEXEC: no other child this process starts may hold the write end open.
+  if (log_through_pipe_) {
+    ASSERT_EQ(pipe2(log_pipe, O_CLOEXEC), 0);
+  }
   pid_ = fork();
   ASSERT_GE(pid_, 0);
   if (pid_ == 0) {
-    const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int log_fd = log_through_pipe_
+                           ? log_pipe[1]
+                           : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execl(LOYALTYD_BINARY, LOYALTYD_BINARY, "serve", "--config", config_path.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
+  }
+  if (log_through_pipe_) {
+    close(log_pipe[1]);
+    log_relay_ = std::thread([in = log_pipe[0], log_path] {
+      const int out = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (out >= 0 && write(out, buf, static_cast<size_t>(n)) < 0) break;
+      }
+      if (out >= 0) close(out);
+      close(in);
+    });
   }
   client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   client_->set_connection_timeout(2, 0);
@@ -81,6 +111,7 @@ void DaemonHarness::Start() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      JoinLogRelay();  // all of its log is in the file
       FAIL() << "loyaltyd exited during start-up; log:\n" << ReadLog();
     }
     if (auto res = client_->Get("/healthz"); res && res->status == 200) return;
@@ -96,6 +127,7 @@ int DaemonHarness::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   client_.reset();
+  JoinLogRelay();
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -106,6 +138,7 @@ void DaemonHarness::Kill9() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   client_.reset();
+  JoinLogRelay();
 }
 
 void DaemonHarness::WriteConfig() {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +54,12 @@ class DaemonHarness {
   // Sends SIGHUP: the daemon reloads its config file.
   void Reload();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // From the next Start(): the daemon's stdout and stderr go into a pipe that a harness thread
+  // appends to the log file, instead of straight into the file. A file size limit set on the
+  // daemon (RLIMIT_FSIZE, to fill its "disk" in a fault test) then cuts its database writes and
+  // not its log, since the limit applies to the regular files a process writes, not to pipes.
+  void set_log_through_pipe(bool on) { log_through_pipe_ = on; }
 
   HttpAnswer PostShopifyWebhook(const std::string& topic, const std::string& body,
                                 const std::string& event_id,
@@ -90,6 +97,9 @@ class DaemonHarness {
   int port_ = 0;
   pid_t pid_ = -1;
   std::unique_ptr<httplib::Client> client_;
+  bool log_through_pipe_ = false;
+  std::thread log_relay_;  // copies the pipe to the log file until the daemon has gone
+  void JoinLogRelay();
 };
 
 // A free loopback TCP port (bound then released).

@@ -1,8 +1,11 @@
 #include "storage/sqlite_storage.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -51,6 +54,42 @@ class SqliteStorageTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<SqliteStorage> storage_;
 };
+
+// A full disk (here a file size limit of 0, which fails writes with EFBIG as a full disk fails
+// them with ENOSPC): the write fails Unavailable with the OS's reason and changes nothing,
+// CheckWritable says so, and once a write succeeds again it says writable. Run in a child
+// process (the limit and SIGXFSZ's disposition are the whole process's); each step that fails
+// exits with its own code, which the failure message shows.
+int FullDiskScenario(const std::string& path) {
+  signal(SIGXFSZ, SIG_IGN);
+  auto opened = SqliteStorage::Open(path);
+  if (!opened.ok()) return 10;
+  SqliteStorage& storage = **opened;
+  if (!storage.AppendToInbox({Delivery("before")}).ok()) return 11;
+  if (!storage.CheckWritable().writable) return 12;
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  const rlimit full{0, before.rlim_max};
+  if (setrlimit(RLIMIT_FSIZE, &full) != 0) return 13;
+  auto refused = storage.AppendToInbox({Delivery("during")});
+  if (refused.ok() || refused.status().code() != StatusCode::kUnavailable) return 14;
+  if (refused.status().message().find("File too large") == std::string::npos) return 15;
+  const StorageWriteHealth health = storage.CheckWritable();
+  if (health.writable || health.error.find("File too large") == std::string::npos) return 16;
+  if (setrlimit(RLIMIT_FSIZE, &before) != 0) return 17;
+  if (!storage.AppendToInbox({Delivery("after")}).ok()) return 18;
+  if (!storage.CheckWritable().writable) return 19;
+  auto pending = storage.LoadPendingEvents(0, 10);
+  if (!pending.ok() || pending->size() != 2) return 20;
+  return 0;
+}
+
+TEST(SqliteStorageWriteHealthTest, AFullDiskIsReportedUntilAWriteSucceeds) {
+  testing::TempDir dir;
+  const std::string path = dir.File("loyaltyd.db");
+  // _Exit: the child skips the parent's exit handlers (and the leak check of its half state).
+  EXPECT_EXIT(std::_Exit(FullDiskScenario(path)), ::testing::ExitedWithCode(0), "");
+}
 
 TEST_F(SqliteStorageTest, AppendReportsDuplicatesWithinAndAcrossBatches) {
   auto first = storage_->AppendToInbox({Delivery("a"), Delivery("b"), Delivery("a")});
