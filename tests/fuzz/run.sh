@@ -79,7 +79,8 @@ rm -rf "$build/verdicts"
 mkdir -p "$build/verdicts"
 for target in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  (if run_one "$target"; then echo ok; else echo failed; fi >"$build/verdicts/$target") &
+  (if run_one "$target"; then verdict=ok; else verdict=failed; fi
+    echo "$verdict" >"$build/verdicts/$target") &
 done
 wait
 failed=()

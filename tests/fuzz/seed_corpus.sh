@@ -3,9 +3,9 @@
 #
 # Writes the fuzz targets' seed corpus, OUT_DIR/<target>/ (default tests/fuzz/corpus/), from the
 # platform fixtures in tests/data and the configs in config/, in each target's input format
-# (see the targets' opening comments). The committed corpus is this script's output plus the
-# inputs that once crashed a target (named crash-*, kept so that every run replays them);
-# rerun it after adding a fixture.
+# (see the targets' opening comments). The committed corpus is this script's output plus inputs
+# the fuzzers found that are worth replaying on every run (crash-*: once crashed a target, now
+# fixed); rerun it after adding a fixture.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
