@@ -11,6 +11,7 @@ packages=(
   libssl-dev libsqlite3-dev libspdlog-dev       # HMAC, storage, logging
   libgtest-dev googletest                       # tests (GTestConfig.cmake, gtest_main)
   wrk clang-format                              # benchmark load driver, CI's format check
+  clang libclang-rt-14-dev                      # fuzz targets: clang and libFuzzer (tests/fuzz)
   curl ca-certificates sqlite3                  # poking a running daemon and its database
 )
 

@@ -439,7 +439,9 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
     json root;
     try {
       root = payload::ParseKeepingKeys(body, kKeysRead);
-    } catch (const json::parse_error& error) {
+    } catch (const json::exception& error) {
+      // parse_error, and out_of_range for a number beyond a double ("1e400"): both mean the
+      // body is not JSON loyaltyd can read.
       return InvalidArgument(std::string("malformed JSON: ") + error.what());
     }
     if (!root.is_object()) return InvalidArgument("body must be a JSON object");

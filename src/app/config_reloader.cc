@@ -30,6 +30,8 @@ constexpr RestartOnlyKey kRestartOnlyKeys[] = {
      [](const Config& c) { return std::to_string(c.server.keep_alive_timeout_seconds); }},
     {"server.read_timeout_seconds",
      [](const Config& c) { return std::to_string(c.server.read_timeout_seconds); }},
+    {"server.request_timeout_seconds",
+     [](const Config& c) { return std::to_string(c.server.request_timeout_seconds); }},
     {"server.listen_backlog",
      [](const Config& c) { return std::to_string(c.server.listen_backlog); }},
     {"storage.sqlite.path", [](const Config& c) { return c.storage.sqlite_path; }},

@@ -77,6 +77,7 @@ ServerTuning TuningFrom(const ServerConfig& server) {
   t.keep_alive_timeout_seconds = server.keep_alive_timeout_seconds;
   t.read_timeout_seconds = server.read_timeout_seconds;
   t.write_timeout_seconds = server.read_timeout_seconds;
+  t.request_timeout_seconds = server.request_timeout_seconds;
   t.listen_backlog = server.listen_backlog;
   t.max_body_bytes = static_cast<size_t>(server.max_body_bytes);
   return t;

@@ -2,7 +2,8 @@
 //
 // Threads (the whole list, written once here):
 //   main            Run(): the HTTP accept loop (cpp-httplib listen).
-//   http workers    server.threads of them: one per open connection; run webhook ingest (verify
+//   http workers    "ld-http", up to server.threads of them, started as connections need them
+//                   (http/server_tuning.h): one per open connection; run webhook ingest (verify
 //                   and wait for group commit) and the admin API.
 //   inbox writer    GroupCommitter: commits queued webhooks in batches (one fsync per batch).
 //   processor       EventProcessor: normalises stored events and applies them to the ledger.

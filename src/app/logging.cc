@@ -9,6 +9,33 @@
 namespace loyaltyd {
 namespace {
 
+// The length of the well-formed UTF-8 sequence that `text` starts with (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0 when it starts with none.
+size_t Utf8SequenceLength(std::string_view text) {
+  const auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
 // One JSON object per line: {"time":..., "level":..., "thread":..., "msg":...}. The message is
 // escaped here, which spdlog's pattern syntax cannot do.
 class JsonLineFormatter final : public spdlog::formatter {
@@ -31,7 +58,21 @@ class JsonLineFormatter final : public spdlog::formatter {
     Append(dest, "\",\"thread\":");
     Append(dest, std::to_string(msg.thread_id));
     Append(dest, ",\"msg\":\"");
-    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    for (size_t i = 0; i < payload.size(); ++i) {
+      const char c = payload[i];
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        // Messages quote what clients sent (a header naming an unknown shop): pass valid UTF-8
+        // through and replace anything else, so that every line stays valid JSON.
+        const size_t length = Utf8SequenceLength(payload.substr(i));
+        if (length == 0) {
+          Append(dest, "\\ufffd");
+        } else {
+          Append(dest, payload.substr(i, length));
+          i += length - 1;
+        }
+        continue;
+      }
       switch (c) {
         case '"':
           Append(dest, "\\\"");

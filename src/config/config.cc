@@ -231,6 +231,7 @@ void ReadServer(ObjectReader& r, ServerConfig& server) {
   r.Integer("keep_alive_max_requests", server.keep_alive_max_requests, 1, 10'000'000);
   r.Integer("keep_alive_timeout_seconds", server.keep_alive_timeout_seconds, 1, 3600);
   r.Integer("read_timeout_seconds", server.read_timeout_seconds, 1, 3600);
+  r.Integer("request_timeout_seconds", server.request_timeout_seconds, 1, 3600);
   r.Integer("listen_backlog", server.listen_backlog, 1, 65535);
 }
 
@@ -1391,10 +1392,9 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
   });
 }
 
-std::string DescribeParseError(std::string_view text, const json::parse_error& error) {
-  // nlohmann reports a byte offset (1-based, just past the offending byte); merchants edit
-  // files by line and column.
-  const size_t offset = error.byte == 0 ? 0 : std::min<size_t>(error.byte - 1, text.size());
+// "line L column C" of the byte at `offset` in `text`: merchants edit files by line and column.
+std::string LineAndColumn(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
   size_t line = 1, column = 1;
   for (size_t i = 0; i < offset; ++i) {
     if (text[i] == '\n') {
@@ -1404,12 +1404,38 @@ std::string DescribeParseError(std::string_view text, const json::parse_error& e
       ++column;
     }
   }
-  std::string what = error.what();
-  // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 3: " prefix.
-  if (const size_t colon = what.find(": "); colon != std::string::npos)
-    what = what.substr(colon + 2);
-  return "malformed JSON at line " + std::to_string(line) + " column " + std::to_string(column) +
-         ": " + what;
+  return "line " + std::to_string(line) + " column " + std::to_string(column);
+}
+
+// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
+// column 3: " prefix.
+std::string WithoutNlohmannPrefix(const std::string& what) {
+  const size_t colon = what.find(": ");
+  if (colon != std::string::npos) return what.substr(colon + 2);
+  const size_t bracket = what.find("] ");
+  return bracket == std::string::npos ? what : what.substr(bracket + 2);
+}
+
+std::string DescribeParseError(std::string_view text, const json::parse_error& error) {
+  // nlohmann reports a byte offset (1-based, just past the offending byte).
+  const size_t offset = error.byte == 0 ? 0 : error.byte - 1;
+  return "malformed JSON at " + LineAndColumn(text, offset) + ": " +
+         WithoutNlohmannPrefix(error.what());
+}
+
+// The other errors nlohmann's parser throws carry no position: a number beyond a double
+// (out_of_range 406, "number overflow parsing '1e400'") is found by the text it quotes.
+std::string DescribeOtherJsonError(std::string_view text, const json::exception& error) {
+  const std::string what = WithoutNlohmannPrefix(error.what());
+  const size_t open = what.find('\'');
+  const size_t close = what.rfind('\'');
+  if (open != std::string::npos && close > open + 1) {
+    const size_t at = text.find(std::string_view(what).substr(open + 1, close - open - 1));
+    if (at != std::string_view::npos) {
+      return "malformed JSON at " + LineAndColumn(text, at) + ": " + what;
+    }
+  }
+  return "malformed JSON: " + what;
 }
 
 }  // namespace
@@ -1469,6 +1495,10 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
     root = json::parse(json_text.begin(), json_text.end());
   } catch (const json::parse_error& error) {
     result.problems.push_back({"", DescribeParseError(json_text, error)});
+    return result;
+  } catch (const json::exception& error) {
+    // Not a parse_error, but the parser's all the same (a number overflowing a double).
+    result.problems.push_back({"", DescribeOtherJsonError(json_text, error)});
     return result;
   }
   if (!root.is_object()) {

@@ -24,12 +24,14 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
   int64_t max_body_bytes = 1048576;
-  // Worker threads serving connections. cpp-httplib holds one thread per keep-alive connection,
-  // so this is also the number of connections served at once.
-  int threads = 256;
+  // Worker threads serving connections, started as connections need them. cpp-httplib holds one
+  // thread per keep-alive connection, so this is also the number of connections served at once.
+  int threads = 1024;
   int keep_alive_max_requests = 10000;
   int keep_alive_timeout_seconds = 5;
   int read_timeout_seconds = 5;
+  // A request (line, headers, body) must arrive whole within this long of its first byte.
+  int request_timeout_seconds = 30;
   int listen_backlog = 1024;
 
   bool operator==(const ServerConfig&) const = default;

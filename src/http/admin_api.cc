@@ -134,22 +134,23 @@ std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req
   return std::move(customer).value();
 }
 
+bool BearerTokenMatches(std::string_view authorization, std::string_view token) {
+  static constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer) || token.empty()) return false;
+  const std::string_view presented = authorization.substr(kBearer.size());
+  // Fixed-size digests: comparing them takes the same time whatever the presented token is.
+  return ConstantTimeEquals(HmacSha256("admin-token", presented), HmacSha256("admin-token", token));
+}
+
 bool AdminApi::Authorize(const Config& config, const httplib::Request& req,
                          httplib::Response& res) const {
-  static constexpr std::string_view kBearer = "Bearer ";
   const std::string header = req.get_header_value("Authorization");
-  const std::string_view presented =
-      header.rfind(kBearer, 0) == 0 ? std::string_view(header).substr(kBearer.size()) : "";
-  // Compare fixed-size digests so that the time taken reveals neither the token's content nor
-  // its length.
-  if (!presented.empty() && ConstantTimeEquals(HmacSha256("admin-token", presented),
-                                               HmacSha256("admin-token", config.admin.token))) {
-    return true;
-  }
+  if (BearerTokenMatches(header, config.admin.token)) return true;
   res.set_header("WWW-Authenticate", "Bearer");
   ReplyError(res, 401,
-             presented.empty() ? "missing bearer token: send 'Authorization: Bearer <admin.token>'"
-                               : "invalid bearer token");
+             header.starts_with("Bearer ") && header.size() > 7
+                 ? "invalid bearer token"
+                 : "missing bearer token: send 'Authorization: Bearer <admin.token>'");
   return false;
 }
 

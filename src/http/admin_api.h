@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "actions/action_service.h"
 #include "config/config.h"
@@ -109,5 +110,11 @@ class AdminApi {
   ActionService& actions_;
   ReferralService& referrals_;
 };
+
+// True when `authorization` (the Authorization header's value) is "Bearer <token>". The
+// comparison is of HMAC-SHA256 digests of both, with CRYPTO_memcmp: its time depends neither on
+// where the presented token differs from the real one nor on either's length. An empty token
+// never matches. Exposed for tests.
+bool BearerTokenMatches(std::string_view authorization, std::string_view token);
 
 }  // namespace loyaltyd

@@ -427,6 +427,21 @@ TEST(ConfigTest, MalformedJsonSaysWhereAndChangesNothing) {
   EXPECT_TRUE(HasProblem(ParseConfig("[1, 2]"), "", "must be a JSON object, not an array"));
 }
 
+// Found by tests/fuzz/config_fuzzer: nlohmann throws out_of_range (not parse_error) for a number
+// beyond a double, which escaped ParseConfig and terminated `loyaltyd check-config` and `serve`.
+TEST(ConfigTest, NumberOverflowingADoubleIsAProblemNotACrash) {
+  json j = ValidConfig();
+  std::string text = j.dump(2);
+  text.insert(text.find("{") + 1, "\n  \"x\": 1e400,");
+  ConfigLoadResult r = ParseConfig(text);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].message,
+            "malformed JSON at line 2 column 8: number overflow parsing '1e400'");
+  EXPECT_TRUE(HasProblem(ParseConfig("{\"admin\": -1e999}"), "",
+                         "malformed JSON at line 1 column 11: number overflow parsing '-1e999'"))
+      << Problems(ParseConfig("{\"admin\": -1e999}"));
+}
+
 TEST(ConfigTest, ListenAcceptsPortZeroAndRejectsOutOfRange) {
   json j = ValidConfig();
   j["server"]["listen"] = "127.0.0.1:0";

@@ -269,6 +269,20 @@ TEST(ShopifyNormaliserTest, OtherTopicsAreIgnoredWithoutReadingTheBody) {
   EXPECT_NE(std::get<IgnoredEvent>(*e).reason.find("products/update"), std::string::npos);
 }
 
+// Found by tests/integration/hostile_input_test.cc: nlohmann throws out_of_range, not
+// parse_error, for a number beyond a double, and the failed event said "unexpected payload
+// shape" about a body that is not readable JSON.
+TEST(ShopifyNormaliserTest, ANumberOverflowingADoubleIsMalformedJson) {
+  json j = json::parse(Fixture("order_discounts.json"));
+  std::string body = j.dump();
+  body.replace(body.find("\"total_price\":"), 14, "\"x\":1e400,\"total_price\":");
+  const Status st = NormaliseError(body);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("malformed JSON"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("number overflow parsing '1e400'"), std::string::npos)
+      << st.message();
+}
+
 TEST(ShopifyNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
   EXPECT_NE(NormaliseError("{\"id\": ").message().find("malformed JSON"), std::string::npos);
   EXPECT_EQ(NormaliseError("[]").code(), StatusCode::kInvalidArgument);

@@ -293,6 +293,15 @@ TEST(WooCommerceNormaliserTest, OtherTopicsAreIgnoredWithoutReadingTheBody) {
   }
 }
 
+// Found by tests/integration/hostile_input_test.cc: nlohmann throws out_of_range, not
+// parse_error, for a number beyond a double, and the failed event said "unexpected payload
+// shape" about a body that is not readable JSON.
+TEST(WooCommerceNormaliserTest, ANumberOverflowingADoubleIsMalformedJson) {
+  const std::string message = NormaliseError("{\"id\": 1, \"total\": -1e400}");
+  EXPECT_NE(message.find("malformed JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("number overflow parsing '-1e400'"), std::string::npos) << message;
+}
+
 TEST(WooCommerceNormaliserTest, MalformedOrIncompleteBodiesSayWhatIsWrong) {
   EXPECT_NE(NormaliseError("{\"id\": ").find("malformed JSON"), std::string::npos);
   EXPECT_NE(NormaliseError("webhook_id=7").find("malformed JSON"), std::string::npos);
