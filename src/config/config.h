@@ -337,7 +337,10 @@ struct ProgramConfig {
 
 // The outbox worker: how platform calls are retried.
 struct OutboxConfig {
-  int max_attempts = 8;  // then the job is failed and its redemption refunded
+  // Transient failures (timeouts, 5xx, 429) before the job is given up and shown as failed, its
+  // points kept until POST /api/v1/jobs/{id}/retry. 300 at the default back-off (1 s doubling
+  // to 5 min) is about 24 hours: a store's outage of a day loses no reward.
+  int max_attempts = 300;
   int64_t initial_backoff_ms = 1000;
   int64_t max_backoff_ms = 300'000;
   int poll_interval_ms = 200;  // how often the worker looks for due jobs when idle
