@@ -38,16 +38,6 @@ Answer CallWithRetries(const OrderReconciler::Sleep& sleep, const std::string& w
   }
 }
 
-std::string ReconcileHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0x0f]);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string OrderReconciler::DedupeKey(const ShopConfig& shop, const PlatformOrder& order) {
@@ -58,7 +48,7 @@ std::string OrderReconciler::DedupeKey(const ShopConfig& shop, const PlatformOrd
   std::string state = std::string(order.state.paid ? "p" : "-") +
                       (order.state.fulfilled ? "f" : "-") + (order.state.cancelled ? "c" : "-");
   for (const std::string& id : refunds) state += "," + id;
-  const std::string digest = ReconcileHex(HmacSha256("loyaltyd-reconcile", state)).substr(0, 16);
+  const std::string digest = HexEncode(HmacSha256("loyaltyd-reconcile", state)).substr(0, 16);
   std::string key(PlatformName(shop.platform));
   key.append("|").append(shop.id).append("|").append(order.topic).append("|reconcile:");
   key.append(order.platform_order_id).append("@").append(order.updated_at).append("#");

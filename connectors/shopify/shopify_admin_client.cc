@@ -376,17 +376,6 @@ std::string NodeCode(const json& node, const std::string& fallback) {
   return fallback;
 }
 
-std::string HexEncode(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0x0f]);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string ShopifyAdminClient::StoreCreditMarkerKey(const std::string& idempotency_key) {

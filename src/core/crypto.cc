@@ -42,10 +42,14 @@ std::string RandomHex(size_t n_bytes) {
     // Without entropy no secret is safe to make; this is a broken machine, not a user error.
     std::abort();
   }
+  return HexEncode(raw);
+}
+
+std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(n_bytes * 2);
-  for (unsigned char c : raw) {
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 0xF]);
   }

@@ -16,6 +16,9 @@ std::string HmacSha256Base64(std::string_view key, std::string_view data);
 
 std::string Base64Encode(std::string_view bytes);
 
+// Lower-case hex, two characters per byte.
+std::string HexEncode(std::string_view bytes);
+
 // Compares in time that depends only on the lengths, never on where the inputs differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

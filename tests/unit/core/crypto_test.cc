@@ -63,5 +63,10 @@ TEST(CryptoTest, RandomHexIsHexOfTheAskedLengthAndVaries) {
   EXPECT_EQ(seen.size(), 50u);
 }
 
+TEST(CryptoTest, HexEncodeWritesTwoLowerCaseDigitsPerByte) {
+  EXPECT_EQ(HexEncode(std::string("\x00\x0f\xa5\xff", 4)), "000fa5ff");
+  EXPECT_EQ(HexEncode(""), "");
+}
+
 }  // namespace
 }  // namespace loyaltyd::crypto_test
