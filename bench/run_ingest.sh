@@ -180,6 +180,9 @@ JSON
   if [ -n "$seed_db" ]; then
     log "copying the seeded database $seed_db ($(du -h "$seed_db" | cut -f1))"
     cp "$seed_db" "$work/loyaltyd.db"
+    # Write the copy out before measuring: otherwise the kernel flushes gigabytes of dirty pages
+    # while the daemon fsyncs every inbox commit, and the run measures the flush.
+    sync
   fi
   "$build_dir/loyaltyd" serve --config "$work/config.json" >"$work/loyaltyd.log" 2>&1 &
   server_pid=$!

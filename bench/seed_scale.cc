@@ -27,11 +27,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: loyaltyd_bench_seed --db FILE --customers N --entries N [--seed N]\n"
+    "usage: loyaltyd_bench_seed --db FILE --customers N --entries N [--seed N] [--page-size N]\n"
     "  --db FILE       the database to create (must not exist)\n"
     "  --customers N   registered customers of shop 'bench' (the ingest's customers)\n"
     "  --entries N     paid orders, each with its earn entry and point lot\n"
-    "  --seed N        random seed for the Zipf draw (default 7)\n";
+    "  --seed N        random seed for the Zipf draw (default 7)\n"
+    "  --page-size N   the database's page size in bytes (default: loyaltyd's, 16384), to\n"
+    "                  measure another\n";
 
 constexpr int64_t kSeedEpochMs = 1714536000000;  // 2024-05-01, before the ingest's orders
 // Platform order ids for seeded orders: far from the ingest's (2^53 + 5e9 + ...).
@@ -80,8 +82,18 @@ class Db {
   sqlite3* db_;
 };
 
-int Seed(const std::string& path, size_t customers, size_t entries, uint64_t seed) {
+int Seed(const std::string& path, size_t customers, size_t entries, uint64_t seed, int page_size) {
   if (std::filesystem::exists(path)) return Fail(path + " exists; give a new file");
+  if (page_size != 0) {
+    // A database keeps the page size it was created with; loyaltyd's Open then keeps it.
+    sqlite3* raw = nullptr;
+    const std::string sql = "PRAGMA page_size=" + std::to_string(page_size) +
+                            "; CREATE TABLE seed_page_size(x); DROP TABLE seed_page_size;";
+    const bool ok = sqlite3_open(path.c_str(), &raw) == SQLITE_OK &&
+                    sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(raw);
+    if (!ok) return Fail("cannot create " + path + " with page size " + std::to_string(page_size));
+  }
   {
     // loyaltyd's schema, exactly as the daemon creates it.
     auto storage = loyaltyd::SqliteStorage::Open(path, 1);
@@ -203,6 +215,7 @@ int main(int argc, char** argv) {
   std::string path;
   size_t customers = 0, entries = 0;
   uint64_t seed = 7;
+  int page_size = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -217,6 +230,11 @@ int main(int argc, char** argv) {
       customers = std::strtoull(value, nullptr, 10);
     } else if (flag == "--entries") {
       entries = std::strtoull(value, nullptr, 10);
+    } else if (flag == "--page-size") {
+      page_size = std::atoi(value);
+      if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0) {
+        return Fail("--page-size must be a power of two from 512 to 65536");
+      }
     } else if (flag == "--seed") {
       seed = std::strtoull(value, nullptr, 10);
     } else {
@@ -229,5 +247,5 @@ int main(int argc, char** argv) {
                  kUsage);
     return 2;
   }
-  return Seed(path, customers, entries, seed);
+  return Seed(path, customers, entries, seed, page_size);
 }

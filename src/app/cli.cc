@@ -249,7 +249,8 @@ int Tiers(const std::map<std::string, std::string>& flags,
     std::fprintf(stderr, "loyaltyd tiers: the config has no program.tiers\n");
     return 2;
   }
-  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(config->storage.sqlite_path);
+  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(
+      config->storage.sqlite_path, /*read_connections=*/4, config->storage.sqlite_cache_mb);
   if (!storage.ok()) {
     std::fprintf(stderr, "loyaltyd tiers: %s\n", storage.status().ToString().c_str());
     return 1;

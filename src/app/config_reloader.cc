@@ -35,6 +35,8 @@ constexpr RestartOnlyKey kRestartOnlyKeys[] = {
     {"server.listen_backlog",
      [](const Config& c) { return std::to_string(c.server.listen_backlog); }},
     {"storage.sqlite.path", [](const Config& c) { return c.storage.sqlite_path; }},
+    {"storage.sqlite.cache_mb",
+     [](const Config& c) { return std::to_string(c.storage.sqlite_cache_mb); }},
     {"storage.group_commit_max_batch",
      [](const Config& c) { return std::to_string(c.storage.group_commit_max_batch); }},
     // spdlog's default logger cannot be swapped while other threads log through it.

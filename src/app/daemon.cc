@@ -126,7 +126,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   const std::shared_ptr<ConfigSource>& source = daemon->config_source_;
   Components& p = *daemon->parts_;
 
-  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(cfg.storage.sqlite_path);
+  Result<std::unique_ptr<SqliteStorage>> storage = SqliteStorage::Open(
+      cfg.storage.sqlite_path, /*read_connections=*/4, cfg.storage.sqlite_cache_mb);
   if (!storage.ok()) return storage.status().WithContext("opening storage");
   p.storage = std::move(storage).value();
   // The points policy (program.expiry) is held by storage, outside the ConfigSource: set here

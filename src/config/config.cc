@@ -241,6 +241,7 @@ void ReadStorage(ObjectReader& r, StorageConfig& storage) {
     if (storage.sqlite_path.empty()) {
       sqlite.Problem(sqlite.PathOf("path"), "must name a database file, e.g. \"var/loyaltyd.db\"");
     }
+    sqlite.Integer("cache_mb", storage.sqlite_cache_mb, 2, 65536);
   });
   r.Integer("group_commit_max_batch", storage.group_commit_max_batch, 1, 100'000);
 }

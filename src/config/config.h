@@ -39,6 +39,8 @@ struct ServerConfig {
 
 struct StorageConfig {
   std::string sqlite_path = "var/loyaltyd.db";
+  // SQLite's page cache for the writer connection, MiB; each read connection gets a quarter.
+  int sqlite_cache_mb = 64;
   // Largest number of webhooks committed in one transaction by the group committer.
   int group_commit_max_batch = 512;
 

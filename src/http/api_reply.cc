@@ -17,6 +17,12 @@ void Reply(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
+void ReplyJsonText(httplib::Response& res, int status, std::string body) {
+  res.status = status;
+  res.body = std::move(body);
+  res.set_header("Content-Type", "application/json");
+}
+
 void ReplyError(httplib::Response& res, int status, const std::string& message) {
   Reply(res, status, json{{"error", message}});
 }

@@ -21,6 +21,8 @@ extern const size_t kDefaultPageSize;
 extern const size_t kMaxPageSize;
 
 void Reply(httplib::Response& res, int status, const json& body);
+// A body already written as JSON text (JsonWriter).
+void ReplyJsonText(httplib::Response& res, int status, std::string body);
 void ReplyError(httplib::Response& res, int status, const std::string& message);
 // Storage failures are the server's problem, not the caller's: 503 with a log line.
 void ReplyStorageError(httplib::Response& res, const Status& status);

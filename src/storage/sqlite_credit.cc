@@ -168,7 +168,7 @@ Result<std::vector<CreditEntryRecord>> SqliteStorage::ListCreditEntries(int64_t 
                                                                         int64_t before_id,
                                                                         size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT c.id, c.customer_id, c.kind, c.amount_minor, c.balance_after_minor, c.currency, "
          "c.rule_id, c.refund_key, c.description, COALESCE(c.source_event_id, 0), "
          "COALESCE(e.topic, ''), COALESCE(o.platform_order_id, ''), COALESCE(o.name, ''), "

@@ -43,15 +43,15 @@ struct OrderRefunds {
   bool rest = false;
 };
 
-Result<OrderRefunds> ReadOrderRefunds(sqlite3* db, int64_t order_id) {
+Result<OrderRefunds> ReadOrderRefunds(SqliteStorage::StatementCache& statements, int64_t order_id) {
   OrderRefunds out;
-  Stmt order(db, "SELECT eligible_minor, taxes_included FROM orders WHERE id = ?1");
+  Stmt order(statements, "SELECT eligible_minor, taxes_included FROM orders WHERE id = ?1");
   LOYALTYD_RETURN_IF_ERROR(order.prepare_status());
   order.Bind(1, order_id);
   if (order.Step() != SQLITE_ROW) return out;
   out.eligible = order.Int(0);
   const bool taxes_included = order.Int(1) != 0;
-  Stmt s(db,
+  Stmt s(statements,
          "SELECT merchandise_minor, tax_minor, refunds_rest FROM order_refunds "
          "WHERE order_id = ?1 ORDER BY id");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
@@ -64,7 +64,7 @@ Result<OrderRefunds> ReadOrderRefunds(sqlite3* db, int64_t order_id) {
     }
     out.rest = out.rest || s.Int(2) != 0;
   }
-  if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading refunds");
+  if (rc != SQLITE_DONE) return SqliteError(statements.db(), rc, "reading refunds");
   return out;
 }
 
@@ -330,7 +330,7 @@ Result<ReleaseRunResult> SqliteStorage::ReleasePendingPoints(int64_t now_ms) {
       }
       batch = static_cast<int64_t>(by_order.size());
       for (const auto& [order_id, order_awards] : by_order) {
-        Result<OrderRefunds> refunds = ReadOrderRefunds(writer_, order_id);
+        Result<OrderRefunds> refunds = ReadOrderRefunds(*writer_statements_, order_id);
         if (!refunds.ok()) return refunds.status();
         auto settle = [&](const Award& a, const char* status, const std::string& reason) {
           Stmt mark(*writer_statements_,
@@ -392,7 +392,7 @@ Result<ReleaseRunResult> SqliteStorage::ReleasePendingPoints(int64_t now_ms) {
 Result<std::vector<PointLotRecord>> SqliteStorage::ListLots(int64_t customer_id, bool open_only,
                                                             int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT l.id, l.customer_id, l.ledger_entry_id, e.kind, e.rule_id, "
          "COALESCE(o.platform_order_id, ''), COALESCE(o.name, ''), l.points, l.remaining, "
          "l.earned_at_ms, l.expires_at_ms, l.expired_reason FROM point_lots l "
@@ -428,7 +428,7 @@ Result<std::vector<PointLotRecord>> SqliteStorage::ListLots(int64_t customer_id,
 Result<std::vector<PendingAwardRecord>> SqliteStorage::ListPendingAwards(int64_t customer_id,
                                                                          size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT p.id, p.customer_id, o.platform_order_id, o.name, p.rule_id, p.points, "
          "p.description, COALESCE(p.source_event_id, 0), p.awarded_at_ms, p.release_at_ms, "
          "p.status, p.status_reason, p.settled_at_ms, p.order_id FROM pending_awards p "
@@ -471,7 +471,7 @@ Result<std::vector<PendingAwardRecord>> SqliteStorage::ListPendingAwards(int64_t
     if (out[i].status == PendingAwardStatus::kReleased) out[i].net_points = out[i].points;
   }
   for (const auto& [order_id, indices] : pending_by_order) {
-    Result<OrderRefunds> refunds = ReadOrderRefunds(lease.db(), order_id);
+    Result<OrderRefunds> refunds = ReadOrderRefunds(lease.statements(), order_id);
     if (!refunds.ok()) return refunds.status();
     int64_t earned = 0;
     for (size_t i : indices) earned += out[i].points;
@@ -494,7 +494,7 @@ Result<PointsOutlook> SqliteStorage::GetPointsOutlook(int64_t customer_id, int64
   PointsOutlook outlook;
   {
     ReadLease lease(*this);
-    Stmt s(lease.db(),
+    Stmt s(lease.statements(),
            "SELECT COALESCE(SUM(CASE WHEN expires_at_ms <= ?2 THEN remaining END), 0), "
            "COALESCE(MIN(expires_at_ms), 0) FROM point_lots "
            "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms > 0");

@@ -16,7 +16,7 @@ Result<OrderLedgerFacts> SqliteStorage::GetOrderLedgerFacts(const std::string& s
   ReadLease lease(*this);
   OrderLedgerFacts facts;
   // A refund's placeholder row has no currency: only an order payload writes one.
-  Stmt order(lease.db(),
+  Stmt order(lease.statements(),
              "SELECT o.id, o.currency <> '', o.paid, "
              "EXISTS (SELECT 1 FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'earn') "
              "OR EXISTS (SELECT 1 FROM pending_awards p WHERE p.order_id = o.id) "
@@ -31,7 +31,7 @@ Result<OrderLedgerFacts> SqliteStorage::GetOrderLedgerFacts(const std::string& s
   facts.paid = order.Int(2) != 0;
   facts.earned = order.Int(3) != 0;
 
-  Stmt refunds(lease.db(), "SELECT refund_key FROM order_refunds WHERE order_id = ?1");
+  Stmt refunds(lease.statements(), "SELECT refund_key FROM order_refunds WHERE order_id = ?1");
   LOYALTYD_RETURN_IF_ERROR(refunds.prepare_status());
   refunds.Bind(1, order_id);
   while ((rc = refunds.Step()) == SQLITE_ROW) facts.refund_keys.insert(refunds.Text(0));
@@ -41,7 +41,7 @@ Result<OrderLedgerFacts> SqliteStorage::GetOrderLedgerFacts(const std::string& s
 
 Result<std::optional<int64_t>> SqliteStorage::GetReconcileMark(const std::string& shop_id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), "SELECT high_water_ms FROM reconcile_marks WHERE shop_id = ?1");
+  Stmt s(lease.statements(), "SELECT high_water_ms FROM reconcile_marks WHERE shop_id = ?1");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, shop_id);
   const int rc = s.Step();

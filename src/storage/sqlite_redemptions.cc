@@ -206,7 +206,7 @@ Result<CreateRedemptionResult> SqliteStorage::CreateRedemption(const NewRedempti
 
 Result<std::optional<RedemptionRecord>> SqliteStorage::GetRedemption(int64_t id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          (std::string("SELECT ") + kRedemptionColumns + " FROM redemptions WHERE id = ?1").c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, id);
@@ -220,10 +220,10 @@ Result<std::vector<RedemptionRecord>> SqliteStorage::ListRedemptions(int64_t cus
                                                                      int64_t before_id,
                                                                      size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kRedemptionColumns +
-                      " FROM redemptions WHERE customer_id = ?1 AND (?2 <= 0 OR id < ?2) "
-                      "ORDER BY id DESC LIMIT ?3")
-                         .c_str());
+  Stmt s(lease.statements(), (std::string("SELECT ") + kRedemptionColumns +
+                              " FROM redemptions WHERE customer_id = ?1 AND (?2 <= 0 OR id < ?2) "
+                              "ORDER BY id DESC LIMIT ?3")
+                                 .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, customer_id).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
   std::vector<RedemptionRecord> out;
@@ -235,10 +235,11 @@ Result<std::vector<RedemptionRecord>> SqliteStorage::ListRedemptions(int64_t cus
 
 Result<std::vector<OutboxJob>> SqliteStorage::LoadDueJobs(int64_t now_ms, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kJobColumns +
-                      " FROM outbox_jobs WHERE status = 'pending' AND next_attempt_at_ms <= ?1 "
-                      "ORDER BY next_attempt_at_ms, id LIMIT ?2")
-                         .c_str());
+  Stmt s(lease.statements(),
+         (std::string("SELECT ") + kJobColumns +
+          " FROM outbox_jobs WHERE status = 'pending' AND next_attempt_at_ms <= ?1 "
+          "ORDER BY next_attempt_at_ms, id LIMIT ?2")
+             .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
   std::vector<OutboxJob> out;
@@ -386,7 +387,7 @@ Status SqliteStorage::RetryJob(int64_t job_id, int64_t now_ms) {
 
 Result<std::optional<OutboxJob>> SqliteStorage::GetJob(int64_t id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          (std::string("SELECT ") + kJobColumns + " FROM outbox_jobs WHERE id = ?1").c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, id);
@@ -399,10 +400,11 @@ Result<std::optional<OutboxJob>> SqliteStorage::GetJob(int64_t id) {
 Result<std::vector<OutboxJob>> SqliteStorage::ListJobs(std::optional<JobStatus> status,
                                                        int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kJobColumns +
-                      " FROM outbox_jobs WHERE (?1 = '' OR status = ?1) AND (?2 <= 0 OR id < ?2) "
-                      "ORDER BY id DESC LIMIT ?3")
-                         .c_str());
+  Stmt s(lease.statements(),
+         (std::string("SELECT ") + kJobColumns +
+          " FROM outbox_jobs WHERE (?1 = '' OR status = ?1) AND (?2 <= 0 OR id < ?2) "
+          "ORDER BY id DESC LIMIT ?3")
+             .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   const std::string status_name = status ? std::string(JobStatusName(*status)) : "";
   s.Bind(1, status_name).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));

@@ -138,7 +138,7 @@ std::optional<ReferralStatus> ParseReferralStatus(std::string_view name) {
 Result<std::string> SqliteStorage::GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) {
   {
     ReadLease lease(*this);
-    Stmt s(lease.db(), "SELECT code FROM referral_codes WHERE customer_id = ?1");
+    Stmt s(lease.statements(), "SELECT code FROM referral_codes WHERE customer_id = ?1");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, customer_id);
     if (s.Step() == SQLITE_ROW) return s.Text(0);
@@ -183,7 +183,7 @@ Result<std::string> SqliteStorage::GetOrCreateReferralCode(int64_t customer_id, 
 
 Result<std::optional<int64_t>> SqliteStorage::FindReferrerByCode(const std::string& code) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), "SELECT customer_id FROM referral_codes WHERE code = ?1");
+  Stmt s(lease.statements(), "SELECT customer_id FROM referral_codes WHERE code = ?1");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.BindCopy(1, Upper(code));
   const int rc = s.Step();
@@ -817,10 +817,10 @@ Result<CreateReferralResult> SqliteStorage::CreateReferral(const NewReferral& r,
 Result<std::vector<ReferralRecord>> SqliteStorage::ListReferrals(int64_t referrer_customer_id,
                                                                  int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kReferralColumns +
-                      "WHERE r.referrer_customer_id = ?1 AND (?2 = 0 OR r.id < ?2) "
-                      "ORDER BY r.id DESC LIMIT ?3")
-                         .c_str());
+  Stmt s(lease.statements(), (std::string("SELECT ") + kReferralColumns +
+                              "WHERE r.referrer_customer_id = ?1 AND (?2 = 0 OR r.id < ?2) "
+                              "ORDER BY r.id DESC LIMIT ?3")
+                                 .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, referrer_customer_id).Bind(2, before_id).Bind(3, static_cast<int64_t>(limit));
   std::vector<ReferralRecord> out;
@@ -832,7 +832,8 @@ Result<std::vector<ReferralRecord>> SqliteStorage::ListReferrals(int64_t referre
 
 Result<std::optional<ReferralRecord>> SqliteStorage::GetReferral(int64_t id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kReferralColumns + "WHERE r.id = ?1").c_str());
+  Stmt s(lease.statements(),
+         (std::string("SELECT ") + kReferralColumns + "WHERE r.id = ?1").c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, id);
   const int rc = s.Step();
@@ -844,7 +845,7 @@ Result<std::optional<ReferralRecord>> SqliteStorage::GetReferral(int64_t id) {
 Result<std::vector<ReferralReportRow>> SqliteStorage::ReferralReport() {
   ReadLease lease(*this);
   // Everyone with a code, a click or a referral, with each figure from its own table.
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "WITH referrers AS (SELECT customer_id AS id FROM referral_codes UNION SELECT "
          "customer_id FROM referral_clicks UNION SELECT referrer_customer_id FROM referrals) "
          "SELECT c.id, c.email, COALESCE((SELECT code FROM referral_codes WHERE customer_id = "
@@ -889,7 +890,7 @@ Result<std::vector<ReferralReportRow>> SqliteStorage::ReferralReport() {
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "reporting referrals");
   s.Reset();
   // Rejection reasons by code (the text before ':' of each "; "-separated item).
-  Stmt reasons(lease.db(),
+  Stmt reasons(lease.statements(),
                "SELECT referrer_customer_id, reason FROM referrals WHERE status = 'rejected'");
   LOYALTYD_RETURN_IF_ERROR(reasons.prepare_status());
   std::map<int64_t, std::map<std::string, int64_t>> by_referrer;

@@ -409,8 +409,16 @@ std::optional<EventStatus> ParseEventStatus(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+// PRAGMA cache_size for `mb` MiB (a negative size is in KiB).
+Status SetConnectionCacheMb(sqlite3* db, int mb) {
+  const std::string pragma = "PRAGMA cache_size=-" + std::to_string(int64_t{mb} * 1024);
+  return Exec(db, pragma.c_str());
+}
+}  // namespace
+
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path,
-                                                           int read_connections) {
+                                                           int read_connections, int cache_mb) {
   std::error_code ec;
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -449,6 +457,11 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   // the file is cut back to this size instead of keeping its peak forever.
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_size_limit=67108864"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
+  // SQLite's default cache (2 MiB: 125 of our 16 KiB pages) cannot hold a large store's index
+  // pages: with 10^7 ledger entries the processor spilled dirty pages to the WAL in the middle
+  // of its transactions and re-read index pages for every event, 10 pwrite and 5 pread calls
+  // per event, half its time (perf trace; bench/README.md "Scale").
+  LOYALTYD_RETURN_IF_ERROR(SetConnectionCacheMb(db, cache_mb));
 
   {
     Stmt version(db, "PRAGMA user_version");
@@ -492,8 +505,10 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   for (int i = 0; i < read_connections; ++i) {
     Result<sqlite3*> reader = OpenConnection(path, /*read_only=*/true);
     if (!reader.ok()) return reader.status();
+    LOYALTYD_RETURN_IF_ERROR(SetConnectionCacheMb(*reader, std::max(1, cache_mb / 4)));
     storage->all_readers_.push_back(*reader);
     storage->idle_readers_.push_back(*reader);
+    storage->reader_statements_.push_back(std::make_unique<StatementCache>(*reader));
   }
   return storage;
 }
@@ -506,6 +521,7 @@ SqliteStorage::~SqliteStorage() {
   checkpoint_cv_.notify_all();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   sqlite3_close_v2(checkpointer_);
+  reader_statements_.clear();  // finalised before their connections close
   for (sqlite3* db : all_readers_) sqlite3_close_v2(db);
   writer_statements_.reset();  // finalised before their connection closes
   sqlite3_close_v2(writer_);
@@ -583,6 +599,15 @@ sqlite3* SqliteStorage::AcquireReader() {
   return db;
 }
 
+SqliteStorage::StatementCache& SqliteStorage::StatementsFor(sqlite3* db) {
+  if (db == writer_) return *writer_statements_;
+  for (size_t i = 0; i < all_readers_.size(); ++i) {
+    if (all_readers_[i] == db) return *reader_statements_[i];
+  }
+  // Every connection SqliteStorage hands out is the writer or one of all_readers_.
+  std::abort();
+}
+
 void SqliteStorage::ReleaseReader(sqlite3* db) {
   {
     std::lock_guard<std::mutex> lock(read_mu_);
@@ -630,7 +655,7 @@ Result<std::vector<InboxAppendOutcome>> SqliteStorage::AppendToInbox(
 
 Result<std::vector<InboxEvent>> SqliteStorage::LoadPendingEvents(int64_t after_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT e.id, e.shop_id, e.platform, e.topic, e.dedupe_key, e.delivery_id, b.body, "
          "e.received_at_ms FROM inbox_events e JOIN inbox_bodies b ON b.event_id = e.id "
          "WHERE e.status = 'pending' AND e.id > ?1 ORDER BY e.id LIMIT ?2");
@@ -1065,9 +1090,9 @@ Status SqliteStorage::MarkEvent(int64_t event_id, EventStatus status, const std:
 Result<std::vector<CustomerRecord>> SqliteStorage::FindCustomersByEmail(
     const std::string& email_normalised) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), (std::string("SELECT ") + kCustomerColumns +
-                      " FROM customers WHERE email_normalised = ?1 ORDER BY id LIMIT 100")
-                         .c_str());
+  Stmt s(lease.statements(), (std::string("SELECT ") + kCustomerColumns +
+                              " FROM customers WHERE email_normalised = ?1 ORDER BY id LIMIT 100")
+                                 .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, email_normalised);
   std::vector<CustomerRecord> out;
@@ -1079,7 +1104,7 @@ Result<std::vector<CustomerRecord>> SqliteStorage::FindCustomersByEmail(
 
 Result<std::optional<CustomerRecord>> SqliteStorage::GetCustomer(int64_t id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          (std::string("SELECT ") + kCustomerColumns + " FROM customers WHERE id = ?1").c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, id);
@@ -1092,7 +1117,7 @@ Result<std::optional<CustomerRecord>> SqliteStorage::GetCustomer(int64_t id) {
 Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t customer_id,
                                                                  int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT l.id, l.customer_id, l.points, l.balance_after, l.kind, l.rule_id, "
          "l.description, COALESCE(l.source_event_id, 0), COALESCE(e.topic, ''), "
          "o.platform_order_id, o.name, l.created_at_ms, COALESCE(l.redemption_id, 0), "
@@ -1129,7 +1154,7 @@ Result<std::vector<LedgerEntryRecord>> SqliteStorage::ListLedger(int64_t custome
 Result<std::vector<InboxEvent>> SqliteStorage::ListEvents(std::optional<EventStatus> status,
                                                           int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT id, shop_id, platform, topic, dedupe_key, delivery_id, received_at_ms, status, "
          "status_reason, processed_at_ms FROM inbox_events "
          "WHERE (?1 = '' OR status = ?1) AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
@@ -1158,7 +1183,7 @@ Result<std::vector<InboxEvent>> SqliteStorage::ListEvents(std::optional<EventSta
 
 Result<InboxCounts> SqliteStorage::CountInbox() {
   ReadLease lease(*this);
-  Stmt s(lease.db(), "SELECT status, COUNT(*) FROM inbox_events GROUP BY status");
+  Stmt s(lease.statements(), "SELECT status, COUNT(*) FROM inbox_events GROUP BY status");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   InboxCounts counts;
   int rc;

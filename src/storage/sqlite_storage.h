@@ -34,8 +34,12 @@ namespace loyaltyd {
 class SqliteStorage final : public Storage {
  public:
   // Opens (creating if needed, with parent directories) and migrates the database.
+  // `cache_mb`: SQLite's page cache of the writer, MiB (storage.sqlite.cache_mb); each reader
+  // gets a quarter of it.
+  static constexpr int kDefaultCacheMb = 64;
   static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path,
-                                                     int read_connections = 4);
+                                                     int read_connections = 4,
+                                                     int cache_mb = kDefaultCacheMb);
   ~SqliteStorage() override;
 
   StorageWriteHealth CheckWritable() override;
@@ -270,6 +274,9 @@ class SqliteStorage final : public Storage {
   void NoteWriteOutcome(const Status& status);
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
+  // The prepared-statement cache of a connection the caller holds: the writer's (under
+  // write_mu_) or a leased reader's. Functions that run on either take the cache this way.
+  StatementCache& StatementsFor(sqlite3* db);
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
@@ -291,6 +298,8 @@ class SqliteStorage final : public Storage {
   std::condition_variable read_cv_;
   std::vector<sqlite3*> idle_readers_;  // GUARDED_BY(read_mu_)
   std::vector<sqlite3*> all_readers_;   // fixed after Open
+  // Parallel to all_readers_, fixed after Open; each used only by its reader's lease holder.
+  std::vector<std::unique_ptr<StatementCache>> reader_statements_;
 
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;

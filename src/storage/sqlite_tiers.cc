@@ -41,20 +41,10 @@ std::vector<std::string> SplitLines(const std::string& text) {
 // behind the write lock wait milliseconds, not the whole run.
 constexpr int64_t kReevaluateChunk = 256;
 
-// On the writer (every processed order of a tier program reads its customer's tier facts), the
-// statements come from the writer's cache: preparing them each time, i.e. parsing the SQL, was
-// 40 % of all processing instructions with the example program (callgrind, bench/README.md).
-// A reader connection (admin reads) prepares them per use.
-Stmt TierFactsStatement(sqlite3* db, sqlite3* writer, SqliteStorage::StatementCache& cache,
-                        const char* sql) {
-  if (db == writer) return Stmt(cache, sql);
-  return Stmt(db, sql);
-}
-
 }  // namespace
 
 Result<TierStanding> SqliteStorage::TierStandingOn(sqlite3* db, int64_t customer_id) {
-  Stmt s(db,
+  Stmt s(StatementsFor(db),
          "SELECT c.id, COALESCE(t.level_id, ''), COALESCE(t.reached_at_ms, 0), "
          "COALESCE(t.keep_until_ms, 0) FROM customers c "
          "LEFT JOIN customer_tiers t ON t.customer_id = c.id WHERE c.id = ?1");
@@ -73,17 +63,16 @@ Result<TierFacts> SqliteStorage::LoadTierFactsOn(sqlite3* db, int64_t customer_i
     // Per paid order in the window: its eligible spend, what its refunds gave back of it (the
     // clawback definition: merchandise without tax), whether it was cancelled or refunded in
     // full, and the points it earned net of clawbacks.
-    Stmt s = TierFactsStatement(
-        db, writer_, *writer_statements_,
-        "SELECT o.eligible_minor, "
-        "COALESCE((SELECT SUM(MAX(r.merchandise_minor - CASE WHEN o.taxes_included "
-        "THEN r.tax_minor ELSE 0 END, 0)) FROM order_refunds r WHERE r.order_id = o.id), 0), "
-        "COALESCE((SELECT MAX(r.refunds_rest) FROM order_refunds r WHERE r.order_id = o.id), "
-        "0), "
-        "COALESCE((SELECT SUM(l.points) FROM ledger_entries l WHERE l.order_id = o.id AND "
-        "l.kind IN ('earn', 'clawback')), 0) "
-        "FROM tier_orders t JOIN orders o ON o.id = t.order_id "
-        "WHERE t.customer_id = ?1 AND t.paid_at_ms >= ?2 AND t.paid_at_ms <= ?3");
+    Stmt s(StatementsFor(db),
+           "SELECT o.eligible_minor, "
+           "COALESCE((SELECT SUM(MAX(r.merchandise_minor - CASE WHEN o.taxes_included "
+           "THEN r.tax_minor ELSE 0 END, 0)) FROM order_refunds r WHERE r.order_id = o.id), 0), "
+           "COALESCE((SELECT MAX(r.refunds_rest) FROM order_refunds r WHERE r.order_id = o.id), "
+           "0), "
+           "COALESCE((SELECT SUM(l.points) FROM ledger_entries l WHERE l.order_id = o.id AND "
+           "l.kind IN ('earn', 'clawback')), 0) "
+           "FROM tier_orders t JOIN orders o ON o.id = t.order_id "
+           "WHERE t.customer_id = ?1 AND t.paid_at_ms >= ?2 AND t.paid_at_ms <= ?3");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, customer_id).Bind(2, window_start_ms).Bind(3, as_of_ms);
     int rc;
@@ -103,11 +92,10 @@ Result<TierFacts> SqliteStorage::LoadTierFactsOn(sqlite3* db, int64_t customer_i
   }
   {
     // A membership counts while it runs, unless its order was cancelled or refunded in full.
-    Stmt s = TierFactsStatement(
-        db, writer_, *writer_statements_,
-        "SELECT DISTINCT g.level_id FROM tier_grants g WHERE g.customer_id = ?1 AND "
-        "g.starts_at_ms <= ?2 AND g.ends_at_ms > ?2 AND NOT EXISTS (SELECT 1 FROM "
-        "order_refunds r WHERE r.order_id = g.order_id AND r.refunds_rest = 1) ORDER BY 1");
+    Stmt s(StatementsFor(db),
+           "SELECT DISTINCT g.level_id FROM tier_grants g WHERE g.customer_id = ?1 AND "
+           "g.starts_at_ms <= ?2 AND g.ends_at_ms > ?2 AND NOT EXISTS (SELECT 1 FROM "
+           "order_refunds r WHERE r.order_id = g.order_id AND r.refunds_rest = 1) ORDER BY 1");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, customer_id).Bind(2, as_of_ms);
     int rc;
@@ -115,8 +103,7 @@ Result<TierFacts> SqliteStorage::LoadTierFactsOn(sqlite3* db, int64_t customer_i
     if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading memberships");
   }
   {
-    Stmt s = TierFactsStatement(db, writer_, *writer_statements_,
-                                "SELECT platform_tags FROM customer_tiers WHERE customer_id = ?1");
+    Stmt s(StatementsFor(db), "SELECT platform_tags FROM customer_tiers WHERE customer_id = ?1");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, customer_id);
     const int rc = s.Step();
@@ -316,7 +303,7 @@ Result<int64_t> SqliteStorage::ReevaluateTiers(const TierPolicy& policy, int64_t
 
 Result<std::optional<TagUpdate>> SqliteStorage::GetTagUpdate(int64_t job_id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(),
+  Stmt s(lease.statements(),
          "SELECT j.shop_id, u.customer_id, COALESCE(c.platform_customer_id, ''), n.add_tags, "
          "n.remove_tags FROM tag_updates u JOIN outbox_jobs j ON j.id = u.job_id "
          "JOIN customers c ON c.id = u.customer_id "

@@ -71,7 +71,23 @@ TEST(ConfigTest, DefaultsApplyToOptionalSections) {
   EXPECT_EQ(r.config.server.port, 8080);
   EXPECT_EQ(r.config.server.max_body_bytes, 1048576);
   EXPECT_EQ(r.config.storage.sqlite_path, "var/loyaltyd.db");
+  EXPECT_EQ(r.config.storage.sqlite_cache_mb, 64);
   EXPECT_EQ(r.config.logging.format, "text");
+}
+
+TEST(ConfigTest, SqliteCacheSizeLoadsAndIsBounded) {
+  json j = ValidConfig();
+  j["storage"]["sqlite"]["cache_mb"] = 256;
+  ConfigLoadResult r = ParseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << Problems(r);
+  EXPECT_EQ(r.config.storage.sqlite_cache_mb, 256);
+
+  j["storage"]["sqlite"]["cache_mb"] = 1;
+  r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "storage.sqlite.cache_mb", "2")) << Problems(r);
+  j["storage"]["sqlite"]["cache_mb"] = "64MB";
+  r = ParseConfig(j.dump());
+  EXPECT_TRUE(HasProblem(r, "storage.sqlite.cache_mb", "must be an integer")) << Problems(r);
 }
 
 TEST(ConfigTest, RefundsAllowNegativeBalanceDefaultsToFalseAndMustBeABoolean) {
