@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/import_balances_command.h"
 #include "app/logging.h"
 #include "app/points_scheduler.h"
 #include "app/reconcile_scheduler.h"
@@ -42,6 +43,8 @@ Usage:
                                        Credit pending awards whose hold has passed.
   loyaltyd reconcile --config FILE --shop ID --since ISO
                                        Find orders whose webhooks were missed and feed them.
+  loyaltyd import-balances --config FILE --file CSV [--shop ID]
+                                       Import opening balances (a migration) from a CSV file.
   loyaltyd --help | help [COMMAND]     Show this help, or a command's help.
   loyaltyd --version                   Print the version.
 
@@ -427,6 +430,8 @@ int RunCli(int argc, char** argv) {
       std::printf("%s", kReleaseUsage);
     } else if (topic == "reconcile") {
       std::printf("%s", kReconcileUsage);
+    } else if (topic == "import-balances") {
+      std::printf("%s", ImportBalancesUsage());
     } else {
       std::printf("%s", kUsage);
     }
@@ -481,6 +486,13 @@ int RunCli(int argc, char** argv) {
       return 0;
     }
     return Reconcile(flags);
+  }
+  if (command == "import-balances") {
+    if (help) {
+      std::printf("%s", ImportBalancesUsage());
+      return 0;
+    }
+    return RunImportBalances(flags);
   }
   std::fprintf(stderr, "loyaltyd: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

@@ -270,6 +270,55 @@ void ReadAdmin(ObjectReader& r, AdminConfig& admin) {
   }
 }
 
+// --- Storefront (issue 7) ---
+// "https://host[:port]" as a browser sends it in Origin: scheme and host, no path.
+bool IsOrigin(const std::string& origin) {
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string::npos) return false;
+  const std::string scheme = origin.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return false;
+  const std::string rest = origin.substr(scheme_end + 3);
+  return !rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':';
+  });
+}
+
+void ReadStorefront(ObjectReader& r, StorefrontConfig& storefront, const AdminConfig& admin) {
+  storefront.enabled = true;
+  r.String("token_secret", storefront.token_secret, true);
+  const json* secret = r.Find("token_secret", false);
+  if (secret != nullptr && secret->is_string()) {
+    // Anyone with the secret can read every customer's balance and history.
+    if (storefront.token_secret.size() < 32) {
+      r.Problem(r.PathOf("token_secret"),
+                "must be at least 32 characters (use `openssl rand -hex 32`)");
+    } else if (storefront.token_secret == admin.token) {
+      r.Problem(r.PathOf("token_secret"),
+                "must differ from admin.token: a customer token must never be an admin one");
+    }
+  }
+  r.Integer("token_ttl_seconds", storefront.token_ttl_seconds, 60, 30 * 86400);
+  const json* origins = r.Find("allowed_origins", false);
+  if (origins == nullptr) return;
+  if (!origins->is_array()) {
+    r.Problem(r.PathOf("allowed_origins"),
+              "must be an array of origins, not " + TypeName(*origins));
+    return;
+  }
+  for (size_t i = 0; i < origins->size(); ++i) {
+    const json& origin = (*origins)[i];
+    const std::string path = r.PathOf("allowed_origins") + "[" + std::to_string(i) + "]";
+    if (!origin.is_string() ||
+        (origin.get<std::string>() != "*" && !IsOrigin(origin.get<std::string>()))) {
+      r.Problem(path,
+                "must be an origin such as \"https://shop.example.com\" (scheme and host, no "
+                "path or trailing slash) or \"*\"");
+      continue;
+    }
+    storefront.allowed_origins.push_back(origin.get<std::string>());
+  }
+}
+
 // "scheme://host[:port]" without a path: http is accepted for loopback fakes and the demo.
 bool IsBaseUrl(const std::string& url) {
   const size_t scheme_end = url.find("://");
@@ -1537,6 +1586,8 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
     top.Object("outbox", false, [&](ObjectReader& r) { ReadOutbox(r, config.outbox); });
     top.Object("reconcile", false,
                [&](ObjectReader& r) { ReadReconcile(r, config.reconcile, config.shops); });
+    top.Object("storefront", false,  // issue 7
+               [&](ObjectReader& r) { ReadStorefront(r, config.storefront, config.admin); });
   }
   // Problems arrive in the order keys were read; sort by path so the output reads like the file.
   std::stable_sort(problems.begin(), problems.end(),

@@ -362,6 +362,19 @@ struct ReconcileConfig {
   bool operator==(const ReconcileConfig&) const = default;
 };
 
+// --- Storefront (issue 7; docs/configuration.md, "storefront") ---
+// Read-only customer tokens for a storefront widget (GET /api/v1/me...): HMAC-SHA256 over the
+// customer id and expiry with token_secret. Absent block: no tokens are issued or accepted.
+struct StorefrontConfig {
+  bool enabled = false;  // the block is present
+  std::string token_secret;
+  int64_t token_ttl_seconds = 86400;
+  // Origins a browser widget may call /api/v1/me from (CORS); "*" any; empty: none.
+  std::vector<std::string> allowed_origins;
+
+  bool operator==(const StorefrontConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   StorageConfig storage;
@@ -371,6 +384,7 @@ struct Config {
   ProgramConfig program;
   OutboxConfig outbox;
   ReconcileConfig reconcile;
+  StorefrontConfig storefront;  // issue 7
 
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;

@@ -23,6 +23,10 @@ using namespace api_reply;  // NOLINT: the shared answer helpers
 // The customer detail's "expiring_points" looks this far ahead.
 constexpr int64_t kExpiringWithinDays = 30;
 
+}  // namespace
+
+namespace api_reply {  // shared with admin_customers.cc (customer search)
+
 json CustomerJson(const CustomerRecord& c) {
   return json{{"id", c.id},
               {"shop_id", c.shop_id},
@@ -47,6 +51,10 @@ json CustomerWithCreditJson(const CustomerRecord& c, const ProgramConfig& progra
   out["credit_balance"] = CreditBalanceJson(c.credit_balance_minor, program);
   return out;
 }
+
+}  // namespace api_reply
+
+namespace {
 
 json JobJson(const OutboxJob& j) {
   return json{{"id", j.id},
@@ -96,7 +104,7 @@ void AdminApi::Register(httplib::Server& server) {
                                      httplib::Response& res) { (this->*handler)(req, res); });
     }
   };
-  server.Get("/api/v1/customers", route(&AdminApi::ListCustomers));
+  server.Get("/api/v1/customers", route(&AdminApi::SearchCustomers));  // admin_customers.cc
   server.Get(R"(/api/v1/customers/(\d+))", route(&AdminApi::GetCustomer));
   server.Get(R"(/api/v1/customers/(\d+)/ledger)", route(&AdminApi::GetLedger));
   server.Post(R"(/api/v1/customers/(\d+)/redemptions)", route(&AdminApi::Redeem));
@@ -117,6 +125,11 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get(R"(/api/v1/referrals/(\d+))", route(&AdminApi::GetReferral));
   server.Post("/api/v1/referrals/clicks", route(&AdminApi::RecordReferralClick));
   server.Get("/api/v1/reports/referrals", route(&AdminApi::ReportReferrals));
+  // Customer tools (admin_customers.cc).
+  server.Post(R"(/api/v1/customers/(\d+)/adjustments)", route(&AdminApi::CreateAdjustment));
+  server.Post("/api/v1/imports/balances", route(&AdminApi::ImportBalances));
+  server.Post(R"(/api/v1/customers/(\d+)/token)", route(&AdminApi::IssueCustomerToken));
+  RegisterStorefront(server);
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,
@@ -155,25 +168,7 @@ bool AdminApi::Authorize(const Config& config, const httplib::Request& req,
   return false;
 }
 
-void AdminApi::ListCustomers(const Config& config, const httplib::Request& req,
-                             httplib::Response& res) {
-  if (!req.has_param("email")) {
-    ReplyError(res, 400, "query parameter 'email' is required");
-    return;
-  }
-  const std::string email = NormaliseEmail(req.get_param_value("email"));
-  json customers = json::array();
-  if (!email.empty()) {
-    Result<std::vector<CustomerRecord>> found = storage_.FindCustomersByEmail(email);
-    if (!found.ok()) return ReplyStorageError(res, found.status());
-    for (const CustomerRecord& c : *found) {
-      customers.push_back(CustomerWithCreditJson(c, config.program));
-    }
-  }
-  Reply(res, 200, json{{"customers", customers}});
-}
-
-namespace {
+namespace api_reply {  // shared with admin_customers.cc (GET /api/v1/me)
 
 // The customer's VIP tier as stored (last evaluated at their latest event or the daily run) and
 // their progress as of now: the metric in the window and what the next level asks for.
@@ -215,7 +210,7 @@ Result<json> TierJson(const Config& config_, Storage& storage_, const Clock& clo
       {"progress", std::move(progress)}};
 }
 
-}  // namespace
+}  // namespace api_reply
 
 void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
                            httplib::Response& res) {
@@ -237,6 +232,7 @@ void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
     if (!tier.ok()) return ReplyStorageError(res, tier.status());
     out["tier"] = std::move(*tier);
   }
+  if (!AddCustomerDetail(*customer, out, res)) return;  // admin_customers.cc
   Reply(res, 200, out);
 }
 

@@ -20,6 +20,12 @@
 //                                           rejections by reason (?format=csv for CSV)
 //   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
+//   Customer tools (admin_customers.cc; docs/api.md, "Customers" and "Storefront"):
+//   GET  /api/v1/customers?email=&q=&tier=  search, id order (?limit, ?after, ?before)
+//   POST /api/v1/customers/{id}/adjustments  manual points adjustment, who and why
+//   POST /api/v1/imports/balances           CSV of opening balances (text/csv)
+//   POST /api/v1/customers/{id}/token       a signed read-only customer token
+//   GET  /api/v1/me, /me/ledger, /me/rewards  with a customer token, not the admin token
 //
 // Every answer is JSON; errors are {"error": "..."} with 400, 401, 404, 409, 422 or 503.
 // Config: each request takes one snapshot of the config (ConfigSource) before it checks the
@@ -31,6 +37,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -76,7 +83,6 @@ class AdminApi {
   std::optional<CustomerRecord> FindCustomer(const httplib::Request& req, httplib::Response& res);
 
   // Handlers that read the config take the request's snapshot first.
-  void ListCustomers(const Config& config, const httplib::Request& req, httplib::Response& res);
   void GetCustomer(const Config& config, const httplib::Request& req, httplib::Response& res);
   void GetLedger(const httplib::Request& req, httplib::Response& res);
   void Redeem(const Config& config, const httplib::Request& req, httplib::Response& res);
@@ -101,6 +107,19 @@ class AdminApi {
   void RecordReferralClick(const Config& config, const httplib::Request& req,
                            httplib::Response& res);
   void ReportReferrals(const Config& config, const httplib::Request& req, httplib::Response& res);
+  // Customer tools (admin_customers.cc, issue 7): search, the detail's extras, adjustments,
+  // opening-balance imports, storefront tokens and the customer-facing /api/v1/me routes,
+  // which take a customer token instead of the admin token (RegisterStorefront).
+  void SearchCustomers(const Config& config, const httplib::Request& req, httplib::Response& res);
+  // Adds lots, referral code and links to GET /api/v1/customers/{id}; false with an answer
+  // filled in when storage fails.
+  bool AddCustomerDetail(const CustomerRecord& customer, nlohmann::json& out,
+                         httplib::Response& res);
+  void CreateAdjustment(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void ImportBalances(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void IssueCustomerToken(const Config& config, const httplib::Request& req,
+                          httplib::Response& res);
+  void RegisterStorefront(httplib::Server& server);
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
+#include "core/clock.h"
 #include "core/status.h"
 #include "http/server_tuning.h"
 #include "storage/storage.h"
@@ -37,5 +39,15 @@ bool ReadPage(const httplib::Request& req, httplib::Response& res, size_t& limit
 std::string FormatAmount(int64_t minor, const std::string& currency);
 std::string IsoOrEmpty(int64_t ms);
 json RedemptionJson(const RedemptionRecord& r);
+
+// The customer record as GET /api/v1/customers lists it (admin_api.cc).
+json CustomerJson(const CustomerRecord& c);
+json CreditBalanceJson(int64_t minor, const ProgramConfig& program);
+json CustomerWithCreditJson(const CustomerRecord& c, const ProgramConfig& program);
+
+// The customer's VIP tier and progress to the next level (admin_api.cc), for the customer
+// detail and GET /api/v1/me; only when config.program.tiers.enabled.
+Result<json> TierJson(const Config& config, Storage& storage, const Clock& clock,
+                      int64_t customer_id);
 
 }  // namespace loyaltyd::api_reply

@@ -24,6 +24,8 @@ using sqlite_internal::OpenConnection;
 using sqlite_internal::SqliteError;
 using sqlite_internal::Stmt;
 
+extern const char* const kCustomerToolsSchema;  // sqlite_customers.cc
+
 namespace {
 
 // Schema version 1. Each table is described in docs/storage.md.
@@ -475,6 +477,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   }
   LOYALTYD_RETURN_IF_ERROR(sqlite_internal::InTransaction(db, [&] {
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kSchema));
+    LOYALTYD_RETURN_IF_ERROR(Exec(db, kCustomerToolsSchema));  // sqlite_customers.cc
     return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }));
 

@@ -121,6 +121,15 @@ class SqliteStorage final : public Storage {
   Result<std::vector<ReferralReportRow>> ReferralReport() override;
   Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
                                                    int64_t now_ms) override;
+  // Customer tools (sqlite_customers.cc).
+  Result<CustomerSearchPage> SearchCustomers(const CustomerSearch& search) override;
+  Result<std::optional<std::string>> FindReferralCode(int64_t customer_id) override;
+  Result<AdjustmentResult> CreateAdjustment(const NewAdjustment& adjustment,
+                                            int64_t now_ms) override;
+  Result<std::vector<OpeningBalanceOutcome>> ImportOpeningBalances(
+      const std::vector<OpeningBalanceRow>& rows, int64_t now_ms) override;
+  // The SQL SearchCustomers runs, for tests that check its query plan uses an index.
+  static std::string CustomerSearchSql(const CustomerSearch& search);
 
  private:
   class ReadLease;
@@ -260,6 +269,9 @@ class SqliteStorage final : public Storage {
       int64_t friend_customer_id, const std::string& friend_email, const IdentityKeys& friend_keys,
       int64_t order_id, int64_t order_created_ms, bool check_daily_cap, int64_t now_ms);
   Result<std::optional<ReferralRecord>> ReferralByIdLocked(int64_t id);
+  // Customer tools, under write_mu_ inside ImportOpeningBalances' transaction.
+  Result<OpeningBalanceOutcome> ImportOpeningBalanceLocked(const OpeningBalanceRow& row,
+                                                           int64_t now_ms);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(

@@ -632,6 +632,91 @@ struct StorageWriteHealth {
   std::string error;  // why not: the last failed write's error
 };
 
+// --- Customer tools (issue 7; sqlite_customers.cc, docs/api.md "Customers") ---
+
+// GET /api/v1/customers: every given filter must match (AND). Results are in ascending id;
+// after_id > 0: ids above it; before_id > 0: the last `limit` ids below it (still ascending).
+struct CustomerSearch {
+  std::string email_normalised;  // exact (NormaliseEmail); "" : any
+  std::string text;              // lower-case substring of the email or "first last"; "" : any
+  std::string tier_level;        // customer_tiers.level_id as stored; "" : any
+  int64_t after_id = 0;
+  int64_t before_id = 0;
+  size_t limit = 50;
+};
+
+struct CustomerSearchRow {
+  CustomerRecord customer;
+  std::string tier_level;  // "" : no tier
+};
+
+struct CustomerSearchPage {
+  std::vector<CustomerSearchRow> rows;
+  bool more_after = false;   // customers matching beyond the last row
+  bool more_before = false;  // customers matching before the first row
+};
+
+// A manual points adjustment (POST /api/v1/customers/{id}/adjustments), once per
+// (customer, idempotency key).
+struct NewAdjustment {
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  int64_t points = 0;  // non-zero, signed
+  std::string reason;
+  std::string actor;
+  // program.refunds.allow_negative_balance: whether a debit may leave the balance below zero.
+  bool allow_negative_balance = false;
+};
+
+struct AdjustmentRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  int64_t points = 0;
+  std::string reason;
+  std::string actor;
+  int64_t ledger_entry_id = 0;
+  int64_t balance_after = 0;
+  int64_t created_at_ms = 0;
+};
+
+struct AdjustmentResult {
+  enum class Outcome {
+    kCreated,             // posted
+    kReplayed,            // the key was used before with the same body: `adjustment` is that one
+    kKeyConflict,         // the key was used before with another body: `adjustment` is that one
+    kInsufficientPoints,  // nothing changed; `balance` is what the customer has
+  };
+  Outcome outcome = Outcome::kCreated;
+  AdjustmentRecord adjustment;
+  int64_t balance = 0;
+};
+
+// One good row of an opening-balance import (balance_import.h has already checked it).
+struct OpeningBalanceRow {
+  int line = 0;  // in the file, for the report
+  std::string shop_id;
+  std::string email;
+  std::string email_normalised;
+  std::string platform_customer_id;  // "" : matched by email
+  std::string first_name;
+  std::string last_name;
+  int64_t points = 0;  // >= 0
+};
+
+struct OpeningBalanceOutcome {
+  enum class Kind {
+    kApplied,    // the customer's opening balance was posted now
+    kUnchanged,  // the same opening balance was imported before: nothing to do
+    kRejected,   // nothing changed; `reason` says why
+  };
+  int line = 0;
+  Kind kind = Kind::kApplied;
+  int64_t customer_id = 0;
+  bool customer_created = false;
+  std::string reason;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -810,6 +895,33 @@ class Storage {
   // Moves the mark; never backwards (a smaller value keeps the stored one).
   virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
                                   int64_t now_ms) = 0;
+
+  // --- Customer tools (issue 7; sqlite_customers.cc). Defaults keep test doubles compiling. ---
+
+  virtual Result<CustomerSearchPage> SearchCustomers(const CustomerSearch& search) {
+    (void)search;
+    return Internal("SearchCustomers is not implemented");
+  }
+  // The customer's referral code if one was made; never makes one (GET must not write).
+  virtual Result<std::optional<std::string>> FindReferralCode(int64_t customer_id) {
+    (void)customer_id;
+    return Internal("FindReferralCode is not implemented");
+  }
+  // In one durable transaction, through PostPoints: an "adjustment" ledger entry (its lots like
+  // any credit or debit) and the adjustment record. NotFound for an unknown customer.
+  virtual Result<AdjustmentResult> CreateAdjustment(const NewAdjustment& adjustment,
+                                                    int64_t now_ms) {
+    (void)adjustment, (void)now_ms;
+    return Internal("CreateAdjustment is not implemented");
+  }
+  // Applies each row: finds or creates its customer and posts its "opening_balance" entry,
+  // once per customer ever. Rows commit in batches (a large file never holds the writer for
+  // long); one outcome per row, in order.
+  virtual Result<std::vector<OpeningBalanceOutcome>> ImportOpeningBalances(
+      const std::vector<OpeningBalanceRow>& rows, int64_t now_ms) {
+    (void)rows, (void)now_ms;
+    return Internal("ImportOpeningBalances is not implemented");
+  }
 };
 
 }  // namespace loyaltyd
