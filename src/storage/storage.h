@@ -266,6 +266,31 @@ struct CreditChange {
   std::string description;  // "10.00% cashback on eligible spend of 49.00 USD: 4.90 USD ..."
 };
 
+// --- Privacy (issue 7; sqlite_privacy.cc; docs/storage.md, "Privacy") ---
+// What a privacy request or shop lifecycle notice asks of storage: from a webhook
+// (EventOutcome::privacy, applied in the event's transaction) or from the admin API.
+struct PrivacyAction {
+  enum class Kind {
+    kDataRequest,     // export everything held on the customer, kept for the merchant
+    kCustomerRedact,  // erase the customer's personal data, keep the books
+    kShopRedact,      // remove all of the shop's data (in bounded transactions, afterwards)
+    kShopDeactivate,  // app uninstalled: no more platform calls for the shop; data kept
+    kShopActivate,    // reinstalled: platform calls resume
+  };
+  Kind kind = Kind::kCustomerRedact;
+  std::string shop_id;
+  // The customer: loyaltyd's id (the admin API), else found by the platform's id, the email
+  // (a guest, or the same person before they had an account) and the owners of `platform
+  // order ids` who are guests.
+  int64_t customer_id = 0;
+  std::string platform_customer_id;
+  std::string email;
+  std::string phone;
+  std::vector<std::string> platform_order_ids;
+  std::string platform_request_id;  // Shopify's data_request.id
+  std::string source;               // "webhook" or "api"
+};
+
 // What processing decided for one inbox event.
 struct EventOutcome {
   int64_t event_id = 0;
@@ -308,6 +333,10 @@ struct EventOutcome {
   // A paid order: storage attributes it to a referrer (at most once per order) in the event's
   // transaction, with the guards, and converts or holds the referral.
   std::optional<ReferralOrderFacts> referral_order;
+
+  // --- Privacy (issue 7): a compliance topic or shop notice, applied in the event's
+  // transaction (Storage::ApplyPrivacyAction). Nothing else of the outcome is set with it.
+  std::optional<PrivacyAction> privacy;
 };
 
 // --- Point lots, expiry and pending awards (docs/storage.md: point_lots, pending_awards) ---
@@ -632,6 +661,35 @@ struct StorageWriteHealth {
   std::string error;  // why not: the last failed write's error
 };
 
+// --- Privacy (issue 7; sqlite_privacy.cc; docs/storage.md, "Privacy") ---
+
+// One privacy request as kept for the merchant (GET /api/v1/privacy/requests).
+struct PrivacyRequestRecord {
+  int64_t id = 0;
+  std::string shop_id;
+  std::string kind;    // data_request, customer_redact, shop_redact
+  std::string status;  // pending (work left: body scrub, shop deletion), completed
+  std::string source;  // webhook, api
+  int64_t source_event_id = 0;
+  std::string platform_request_id;
+  std::vector<int64_t> customer_ids;  // the customers it concerned (none when nobody was held)
+  std::string summary;                // what was done, in words
+  std::string export_json;            // data_request: the export; "" in listings
+  std::string last_error;
+  int64_t created_at_ms = 0;
+  int64_t completed_at_ms = 0;
+};
+
+// Whether loyaltyd may call the shop's platform (app/uninstalled, or the admin API).
+struct ShopStateRecord {
+  std::string shop_id;
+  bool active = true;
+  int64_t deactivated_at_ms = 0;
+  int64_t redacted_at_ms = 0;  // the shop's data was removed (shop/redact)
+  std::string reason;
+  int64_t updated_at_ms = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -810,6 +868,46 @@ class Storage {
   // Moves the mark; never backwards (a smaller value keeps the stored one).
   virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
                                   int64_t now_ms) = 0;
+
+  // --- Privacy (sqlite_privacy.cc; docs/storage.md, "Privacy") ---
+  // Not pure: a storage without privacy support (a test double) answers FailedPrecondition.
+
+  // Applies `action` in one durable transaction and records it as a privacy request (a data
+  // request with its export; a redaction with the customers it anonymised; a shop redaction as
+  // pending work for RunPrivacyWork). Deactivate/activate change the shop's state and return a
+  // record with id 0. NotFound when action.customer_id names no customer.
+  virtual Result<PrivacyRequestRecord> ApplyPrivacyAction(const PrivacyAction& action,
+                                                          int64_t now_ms) {
+    (void)action, (void)now_ms;
+    return FailedPrecondition("this storage keeps no privacy requests");
+  }
+  // Everything held on one customer, as a JSON document; nullopt for an unknown customer.
+  virtual Result<std::optional<std::string>> ExportCustomer(int64_t customer_id, int64_t now_ms) {
+    (void)customer_id, (void)now_ms;
+    return FailedPrecondition("this storage cannot export customers");
+  }
+  // Newest first, without exports; ids < before_id when before_id > 0.
+  virtual Result<std::vector<PrivacyRequestRecord>> ListPrivacyRequests(int64_t before_id,
+                                                                        size_t limit) {
+    (void)before_id, (void)limit;
+    return std::vector<PrivacyRequestRecord>{};
+  }
+  // One request, with its export.
+  virtual Result<std::optional<PrivacyRequestRecord>> GetPrivacyRequest(int64_t id) {
+    (void)id;
+    return std::optional<PrivacyRequestRecord>{};
+  }
+  // One bounded step of pending privacy work (scrubbing inbox bodies after a redaction,
+  // deleting a redacted shop's rows), each its own short transaction so that the writer is
+  // never held for long. Returns true while work remains.
+  virtual Result<bool> RunPrivacyWork(int64_t now_ms) {
+    (void)now_ms;
+    return false;
+  }
+  // Every shop with a recorded state (a shop never deactivated has none and is active).
+  virtual Result<std::vector<ShopStateRecord>> ListShopStates() {
+    return std::vector<ShopStateRecord>{};
+  }
 };
 
 }  // namespace loyaltyd
