@@ -404,12 +404,14 @@ Result<std::vector<int64_t>> SqliteStorage::FindPrivacyCustomersLocked(
     s.Bind(1, action.shop_id).Bind(2, email);
     while (s.Step() == SQLITE_ROW) ids.push_back(s.Int(0));
   }
-  // Guest owners of the orders the request names (a registered owner is someone else).
+  // Guest owners of the orders the request names (a registered owner is someone else; a
+  // redacted one is anonymous already, and redacting it again would change nothing).
   for (const std::string& order : action.platform_order_ids) {
     Stmt s(db,
            "SELECT c.id FROM orders o JOIN customers c ON c.id = o.customer_id "
            "WHERE o.shop_id = ?1 AND o.platform_order_id = ?2 "
-           "AND c.platform_customer_id IS NULL");
+           "AND c.platform_customer_id IS NULL "
+           "AND c.id NOT IN (SELECT customer_id FROM customer_redactions)");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, action.shop_id).Bind(2, order);
     while (s.Step() == SQLITE_ROW) ids.push_back(s.Int(0));
@@ -1134,7 +1136,9 @@ Result<bool> SqliteStorage::RunPrivacyWork(int64_t now_ms) {
     });
     return st;
   }
-  (void)more;
+  // A request just completed: cut the WAL now rather than at the next call, so that once a
+  // request reads completed, its erasure has (almost always) reached the disk too.
+  if (!more && wal_scrub_wanted_ && TruncateWalLocked()) wal_scrub_wanted_ = false;
   return true;  // this request moved on; the next call finds what is left
 }
 

@@ -271,7 +271,7 @@ TEST_F(SqlitePrivacyTest, RedactionLeavesNoPersonalValueInTheFileAndKeepsTheBook
   // The bytes: no personal value of Grace's anywhere, in any case, in the file or its WAL
   // (secure_delete zeroes what was overwritten; the WAL was truncated).
   const std::string after = Lower(DatabaseBytes());
-  for (const std::string value :
+  for (const std::string& value :
        {std::string(kGraceEmail), std::string("grace.hopper"), std::string(kGraceFirst),
         std::string(kGraceLast), std::string(kGracePhone), std::string(kGracePhoneKey),
         std::string(kGraceAddressKey), std::string("navy-mail.example"),
