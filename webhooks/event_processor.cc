@@ -119,9 +119,37 @@ Result<size_t> EventProcessor::ProcessPending() {
   for (;;) {
     Result<size_t> n = ProcessBatch();
     if (!n.ok()) return n.status();
-    if (*n == 0) return total;
+    if (*n == 0) break;
     total += *n;
   }
+  // Privacy work the events left (body scrubs, shop redactions), to the end.
+  for (;;) {
+    Result<bool> more = storage_.RunPrivacyWork(PrivacyNowMs());
+    if (!more.ok()) return more.status();
+    if (!*more) return total;
+  }
+}
+
+int64_t EventProcessor::PrivacyNowMs() const {
+  if (clock_ != nullptr) return clock_->NowMillis();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool EventProcessor::RunPrivacySteps() {
+  // Each step is one short transaction; a bounded number per wake keeps events flowing between
+  // them. True when more remains (the loop comes straight back).
+  constexpr int kPrivacyStepsPerWake = 16;
+  for (int i = 0; i < kPrivacyStepsPerWake; ++i) {
+    Result<bool> more = storage_.RunPrivacyWork(PrivacyNowMs());
+    if (!more.ok()) {
+      spdlog::error("privacy work paused: {}", more.status().ToString());
+      return false;
+    }
+    if (!*more) return false;
+  }
+  return true;
 }
 
 void EventProcessor::Loop() {
@@ -145,6 +173,10 @@ void EventProcessor::Loop() {
       }
       if (n.ok()) {
         backoff = std::chrono::milliseconds(0);
+        if (RunPrivacySteps()) {
+          std::lock_guard<std::mutex> lock(mu_);
+          notified_ = true;  // more privacy work: come back after any new events
+        }
       } else {
         // Storage is unavailable (disk full, locked): the events stay pending; back off.
         backoff = std::min(std::chrono::milliseconds(30000),

@@ -48,7 +48,11 @@ class EventProcessor {
   void Stop();
   void Notify();
 
-  // Processes until nothing is pending. Returns how many events were processed.
+  // Processes until nothing is pending, then runs the privacy work the events left (inbox body
+  // scrubs after a redaction, a shop's removal: Storage::RunPrivacyWork) to the end. Returns
+  // how many events were processed. The processing thread runs that work too, a few bounded
+  // steps per wake, between batches.
+
   Result<size_t> ProcessPending();
 
   uint64_t processed_total() const { return processed_total_.load(); }
@@ -57,6 +61,9 @@ class EventProcessor {
   void Loop();
   // One batch; returns how many events it held (0 when the inbox has nothing pending).
   Result<size_t> ProcessBatch();
+  // Privacy (issue 7): a few steps of Storage::RunPrivacyWork; true when more remains.
+  bool RunPrivacySteps();
+  int64_t PrivacyNowMs() const;
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;

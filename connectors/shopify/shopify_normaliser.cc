@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -407,6 +408,81 @@ constexpr std::string_view kKeysRead[] = {
 // binary_search in ParseKeepingKeys silently misses keys of an unsorted list.
 static_assert(std::is_sorted(std::begin(kKeysRead), std::end(kKeysRead)));
 
+// --- Privacy topics (issue 7) ---
+// Shopify's mandatory compliance webhooks, as documented at
+// https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance:
+//   customers/data_request {"shop_id", "shop_domain", "orders_requested": [ids],
+//                           "customer": {"id", "email", "phone"}, "data_request": {"id"}}
+//   customers/redact       {"shop_id", "shop_domain", "customer": {"id", "email", "phone"},
+//                           "orders_to_redact": [ids]}
+//   shop/redact            {"shop_id", "shop_domain"} (48 hours after the app is uninstalled)
+// and app/uninstalled, whose body is the shop resource (nothing of it is needed). They are
+// HMAC-signed like every webhook and verified the same way (a wrong signature is a 401).
+// The bodies are small and every key matters, so they are parsed whole.
+std::optional<PrivacyEvent::Kind> PrivacyKindOfShopifyTopic(std::string_view topic) {
+  if (topic == "customers/data_request") return PrivacyEvent::Kind::kCustomerDataRequest;
+  if (topic == "customers/redact") return PrivacyEvent::Kind::kCustomerRedact;
+  if (topic == "shop/redact") return PrivacyEvent::Kind::kShopRedact;
+  if (topic == "app/uninstalled") return PrivacyEvent::Kind::kShopUninstalled;
+  return std::nullopt;
+}
+
+std::vector<std::string> ShopifyPrivacyOrderIds(const json& root, const char* key) {
+  std::vector<std::string> ids;
+  const json* list = Field(root, key);
+  if (list == nullptr) return ids;
+  if (!list->is_array()) Fail(key, "must be an array of order ids");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& v = (*list)[i];
+    const std::string path = std::string(key) + "[" + std::to_string(i) + "]";
+    if (v.is_number_unsigned()) {
+      ids.push_back(std::to_string(v.get<uint64_t>()));
+    } else if (v.is_number_integer()) {
+      ids.push_back(std::to_string(v.get<int64_t>()));
+    } else {
+      Fail(path, "must be an integer id");
+    }
+  }
+  return ids;
+}
+
+Result<NormalisedEvent> NormaliseShopifyPrivacy(PrivacyEvent::Kind kind, std::string_view body) {
+  PrivacyEvent event;
+  event.kind = kind;
+  if (kind == PrivacyEvent::Kind::kShopUninstalled || kind == PrivacyEvent::Kind::kShopRedact) {
+    // The shop is the one the verified headers named; the body adds nothing loyaltyd needs
+    // (and a shop that is gone must be handled even if its body were odd).
+    return NormalisedEvent(std::move(event));
+  }
+  try {
+    const json root = json::parse(body);
+    if (!root.is_object()) return InvalidArgument("body must be a JSON object");
+    const json* customer = Field(root, "customer");
+    if (customer == nullptr || !customer->is_object()) {
+      return InvalidArgument("customer: missing");
+    }
+    event.platform_customer_id = IdText(*customer, "id", "customer.", false);
+    event.email = Text(*customer, "email");
+    event.phone = Text(*customer, "phone");
+    if (event.platform_customer_id.empty() && event.email.empty()) {
+      return InvalidArgument("customer: neither an id nor an email to find the customer by");
+    }
+    if (kind == PrivacyEvent::Kind::kCustomerDataRequest) {
+      event.platform_order_ids = ShopifyPrivacyOrderIds(root, "orders_requested");
+      if (const json* request = Field(root, "data_request"); request && request->is_object()) {
+        event.platform_request_id = IdText(*request, "id", "data_request.", false);
+      }
+    } else {
+      event.platform_order_ids = ShopifyPrivacyOrderIds(root, "orders_to_redact");
+    }
+    return NormalisedEvent(std::move(event));
+  } catch (const PayloadError& error) {
+    return InvalidArgument(error.message);
+  } catch (const json::exception& error) {
+    return InvalidArgument(std::string("malformed JSON: ") + error.what());
+  }
+}
+
 }  // namespace
 
 Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
@@ -430,6 +506,8 @@ Result<NormalisedEvent> ShopifyNormaliser::Normalise(const ShopConfig& /*shop*/,
     kind = OrderEventKind::kRefunded;
   } else if (topic == "customers/create" || topic == "customers/update") {
     is_order = false;
+  } else if (std::optional<PrivacyEvent::Kind> privacy = PrivacyKindOfShopifyTopic(topic)) {
+    return NormaliseShopifyPrivacy(*privacy, body);
   } else {
     return NormalisedEvent(
         IgnoredEvent{"topic '" + std::string(topic) + "' has no effect on the ledger"});

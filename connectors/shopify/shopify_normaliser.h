@@ -24,7 +24,9 @@ class ShopifyNormaliser final : public Normaliser {
   // orders/fulfilled -> OrderEvent of kind kUpdated with Order::fulfilled (as is any order
   // whose fulfillment_status is "fulfilled"; the award point under program.award.on);
   // refunds/create -> OrderEvent of kind kRefunded (the order id and the one refund);
-  // customers/create, customers/update -> CustomerEvent; any other topic -> IgnoredEvent
+  // customers/create, customers/update -> CustomerEvent; the privacy topics
+  // customers/data_request, customers/redact, shop/redact and app/uninstalled -> PrivacyEvent
+  // (shopify_normaliser.cc cites their payloads); any other topic -> IgnoredEvent
   // (its body is not read). InvalidArgument, naming the field, for a body that is not JSON
   // or lacks what the model needs. Shopify says what happened by topic: `shop` is not needed.
   Result<NormalisedEvent> Normalise(const ShopConfig& shop, std::string_view topic,

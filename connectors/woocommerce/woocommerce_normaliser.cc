@@ -342,6 +342,25 @@ Result<NormalisedEvent> WooCommerceNormaliser::Normalise(const ShopConfig& shop,
   const bool is_order =
       topic == "order.created" || topic == "order.updated" || topic == "order.restored";
   const bool is_customer = topic == "customer.created" || topic == "customer.updated";
+  if (topic == "customer.deleted") {
+    // WooCommerce core has no privacy topics; a deleted customer (WP user) is its nearest
+    // equivalent of Shopify's customers/redact and is redacted here the same way. The body of
+    // a *.deleted delivery is only {"id": N} (WC_Webhook::build_payload). Redaction keeps the
+    // ledger amounts under an anonymous key (docs/operations.md, "Privacy").
+    try {
+      const json root = json::parse(body);
+      if (!root.is_object()) return InvalidArgument("body must be a JSON object");
+      PrivacyEvent event;
+      event.kind = PrivacyEvent::Kind::kCustomerRedact;
+      event.platform_customer_id = IdText(root, "id", "", true);
+      if (event.platform_customer_id.empty()) return InvalidArgument("id: must not be 0");
+      return NormalisedEvent(std::move(event));
+    } catch (const PayloadError& error) {
+      return InvalidArgument(error.message);
+    } catch (const json::exception& error) {
+      return InvalidArgument(std::string("malformed JSON: ") + error.what());
+    }
+  }
   if (!is_order && !is_customer && topic != "order.deleted") {
     return NormalisedEvent(
         IgnoredEvent{"topic '" + std::string(topic) + "' has no effect on the ledger"});

@@ -41,7 +41,8 @@ namespace loyaltyd {
 class WooCommerceNormaliser final : public Normaliser {
  public:
   // order.created, order.updated, order.restored -> OrderEvent (kind by status, see above);
-  // customer.created, customer.updated -> CustomerEvent; order.deleted and any other topic ->
+  // customer.created, customer.updated -> CustomerEvent; customer.deleted -> PrivacyEvent
+  // kCustomerRedact (its body is {"id": N}); order.deleted and any other topic ->
   // IgnoredEvent. InvalidArgument, naming the field, for a body that is not JSON or lacks what
   // the model needs.
   Result<NormalisedEvent> Normalise(const ShopConfig& shop, std::string_view topic,

@@ -15,6 +15,7 @@
 #include "connectors/shopify/shopify_connector.h"
 #include "connectors/woocommerce/woocommerce_connector.h"
 #include "http/admin_api.h"
+#include "http/privacy_api.h"
 #include "http/server_tuning.h"
 #include "ledger/config_tier_policy.h"
 #include "ledger/ledger.h"
@@ -40,6 +41,7 @@ struct Daemon::Components {
   std::unique_ptr<ActionService> actions;
   std::unique_ptr<ReferralService> referrals;
   std::unique_ptr<AdminApi> admin_api;
+  std::unique_ptr<PrivacyApi> privacy_api;  // issue 7: exports, redaction, shop state
   std::unique_ptr<TunedServer> server;
   std::unique_ptr<TierScheduler> tiers;      // VIP tiers' daily re-evaluation
   std::unique_ptr<ConfigReloader> reloader;  // null without a config file
@@ -168,6 +170,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   p.admin_api = std::make_unique<AdminApi>(
       source, *p.storage, clock, *p.redemptions, [outbox] { outbox->Wake(); }, *p.actions,
       *p.referrals);
+  p.privacy_api =
+      std::make_unique<PrivacyApi>(source, *p.storage, clock, [processor] { processor->Notify(); });
   if (!daemon->config_path_.empty()) {
     SqliteStorage* storage_ptr = p.storage.get();
     p.reloader = std::make_unique<ConfigReloader>(
@@ -214,6 +218,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   RegisterWebhookRoute(server, "/webhooks/shopify", *p.shopify_ingest);
   RegisterWebhookRoute(server, "/webhooks/woocommerce", *p.woocommerce_ingest);
   p.admin_api->Register(server);
+  p.privacy_api->Register(server);
   server.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         spdlog::error("unhandled exception serving {} {}", req.method, req.path);

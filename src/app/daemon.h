@@ -6,7 +6,9 @@
 //                   (http/server_tuning.h): one per open connection; run webhook ingest (verify
 //                   and wait for group commit) and the admin API.
 //   inbox writer    GroupCommitter: commits queued webhooks in batches (one fsync per batch).
-//   processor       EventProcessor: normalises stored events and applies them to the ledger.
+//   processor       EventProcessor: normalises stored events and applies them to the ledger;
+//                   between batches, runs the privacy work they leave (inbox body scrubs after
+//                   a redaction, a redacted shop's removal) in short bounded steps.
 //   outbox          OutboxWorker ("ld-outbox"): makes the queued platform calls (rewards).
 //   tiers           TierScheduler ("ld-tiers"): the daily VIP tier re-evaluation (program.tiers).
 //   points          PointsScheduler ("ld-points"): hourly, releases pending awards and expires

@@ -1,5 +1,7 @@
 #include "app/reconcile_scheduler.h"
 
+#include <set>
+
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -96,11 +98,20 @@ void ReconcileScheduler::RunOnce() {
   const std::shared_ptr<const Config> config = config_->Current();
   if (!config->reconcile.enabled) return;
   OrderReconciler reconciler(storage_, clock_, append_, [this](int64_t ms) { return Wait(ms); });
+  // Privacy (issue 7): an inactive shop (app uninstalled, or redacted) is not called; its
+  // access token is revoked and its webhooks are still stored as they come.
+  std::set<std::string> inactive;
+  if (Result<std::vector<ShopStateRecord>> states = storage_.ListShopStates(); states.ok()) {
+    for (const ShopStateRecord& state : *states) {
+      if (!state.active) inactive.insert(state.shop_id);
+    }
+  }
   for (const ShopConfig& shop : config->shops) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
+    if (inactive.count(shop.id) != 0) continue;
     std::unique_ptr<OrderSource> source = shop.api.configured ? sources_(shop) : nullptr;
     if (!source) continue;
     Result<std::optional<int64_t>> mark = storage_.GetReconcileMark(shop.id);

@@ -163,7 +163,26 @@ struct IgnoredEvent {
   std::string reason;
 };
 
-using NormalisedEvent = std::variant<OrderEvent, CustomerEvent, IgnoredEvent>;
+// --- Privacy (issue 7; docs/operations.md, "Privacy") ---
+// A platform's privacy request or lifecycle notice about the shop itself:
+//   Shopify's mandatory compliance topics customers/data_request, customers/redact, shop/redact
+//   (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance) and app/uninstalled;
+//   WooCommerce's customer.deleted (its body is only {"id": N}), taken as a redaction.
+struct PrivacyEvent {
+  enum class Kind { kCustomerDataRequest, kCustomerRedact, kShopRedact, kShopUninstalled };
+  Kind kind = Kind::kCustomerRedact;
+  // Who the request is about (customer kinds). Any may be empty; the platform id is exact
+  // decimal text, like every platform id in this model.
+  std::string platform_customer_id;
+  std::string email;
+  std::string phone;
+  // Shopify's orders_requested / orders_to_redact: the customer's orders the request covers.
+  std::vector<std::string> platform_order_ids;
+  // Shopify's data_request.id: the merchant's reference for a data request.
+  std::string platform_request_id;
+};
+
+using NormalisedEvent = std::variant<OrderEvent, CustomerEvent, IgnoredEvent, PrivacyEvent>;
 
 // Lower-cases and trims an email address for matching. Returns "" for an empty or
 // obviously invalid address (no '@').

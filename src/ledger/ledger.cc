@@ -131,7 +131,46 @@ EventOutcome Ledger::Decide(const InboxEvent& event,
   if (const auto* customer_event = std::get_if<CustomerEvent>(&*normalised)) {
     return DecideCustomer(event, *customer_event);
   }
+  if (const auto* privacy_event = std::get_if<PrivacyEvent>(&*normalised)) {
+    return DecidePrivacy(event, *privacy_event);
+  }
   return Outcome(event, EventStatus::kIgnored, std::get<IgnoredEvent>(*normalised).reason);
+}
+
+// Privacy (issue 7): what the request means is decided by storage, which finds the customer
+// and applies it in the event's transaction; the event's reason says which request it was
+// (storage's summary replaces it once applied).
+EventOutcome Ledger::DecidePrivacy(const InboxEvent& event, const PrivacyEvent& privacy) const {
+  PrivacyAction action;
+  action.shop_id = event.shop_id;
+  action.platform_customer_id = privacy.platform_customer_id;
+  action.email = privacy.email;
+  action.phone = privacy.phone;
+  action.platform_order_ids = privacy.platform_order_ids;
+  action.platform_request_id = privacy.platform_request_id;
+  action.source = "webhook";
+  std::string reason;
+  switch (privacy.kind) {
+    case PrivacyEvent::Kind::kCustomerDataRequest:
+      action.kind = PrivacyAction::Kind::kDataRequest;
+      reason = "customer data request";
+      break;
+    case PrivacyEvent::Kind::kCustomerRedact:
+      action.kind = PrivacyAction::Kind::kCustomerRedact;
+      reason = "customer redaction";
+      break;
+    case PrivacyEvent::Kind::kShopRedact:
+      action.kind = PrivacyAction::Kind::kShopRedact;
+      reason = "shop redaction";
+      break;
+    case PrivacyEvent::Kind::kShopUninstalled:
+      action.kind = PrivacyAction::Kind::kShopDeactivate;
+      reason = "app uninstalled: shop deactivated";
+      break;
+  }
+  EventOutcome outcome = Outcome(event, EventStatus::kProcessed, std::move(reason));
+  outcome.privacy = std::move(action);
+  return outcome;
 }
 
 EventOutcome Ledger::DecideCustomer(const InboxEvent& event,

@@ -69,6 +69,8 @@ class Ledger {
  private:
   EventOutcome DecideOrder(const InboxEvent& event, const OrderEvent& order_event) const;
   EventOutcome DecideCustomer(const InboxEvent& event, const CustomerEvent& customer_event) const;
+  // Privacy topics (issue 7): the outcome carries the PrivacyAction storage applies.
+  EventOutcome DecidePrivacy(const InboxEvent& event, const PrivacyEvent& privacy) const;
 
   // Sets what storage needs to evaluate the customer's tier with the event (VIP tiers).
   void AddTierInputs(EventOutcome& outcome) const;

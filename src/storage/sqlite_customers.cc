@@ -140,7 +140,7 @@ Result<CustomerSearchPage> SqliteStorage::SearchCustomers(const CustomerSearch& 
 
 Result<std::optional<std::string>> SqliteStorage::FindReferralCode(int64_t customer_id) {
   ReadLease lease(*this);
-  Stmt s(lease.db(), "SELECT code FROM referral_codes WHERE customer_id = ?1");
+  Stmt s(lease.statements(), "SELECT code FROM referral_codes WHERE customer_id = ?1");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, customer_id);
   const int rc = s.Step();

@@ -238,6 +238,9 @@ Result<std::vector<OutboxJob>> SqliteStorage::LoadDueJobs(int64_t now_ms, size_t
   Stmt s(lease.statements(),
          (std::string("SELECT ") + kJobColumns +
           " FROM outbox_jobs WHERE status = 'pending' AND next_attempt_at_ms <= ?1 "
+          // Privacy (sqlite_privacy.cc): no calls for an uninstalled shop; its
+          // jobs wait, pending, until it is activated again.
+          "AND shop_id NOT IN (SELECT shop_id FROM shop_states WHERE active = 0) "
           "ORDER BY next_attempt_at_ms, id LIMIT ?2")
              .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());

@@ -475,9 +475,14 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
                                 std::to_string(kSchemaVersion) + "); upgrade loyaltyd");
     }
   }
+  // Privacy (docs/storage.md, "Privacy"): deleted and overwritten content is zeroed in the
+  // file, so an erased email does not linger in free space or freed pages. loyaltyd rarely
+  // deletes, so this costs little; the WAL is truncated after each erasure (sqlite_privacy.cc).
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA secure_delete=ON"));
   LOYALTYD_RETURN_IF_ERROR(sqlite_internal::InTransaction(db, [&] {
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kSchema));
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kCustomerToolsSchema));  // sqlite_customers.cc
+    LOYALTYD_RETURN_IF_ERROR(Exec(db, PrivacySchema()));       // sqlite_privacy.cc
     return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }));
 
@@ -719,6 +724,12 @@ Status SqliteStorage::CommitEventOutcomes(const std::vector<EventOutcome>& outco
 }
 
 Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) {
+  if (outcome.privacy) {  // a privacy topic (sqlite_privacy.cc): nothing else in the outcome
+    Result<PrivacyRequestRecord> applied =
+        ApplyPrivacyLocked(*outcome.privacy, outcome.event_id, now_ms);
+    if (!applied.ok()) return applied.status();
+    return MarkEvent(outcome.event_id, outcome.status, applied->summary, now_ms);
+  }
   int64_t customer_id = 0;
   if (outcome.customer) {
     const CustomerIdentity& c = *outcome.customer;

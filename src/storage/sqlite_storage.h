@@ -86,6 +86,19 @@ class SqliteStorage final : public Storage {
   Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
                           int64_t now_ms) override;
 
+  // Privacy (sqlite_privacy.cc).
+  Result<PrivacyRequestRecord> ApplyPrivacyAction(const PrivacyAction& action,
+                                                  int64_t now_ms) override;
+  Result<std::optional<std::string>> ExportCustomer(int64_t customer_id, int64_t now_ms) override;
+  Result<std::vector<PrivacyRequestRecord>> ListPrivacyRequests(int64_t before_id,
+                                                                size_t limit) override;
+  Result<std::optional<PrivacyRequestRecord>> GetPrivacyRequest(int64_t id) override;
+  Result<bool> RunPrivacyWork(int64_t now_ms) override;
+  Result<std::vector<ShopStateRecord>> ListShopStates() override;
+  // The tables the privacy code knows how to export, redact and delete, and those it leaves
+  // alone on purpose; a test compares them with the schema so that a new table is classified.
+  static std::vector<std::string> PrivacyKnownTables();
+
   // VIP tiers (sqlite_tiers.cc).
   Result<TierStanding> GetCustomerTier(int64_t customer_id) override;
   Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
@@ -273,6 +286,27 @@ class SqliteStorage final : public Storage {
   Result<OpeningBalanceOutcome> ImportOpeningBalanceLocked(const OpeningBalanceRow& row,
                                                            int64_t now_ms);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
+
+  // --- Privacy, under write_mu_ (sqlite_privacy.cc) ---
+  // The privacy tables; run by Open after the main schema.
+  static const char* PrivacySchema();
+  // Applies the action inside the caller's transaction (an event's savepoint, or the admin
+  // API's own transaction); source_event_id 0 for the API.
+  Result<PrivacyRequestRecord> ApplyPrivacyLocked(const PrivacyAction& action,
+                                                  int64_t source_event_id, int64_t now_ms);
+  Result<std::vector<int64_t>> FindPrivacyCustomersLocked(const PrivacyAction& action);
+  Status RedactCustomerLocked(int64_t customer_id, int64_t request_id, int64_t now_ms);
+  // Removes every row that depends on the customer, then the customer (shop redaction).
+  Status DeleteCustomerLocked(int64_t customer_id);
+  // One step of a pending request; true when the request has more to do.
+  Result<bool> ScrubBodiesStep(int64_t request_id, const std::string& shop_id, int64_t cursor,
+                               int64_t now_ms);
+  Result<bool> ShopRedactStep(int64_t request_id, const std::string& shop_id,
+                              const std::string& phase, int64_t source_event_id, int64_t now_ms);
+  // PRAGMA wal_checkpoint(TRUNCATE) after erasing: the WAL still holds the pages as they were
+  // before; false when readers kept it from completing (retried by the next RunPrivacyWork).
+  bool TruncateWalLocked();
+  bool wal_scrub_wanted_ = false;  // GUARDED_BY(write_mu_)
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(
       int64_t customer_id, const std::string& idempotency_key);

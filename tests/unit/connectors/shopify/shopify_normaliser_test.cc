@@ -529,5 +529,46 @@ TEST(ShopifyNormaliserTest, SampleBodiesNormalise) {
   }
 }
 
+// Privacy (issue 7): the mandatory compliance topics, with the payloads of
+// https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance.
+TEST(ShopifyNormaliserTest, ComplianceTopicsArePrivacyEvents) {
+  ShopifyNormaliser normaliser;
+  Result<NormalisedEvent> data = normaliser.Normalise(
+      ShopConfig{}, "customers/data_request",
+      R"({"shop_id":954889,"shop_domain":"s.myshopify.com","orders_requested":[299938,280263],)"
+      R"("customer":{"id":9007199254740993,"email":"john@example.com","phone":"555-625-1199"},)"
+      R"("data_request":{"id":9999}})");
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  const PrivacyEvent& request = std::get<PrivacyEvent>(*data);
+  EXPECT_EQ(request.kind, PrivacyEvent::Kind::kCustomerDataRequest);
+  EXPECT_EQ(request.platform_customer_id, "9007199254740993");  // above 2^53, exact
+  EXPECT_EQ(request.email, "john@example.com");
+  EXPECT_EQ(request.phone, "555-625-1199");
+  EXPECT_EQ(request.platform_order_ids, (std::vector<std::string>{"299938", "280263"}));
+  EXPECT_EQ(request.platform_request_id, "9999");
+
+  Result<NormalisedEvent> redact = normaliser.Normalise(
+      ShopConfig{}, "customers/redact",
+      R"({"shop_id":954889,"shop_domain":"s.myshopify.com","customer":{"id":191167,)"
+      R"("email":"john@example.com","phone":"555-625-1199"},"orders_to_redact":[299938]})");
+  ASSERT_TRUE(redact.ok()) << redact.status().ToString();
+  EXPECT_EQ(std::get<PrivacyEvent>(*redact).kind, PrivacyEvent::Kind::kCustomerRedact);
+  EXPECT_EQ(std::get<PrivacyEvent>(*redact).platform_order_ids, std::vector<std::string>{"299938"});
+
+  for (const auto& [topic, kind] :
+       {std::pair{"shop/redact", PrivacyEvent::Kind::kShopRedact},
+        std::pair{"app/uninstalled", PrivacyEvent::Kind::kShopUninstalled}}) {
+    Result<NormalisedEvent> e =
+        normaliser.Normalise(ShopConfig{}, topic, R"({"shop_id":954889,"shop_domain":"s"})");
+    ASSERT_TRUE(e.ok()) << topic;
+    EXPECT_EQ(std::get<PrivacyEvent>(*e).kind, kind) << topic;
+  }
+  // A redaction that names nobody cannot be applied: the event fails, saying why.
+  Result<NormalisedEvent> nobody =
+      normaliser.Normalise(ShopConfig{}, "customers/redact", R"({"shop_id":1,"customer":{}})");
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_NE(nobody.status().message().find("customer"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace loyaltyd::shopify_normaliser_test

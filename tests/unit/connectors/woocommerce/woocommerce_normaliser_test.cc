@@ -284,13 +284,26 @@ TEST(WooCommerceNormaliserTest, SampleBodiesNormalise) {
 }
 
 TEST(WooCommerceNormaliserTest, OtherTopicsAreIgnoredWithoutReadingTheBody) {
-  for (const char* topic : {"product.updated", "coupon.created", "customer.deleted",
-                            "action.woocommerce_payment_complete"}) {
+  for (const char* topic :
+       {"product.updated", "coupon.created", "action.woocommerce_payment_complete"}) {
     Result<NormalisedEvent> e = Normalise("not even json", topic);
     ASSERT_TRUE(e.ok()) << topic;
     ASSERT_TRUE(std::holds_alternative<IgnoredEvent>(*e));
     EXPECT_NE(std::get<IgnoredEvent>(*e).reason.find(topic), std::string::npos);
   }
+}
+
+// Privacy (issue 7): WooCommerce's nearest equivalent of a redaction request; its body is only
+// the id (WC_Webhook::build_payload for a deleted resource).
+TEST(WooCommerceNormaliserTest, CustomerDeletedIsARedactionOfThatCustomer) {
+  Result<NormalisedEvent> e = Normalise(R"({"id":12})", "customer.deleted");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE(std::holds_alternative<PrivacyEvent>(*e));
+  const PrivacyEvent& privacy = std::get<PrivacyEvent>(*e);
+  EXPECT_EQ(privacy.kind, PrivacyEvent::Kind::kCustomerRedact);
+  EXPECT_EQ(privacy.platform_customer_id, "12");
+  EXPECT_FALSE(Normalise(R"({"id":0})", "customer.deleted").ok());
+  EXPECT_FALSE(Normalise("not json", "customer.deleted").ok());
 }
 
 // Found by tests/integration/hostile_input_test.cc: nlohmann throws out_of_range, not
