@@ -209,6 +209,7 @@ constexpr PrivacyExportPart kPrivacyExportParts[] = {
     {"credit_entries", "SELECT * FROM credit_entries WHERE customer_id = ?1 ORDER BY id", false},
     {"redemptions", "SELECT * FROM redemptions WHERE customer_id = ?1 ORDER BY id", false},
     {"action_requests", "SELECT * FROM action_requests WHERE customer_id = ?1 ORDER BY id", false},
+    {"adjustments", "SELECT * FROM adjustments WHERE customer_id = ?1 ORDER BY id", false},
     {"tier_orders", "SELECT * FROM tier_orders WHERE customer_id = ?1 ORDER BY order_id", false},
     {"tier_grants", "SELECT * FROM tier_grants WHERE customer_id = ?1 ORDER BY id", false},
     {"tag_updates", "SELECT * FROM tag_updates WHERE customer_id = ?1 ORDER BY job_id", false},
@@ -358,19 +359,33 @@ const char* SqliteStorage::PrivacySchema() { return kPrivacySchemaSql; }
 std::vector<std::string> SqliteStorage::PrivacyKnownTables() {
   // Exported per customer, redacted and deleted with the customer or the shop (this file).
   // reconcile_marks is the shop's (deleted with it); the privacy tables are this file's own.
-  return {"action_requests",     "credit_entries",
-          "customer_activity",   "customer_identity_keys",
-          "customer_redactions", "customer_tiers",
-          "customers",           "inbox_bodies",
-          "inbox_events",        "ledger_entries",
-          "order_refunds",       "orders",
-          "outbox_jobs",         "pending_awards",
-          "point_lots",          "privacy_request_customers",
-          "privacy_requests",    "privacy_scrub_terms",
-          "reconcile_marks",     "redemptions",
-          "referral_clicks",     "referral_codes",
-          "referrals",           "shop_states",
-          "tag_updates",         "tier_grants",
+  return {"action_requests",
+          "adjustments",
+          "credit_entries",
+          "customer_activity",
+          "customer_identity_keys",
+          "customer_redactions",
+          "customer_tiers",
+          "customers",
+          "inbox_bodies",
+          "inbox_events",
+          "ledger_entries",
+          "order_refunds",
+          "orders",
+          "outbox_jobs",
+          "pending_awards",
+          "point_lots",
+          "privacy_request_customers",
+          "privacy_requests",
+          "privacy_scrub_terms",
+          "reconcile_marks",
+          "redemptions",
+          "referral_clicks",
+          "referral_codes",
+          "referrals",
+          "shop_states",
+          "tag_updates",
+          "tier_grants",
           "tier_orders"};
 }
 
@@ -920,6 +935,7 @@ Status SqliteStorage::DeleteCustomerLocked(int64_t customer_id) {
       "DELETE FROM referrals WHERE referrer_customer_id = ?1",
       "DELETE FROM tag_updates WHERE customer_id = ?1 OR job_id IN (SELECT id FROM outbox_jobs "
       "WHERE redemption_id IN (SELECT id FROM redemptions WHERE customer_id = ?1))",
+      "DELETE FROM adjustments WHERE customer_id = ?1",  // sqlite_customers.cc; before its entry
       "DELETE FROM ledger_entries WHERE customer_id = ?1",
       "DELETE FROM credit_entries WHERE customer_id = ?1",
   };
