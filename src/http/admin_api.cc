@@ -116,6 +116,8 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get(R"(/api/v1/referrals/(\d+))", route(&AdminApi::GetReferral));
   server.Post("/api/v1/referrals/clicks", route(&AdminApi::RecordReferralClick));
   server.Get("/api/v1/reports/referrals", route(&AdminApi::ReportReferrals));
+  // Events out (admin_events_out.cc).
+  server.Get("/api/v1/events-out", route(&AdminApi::ListEventDeliveries));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,

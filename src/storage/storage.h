@@ -632,6 +632,48 @@ struct StorageWriteHealth {
   std::string error;  // why not: the last failed write's error
 };
 
+// --- Events out (docs/events.md; sqlite_events_out.cc) ---
+
+// events_out[] as storage applies it: which topics to queue, for which endpoints. Built above
+// storage from the config (app/events_out_policy.h) and set again by every reload.
+struct EventsOutPolicy {
+  struct Endpoint {
+    std::string id;
+    std::vector<std::string> topics;
+  };
+  std::vector<Endpoint> endpoints;  // enabled endpoints only
+  struct Shop {
+    std::string platform;
+    std::string domain;
+  };
+  std::map<std::string, Shop> shops;  // shop id -> what the payload's "shop" says
+  int64_t warn_ms = 0;                // points.expiring: this long before a lot expires
+  bool Wants(std::string_view topic) const;
+};
+
+// One delivery of an event to an endpoint: an "event_out" outbox job and what it sends.
+struct EventDeliveryRecord {
+  int64_t job_id = 0;
+  std::string endpoint_id;
+  std::string event_id;  // X-Loyaltyd-Event-Id: the same for every attempt and endpoint
+  std::string topic;
+  int64_t customer_id = 0;
+  std::string body;  // the exact bytes sent
+  JobStatus status = JobStatus::kPending;
+  int attempts = 0;
+  std::string last_error;
+  int last_http_status = 0;  // 0: no HTTP answer yet
+  int64_t next_attempt_at_ms = 0;
+  int64_t created_at_ms = 0;
+  int64_t delivered_at_ms = 0;  // 0 until a 2xx
+};
+
+struct ExpiryWarningRunResult {
+  int64_t warnings = 0;  // points.expiring events queued now (one per customer and expiry day)
+};
+
+// --- end events out ---
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -810,6 +852,48 @@ class Storage {
   // Moves the mark; never backwards (a smaller value keeps the stored one).
   virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
                                   int64_t now_ms) = 0;
+  // --- Events out (docs/events.md; sqlite_events_out.cc) ---
+
+  // Which events to queue from now on: every ledger change, tier change and referral
+  // conversion queues, in its own transaction, one event and one "event_out" outbox job per
+  // enabled endpoint subscribed to its topic. Set before serving and again by every reload.
+  virtual void SetEventsOutPolicy(const EventsOutPolicy& policy) { (void)policy; }
+  // Queues a points.expiring event for every customer with open lots expiring within the
+  // policy's warn_ms of now_ms: one per (customer, UTC day of expiry), ever, whatever the
+  // repeats, restarts or concurrent runs. Idempotent.
+  virtual Result<ExpiryWarningRunResult> QueueExpiryWarnings(int64_t now_ms) {
+    (void)now_ms;
+    return ExpiryWarningRunResult{};
+  }
+  virtual Result<std::optional<EventDeliveryRecord>> GetEventDelivery(int64_t job_id) {
+    (void)job_id;
+    return std::optional<EventDeliveryRecord>();
+  }
+  // A 2xx: the job is done and the delivery records the status. Idempotent.
+  virtual Status CompleteEventJob(int64_t job_id, int http_status, int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)now_ms;
+    return Internal("events out are not supported by this storage");
+  }
+  // A permanent refusal (4xx other than 408 and 429, 3xx): the job fails with the reason;
+  // POST /api/v1/jobs/{id}/retry sends it again. http_status 0 when there was no answer.
+  virtual Status FailEventJob(int64_t job_id, int http_status, const std::string& error,
+                              int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)error, (void)now_ms;
+    return Internal("events out are not supported by this storage");
+  }
+  // Records the HTTP status of an attempt that will be retried (RescheduleJob keeps the error).
+  virtual Status NoteEventResponse(int64_t job_id, int http_status, int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)now_ms;
+    return Status::Ok();
+  }
+  // Newest first; filters optional (status; endpoint id empty: all); ids < before_id.
+  virtual Result<std::vector<EventDeliveryRecord>> ListEventDeliveries(
+      std::optional<JobStatus> status, const std::string& endpoint_id, int64_t before_id,
+      size_t limit) {
+    (void)status, (void)endpoint_id, (void)before_id, (void)limit;
+    return std::vector<EventDeliveryRecord>();
+  }
+  // --- end events out ---
 };
 
 }  // namespace loyaltyd
