@@ -162,6 +162,21 @@ TEST_F(OutboxEventsTest, ARefusedConnectionIsRetriedUntilTheAttemptLimit) {
   EXPECT_EQ(receiver_.delivered().size(), 1u);
 }
 
+TEST_F(OutboxEventsTest, A429WaitsAtLeastItsRetryAfter) {
+  Earn("6001");
+  receiver_.FailNext(1, 429, /*retry_after_seconds=*/120);
+  ASSERT_EQ(*worker_->RunOnce(), 1);
+  EventDeliveryRecord d = Only();
+  EXPECT_EQ(d.status, JobStatus::kPending);
+  EXPECT_EQ(d.last_http_status, 429);
+  EXPECT_GE(d.next_attempt_at_ms, clock_.now_ms + 120'000);
+  clock_.now_ms += 119'000;
+  EXPECT_EQ(*worker_->RunOnce(), 0);  // the back-off alone (1 s) would have been due
+  clock_.now_ms += 1'000;
+  ASSERT_EQ(*worker_->RunOnce(), 1);
+  EXPECT_EQ(Only().status, JobStatus::kDone);
+}
+
 TEST_F(OutboxEventsTest, GoneIsAPermanentFailure) {
   Earn("6001");
   receiver_.FailNext(1, 410);
