@@ -12,6 +12,7 @@
 
 #include "app/daemon.h"
 #include "app/import_balances_command.h"
+#include "app/events_out_policy.h"
 #include "app/logging.h"
 #include "app/points_scheduler.h"
 #include "app/reconcile_scheduler.h"
@@ -98,7 +99,9 @@ constexpr const char* kExpireUsage = R"(Usage: loyaltyd expire --config FILE [--
 Expires, in the config's database, every point lot past its expiry (program.expiry.lot_age_days)
 and every lot of a customer without points activity for program.expiry.inactivity_days: one
 "expire" ledger entry per lot. Idempotent: running it again, or while the daemon runs (it does
-the same every hour), expires nothing twice.
+the same every hour), expires nothing twice. Then queues the points.expiring events of
+events_out (docs/events.md) for lots expiring within program.expiry.warn_days: once per
+customer and expiry day, ever.
   --now ISO    judge expiry as of this UTC time, e.g. 2027-01-31T00:00:00Z or 2027-01-31
                (default: now)
 Prints what was expired; exits 0, 1 on a storage error, 2 on bad usage.
@@ -258,6 +261,7 @@ int Tiers(const std::map<std::string, std::string>& flags,
     std::fprintf(stderr, "loyaltyd tiers: %s\n", storage.status().ToString().c_str());
     return 1;
   }
+  (*storage)->SetEventsOutPolicy(EventsOutPolicyFrom(*config));  // events out: tier.changed
   SystemClock clock;
   TierScheduler scheduler(
       **storage, clock, [policy] { return policy; }, nullptr);
@@ -297,6 +301,8 @@ int RunPointsCommand(const std::string& command, const std::map<std::string, std
     return 1;
   }
   (*storage)->SetPointsPolicy(PointsPolicyFrom(config->program));
+  // Events out: what this run changes queues its events like the daemon's own runs.
+  (*storage)->SetEventsOutPolicy(EventsOutPolicyFrom(*config));
   const std::string as_of = FormatIso8601Millis(now_ms);
   if (command == "expire") {
     Result<ExpiryRunResult> r = (*storage)->ExpirePoints(now_ms);
@@ -306,6 +312,14 @@ int RunPointsCommand(const std::string& command, const std::map<std::string, std
     }
     std::printf("as of %s: %lld lot(s) expired, %lld point(s)\n", as_of.c_str(),
                 static_cast<long long>(r->lots_expired), static_cast<long long>(r->points_expired));
+    // Events out: points.expiring warnings, as the daemon's hourly run queues them.
+    Result<ExpiryWarningRunResult> warned = (*storage)->QueueExpiryWarnings(now_ms);
+    if (!warned.ok()) {
+      std::fprintf(stderr, "loyaltyd expire: %s\n", warned.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("as of %s: %lld points.expiring event(s) queued\n", as_of.c_str(),
+                static_cast<long long>(warned->warnings));
     return 0;
   }
   Result<ReleaseRunResult> r = (*storage)->ReleasePendingPoints(now_ms);

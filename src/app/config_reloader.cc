@@ -84,6 +84,7 @@ std::string DescribeReload(const Config& running, const Config& next) {
   if (!(running.admin == next.admin)) parts.push_back("admin.token changed");
   if (!(running.outbox == next.outbox)) parts.push_back("outbox changed");
   if (!(running.reconcile == next.reconcile)) parts.push_back("reconcile changed");
+  if (!(running.events_out == next.events_out)) parts.push_back("events_out changed");
   if (running.logging.level != next.logging.level) {
     parts.push_back("logging.level " + running.logging.level + " -> " + next.logging.level);
   }

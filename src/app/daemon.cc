@@ -8,6 +8,7 @@
 
 #include "actions/action_service.h"
 #include "app/config_reloader.h"
+#include "app/events_out_policy.h"
 #include "app/points_scheduler.h"
 #include "app/reconcile_scheduler.h"
 #include "app/reward_clients.h"
@@ -135,6 +136,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   // The points policy (program.expiry) is held by storage, outside the ConfigSource: set here
   // and again by every applied reload (below).
   p.storage->SetPointsPolicy(PointsPolicyFrom(cfg.program));
+  p.storage->SetEventsOutPolicy(EventsOutPolicyFrom(cfg));  // events out, likewise
   p.shopify = std::make_unique<ShopifyConnector>(source);
   p.woocommerce = std::make_unique<WooCommerceConnector>(source);
   p.processor = std::make_unique<EventProcessor>(
@@ -180,6 +182,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
           // Lots made from now on, and the next expiry run, take the reloaded program.expiry
           // (program.award is read by each processing batch from its own snapshot).
           storage_ptr->SetPointsPolicy(PointsPolicyFrom(next.program));
+          // Events out: events queued from now on go to the reloaded endpoints.
+          storage_ptr->SetEventsOutPolicy(EventsOutPolicyFrom(next));
           for (const ShopConfig& shop : next.shops) {
             const ShopConfig* before = previous.FindShopById(shop.id);
             if (before == nullptr || !(before->api == shop.api)) LogRewardAvailability(next, shop);

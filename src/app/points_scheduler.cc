@@ -52,6 +52,12 @@ Status PointsScheduler::RunOnce(int64_t now_ms) {
     spdlog::info("expiry: {} lot(s) expired, {} point(s)", expired->lots_expired,
                  expired->points_expired);
   }
+  // Events out: points.expiring, once per customer and expiry day (docs/events.md).
+  Result<ExpiryWarningRunResult> warned = storage_.QueueExpiryWarnings(now_ms);
+  if (!warned.ok()) return warned.status();
+  if (warned->warnings > 0) {
+    spdlog::info("expiry: {} points.expiring event(s) queued", warned->warnings);
+  }
   return Status::Ok();
 }
 

@@ -1423,6 +1423,7 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
   r.Object("expiry", false, [&](ObjectReader& expiry_reader) {
     expiry_reader.Integer("lot_age_days", program.expiry.lot_age_days, 1, 3650);
     expiry_reader.Integer("inactivity_days", program.expiry.inactivity_days, 1, 3650);
+    expiry_reader.Integer("warn_days", program.expiry.warn_days, 1, 365);  // events out
   });
   r.Object("award", false, [&](ObjectReader& award_reader) {
     std::string on = "paid";
@@ -1441,6 +1442,101 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
     ReadReferrals(referrals_reader, program, currency_ok);
   });
 }
+
+// --- Events out (events_out[]; docs/events.md) ---
+
+// http(s)://host[:port][/path][?query]: no user info, fragment, spaces or control characters.
+bool IsEventsOutUrl(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return false;
+  const size_t authority_end = url.find_first_of("/?", scheme_end + 3);
+  const std::string authority = url.substr(scheme_end + 3, authority_end == std::string::npos
+                                                               ? std::string::npos
+                                                               : authority_end - scheme_end - 3);
+  if (authority.empty() || authority.front() == ':') return false;
+  const size_t colon = authority.find(':');
+  if (colon != std::string::npos) {
+    const std::string port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      return false;
+    }
+  }
+  const std::string host = authority.substr(0, colon);
+  if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+      })) {
+    return false;
+  }
+  if (authority_end == std::string::npos) return true;
+  const std::string rest = url.substr(authority_end);
+  return std::all_of(rest.begin(), rest.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && c != '#';
+  });
+}
+
+bool IsEventsOutId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+void ReadEventsOutEndpoint(ObjectReader& r, EventsOutEndpoint& endpoint) {
+  r.String("id", endpoint.id, true);
+  if (r.Find("id", false) != nullptr && !IsEventsOutId(endpoint.id)) {
+    r.Problem(r.PathOf("id"),
+              "must be 1 to 64 lower-case letters, digits, '-' or '_', not '" + endpoint.id + "'");
+  }
+  r.String("url", endpoint.url, true);
+  if (const json* url = r.Find("url", false);
+      url != nullptr && url->is_string() && !IsEventsOutUrl(endpoint.url)) {
+    r.Problem(r.PathOf("url"),
+              "must be an http:// or https:// URL such as https://hooks.example.com/loyalty "
+              "(host, optional port, path and query; no user info or fragment)");
+  }
+  // The secret is never echoed in a problem: check-config output ends up in logs and tickets.
+  r.String("secret", endpoint.secret, true);
+  if (r.Find("secret", false) != nullptr && r.Find("secret", false)->is_string() &&
+      endpoint.secret.size() < 16) {
+    r.Problem(r.PathOf("secret"), "must be at least 16 characters (use `openssl rand -hex 32`)");
+  }
+  r.Boolean("enabled", endpoint.enabled);
+  r.Integer("timeout_seconds", endpoint.timeout_seconds, 1, 30);
+  const json* topics = r.Find("topics", true);
+  if (topics == nullptr) return;
+  const std::string path = r.PathOf("topics");
+  if (!topics->is_array() || topics->empty()) {
+    r.Problem(path, "must be a non-empty array of topics such as [\"points.earned\"]");
+    return;
+  }
+  std::string known;
+  for (const char* topic : kEventTopics) known += (known.empty() ? "" : ", ") + std::string(topic);
+  for (size_t i = 0; i < topics->size(); ++i) {
+    const json& element = (*topics)[i];
+    const std::string element_path = path + "[" + std::to_string(i) + "]";
+    if (!element.is_string()) {
+      r.Problem(element_path, "must be a string, not " + TypeName(element));
+      continue;
+    }
+    const std::string topic = element.get<std::string>();
+    if (std::none_of(std::begin(kEventTopics), std::end(kEventTopics),
+                     [&](const char* t) { return topic == t; })) {
+      r.Problem(element_path, "unknown topic '" + topic + "'; topics are: " + known);
+      continue;
+    }
+    if (std::find(endpoint.topics.begin(), endpoint.topics.end(), topic) != endpoint.topics.end()) {
+      r.Problem(element_path, "'" + topic + "' is listed twice");
+      continue;
+    }
+    endpoint.topics.push_back(topic);
+  }
+}
+
+// --- end events out ---
 
 // "line L column C" of the byte at `offset` in `text`: merchants edit files by line and column.
 std::string LineAndColumn(std::string_view text, size_t offset) {
@@ -1531,6 +1627,18 @@ const EarnRule* ProgramConfig::FindActionRule(std::string_view action) const {
   return nullptr;
 }
 
+// Events out.
+bool EventsOutEndpoint::Subscribes(std::string_view topic) const {
+  return std::find(topics.begin(), topics.end(), topic) != topics.end();
+}
+
+const EventsOutEndpoint* Config::FindEventsOutEndpoint(std::string_view id) const {
+  for (const EventsOutEndpoint& endpoint : events_out) {
+    if (endpoint.id == id) return &endpoint;
+  }
+  return nullptr;
+}
+
 const ShopConfig* Config::FindShopById(std::string_view id) const {
   for (const ShopConfig& shop : shops) {
     if (shop.id == id) return &shop;
@@ -1588,6 +1696,16 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
                [&](ObjectReader& r) { ReadReconcile(r, config.reconcile, config.shops); });
     top.Object("storefront", false,  // issue 7
                [&](ObjectReader& r) { ReadStorefront(r, config.storefront, config.admin); });
+    // Events out (docs/events.md).
+    std::set<std::string> endpoint_ids;
+    top.ObjectArray("events_out", false, [&](ObjectReader& r, size_t) {
+      EventsOutEndpoint endpoint;
+      ReadEventsOutEndpoint(r, endpoint);
+      if (!endpoint.id.empty() && !endpoint_ids.insert(endpoint.id).second) {
+        r.Problem(r.PathOf("id"), "duplicate events_out id '" + endpoint.id + "'");
+      }
+      config.events_out.push_back(std::move(endpoint));
+    });
   }
   // Problems arrive in the order keys were read; sort by path so the output reads like the file.
   std::stable_sort(problems.begin(), problems.end(),

@@ -244,6 +244,8 @@ struct TiersConfig {
 struct ExpiryConfig {
   int lot_age_days = 0;     // 0: lots do not expire by age
   int inactivity_days = 0;  // 0: no expiry by inactivity
+  // Events out: a points.expiring event this many days before a lot expires (docs/events.md).
+  int warn_days = 7;
 
   bool operator==(const ExpiryConfig&) const = default;
 };
@@ -374,6 +376,24 @@ struct StorefrontConfig {
 
   bool operator==(const StorefrontConfig&) const = default;
 };
+// --- Events out (events_out[]; docs/events.md) ---
+// The event topics an endpoint can subscribe to, in the order docs/events.md lists them.
+inline constexpr const char* kEventTopics[] = {"points.earned", "points.redeemed", "tier.changed",
+                                               "referral.converted", "points.expiring"};
+
+// One merchant-configured receiver of signed event webhooks.
+struct EventsOutEndpoint {
+  std::string id;      // [a-z0-9_-]{1,64}: names its deliveries (GET /api/v1/events-out)
+  std::string url;     // http(s)://host[:port][/path][?query]
+  std::string secret;  // HMAC-SHA256 key, >= 16 characters; never logged
+  std::vector<std::string> topics;
+  bool enabled = true;  // false: no new events are queued for it
+  int timeout_seconds = 5;
+
+  bool Subscribes(std::string_view topic) const;
+  bool operator==(const EventsOutEndpoint&) const = default;
+};
+// --- end events out ---
 
 struct Config {
   ServerConfig server;
@@ -385,6 +405,8 @@ struct Config {
   OutboxConfig outbox;
   ReconcileConfig reconcile;
   StorefrontConfig storefront;  // issue 7
+  std::vector<EventsOutEndpoint> events_out;  // events out (docs/events.md)
+  const EventsOutEndpoint* FindEventsOutEndpoint(std::string_view id) const;
 
   // The shop whose domain matches (case-insensitively), or nullptr.
   const ShopConfig* FindShopByDomain(std::string_view platform_domain, Platform platform) const;

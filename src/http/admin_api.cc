@@ -130,6 +130,8 @@ void AdminApi::Register(httplib::Server& server) {
   server.Post("/api/v1/imports/balances", route(&AdminApi::ImportBalances));
   server.Post(R"(/api/v1/customers/(\d+)/token)", route(&AdminApi::IssueCustomerToken));
   RegisterStorefront(server);
+  // Events out (admin_events_out.cc).
+  server.Get("/api/v1/events-out", route(&AdminApi::ListEventDeliveries));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,

@@ -120,6 +120,8 @@ class AdminApi {
   void IssueCustomerToken(const Config& config, const httplib::Request& req,
                           httplib::Response& res);
   void RegisterStorefront(httplib::Server& server);
+  // Events out (admin_events_out.cc): deliveries of events to the merchant's endpoints.
+  void ListEventDeliveries(const httplib::Request& req, httplib::Response& res);
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;

@@ -166,6 +166,7 @@ Result<int> OutboxWorker::RunOnce() {
 bool OutboxWorker::HandleJob(const OutboxJob& job) {
   const int64_t now = clock_.NowMillis();
   if (job.kind == "update_tags") return HandleTagJob(job);
+  if (job.kind == "event_out") return HandleEventJob(job);  // events out (outbox_events.cc)
   if (job.kind != "issue_reward") {
     Status st = storage_.AbandonJob(job.id, "unknown job kind '" + job.kind + "'", now);
     if (!st.ok()) spdlog::error("outbox: job {}: {}", job.id, st.ToString());

@@ -12,6 +12,8 @@
 //                                    failed), points kept because the reward may exist;
 //                                    POST /api/v1/jobs/{id}/retry puts it back.
 // update_tags jobs (VIP tier changes) call RewardClient::UpdateCustomerTags; see HandleTagJob.
+// event_out jobs (events out, docs/events.md) POST a signed event to a merchant's endpoint
+// through an EventSender; see HandleEventJob (outbox_events.cc).
 // Any attempt after the first starts with RewardClient::FindReward: a previous attempt may have
 // created the reward and died before hearing so (timeout, dropped connection, kill -9 between
 // the call and the commit), and creating it again would pay twice.
@@ -38,6 +40,7 @@
 #include "config/config_source.h"
 #include "connector/reward_client.h"
 #include "core/clock.h"
+#include "outbox/event_sender.h"
 #include "storage/storage.h"
 
 namespace loyaltyd {
@@ -83,6 +86,9 @@ class OutboxWorker {
   static int64_t BackoffMs(int attempts, int64_t initial_ms, int64_t max_ms, int64_t retry_after_ms,
                            double unit_random);
 
+  // Events out: the sender event_out jobs use (default: HttpEventSender). Before Start().
+  void SetEventSender(std::unique_ptr<EventSender> sender) { event_sender_ = std::move(sender); }
+
   struct Stats {
     int64_t issued = 0;
     int64_t rejected = 0;
@@ -97,6 +103,8 @@ class OutboxWorker {
   bool HandleJob(const OutboxJob& job);
   // An update_tags job (VIP tier tags): send the customer's current tier tags.
   bool HandleTagJob(const OutboxJob& job);
+  // An event_out job: POST the event, signed, to its endpoint (outbox_events.cc).
+  bool HandleEventJob(const OutboxJob& job);
   void Settle(const OutboxJob& job, int attempt, const PlatformResponse& response,
               const OutboxConfig& retry);
   // With a factory: rebuilds the clients when `config` is not the snapshot they were built
@@ -112,7 +120,8 @@ class OutboxWorker {
   std::shared_ptr<const Config> clients_config_;
   std::map<std::string, std::unique_ptr<RewardClient>> owned_clients_;
   std::map<std::string, RewardClient*> clients_;
-  std::mt19937_64 random_;  // jitter only; used by the worker thread
+  std::mt19937_64 random_;                     // jitter only; used by the worker thread
+  std::unique_ptr<EventSender> event_sender_;  // events out; used by the worker thread
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -64,6 +64,11 @@ Result<bool> SqliteStorage::PostPoints(const Posting& p, int64_t now_ms) {
     activity.Bind(1, p.customer_id).Bind(2, p.effective_at_ms != 0 ? p.effective_at_ms : now_ms);
     LOYALTYD_RETURN_IF_ERROR(StepDone(activity, writer_, "recording activity"));
   }
+  // Events out: points.earned / points.redeemed, queued in this transaction
+  // (sqlite_events_out.cc). Nothing to do without an endpoint.
+  if (!events_out_.endpoints.empty()) {
+    LOYALTYD_RETURN_IF_ERROR(EmitLedgerEventLocked(p, entry_id, after, now_ms));
+  }
   return true;
 }
 

@@ -210,6 +210,8 @@ constexpr PrivacyExportPart kPrivacyExportParts[] = {
     {"redemptions", "SELECT * FROM redemptions WHERE customer_id = ?1 ORDER BY id", false},
     {"action_requests", "SELECT * FROM action_requests WHERE customer_id = ?1 ORDER BY id", false},
     {"adjustments", "SELECT * FROM adjustments WHERE customer_id = ?1 ORDER BY id", false},
+    // Events out (sqlite_events_out.cc): what was sent about them to the merchant's tools.
+    {"events_out", "SELECT * FROM out_events WHERE customer_id = ?1 ORDER BY id", false},
     {"tier_orders", "SELECT * FROM tier_orders WHERE customer_id = ?1 ORDER BY order_id", false},
     {"tier_grants", "SELECT * FROM tier_grants WHERE customer_id = ?1 ORDER BY id", false},
     {"tag_updates", "SELECT * FROM tag_updates WHERE customer_id = ?1 ORDER BY job_id", false},
@@ -372,6 +374,8 @@ std::vector<std::string> SqliteStorage::PrivacyKnownTables() {
           "ledger_entries",
           "order_refunds",
           "orders",
+          "out_deliveries",
+          "out_events",
           "outbox_jobs",
           "pending_awards",
           "point_lots",
@@ -500,11 +504,18 @@ Status SqliteStorage::RedactCustomerLocked(int64_t customer_id, int64_t request_
            "UPDATE outbox_jobs SET status = 'failed', last_error = ?2, updated_at_ms = ?3 "
            "WHERE status = 'pending' AND (redemption_id IN "
            "(SELECT id FROM redemptions WHERE customer_id = ?1) OR id IN "
-           "(SELECT job_id FROM tag_updates WHERE customer_id = ?1))");
+           "(SELECT job_id FROM tag_updates WHERE customer_id = ?1) OR id IN "
+           "(SELECT d.job_id FROM out_deliveries d JOIN out_events e ON e.id = d.out_event_id "
+           "WHERE e.customer_id = ?1))");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     s.Bind(1, customer_id).Bind(2, error).Bind(3, now_ms);
     LOYALTYD_RETURN_IF_ERROR(sqlite_internal::StepDone(s, db, "stopping the customer's jobs"));
   }
+  // Events out keep the body they were sent with, which names the customer (email, platform
+  // ids); the events stay, as the record of what was sent, without it.
+  LOYALTYD_RETURN_IF_ERROR(
+      PrivacyExec(db, "UPDATE out_events SET body = '{\"redacted\":true}' WHERE customer_id = ?1",
+                  customer_id));
   // Exports made for earlier data requests are personal data too.
   {
     const std::string note = "; export erased by privacy request " + std::to_string(request_id);
@@ -903,7 +914,9 @@ Status SqliteStorage::DeleteCustomerLocked(int64_t customer_id) {
   Result<std::vector<int64_t>> jobs = PrivacyIds(
       db,
       "SELECT id FROM outbox_jobs WHERE redemption_id IN (SELECT id FROM redemptions WHERE "
-      "customer_id = ?1) UNION SELECT job_id FROM tag_updates WHERE customer_id = ?1",
+      "customer_id = ?1) UNION SELECT job_id FROM tag_updates WHERE customer_id = ?1 "
+      "UNION SELECT d.job_id FROM out_deliveries d JOIN out_events e ON e.id = d.out_event_id "
+      "WHERE e.customer_id = ?1",
       customer_id);
   if (!jobs.ok()) return jobs.status();
   // Children before parents: the schema's foreign keys are enforced.
@@ -936,6 +949,10 @@ Status SqliteStorage::DeleteCustomerLocked(int64_t customer_id) {
       "DELETE FROM tag_updates WHERE customer_id = ?1 OR job_id IN (SELECT id FROM outbox_jobs "
       "WHERE redemption_id IN (SELECT id FROM redemptions WHERE customer_id = ?1))",
       "DELETE FROM adjustments WHERE customer_id = ?1",  // sqlite_customers.cc; before its entry
+      // Events out: deliveries before their jobs (below) and their events.
+      "DELETE FROM out_deliveries WHERE out_event_id IN "
+      "(SELECT id FROM out_events WHERE customer_id = ?1)",
+      "DELETE FROM out_events WHERE customer_id = ?1",
       "DELETE FROM ledger_entries WHERE customer_id = ?1",
       "DELETE FROM credit_entries WHERE customer_id = ?1",
   };

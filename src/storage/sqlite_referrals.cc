@@ -465,6 +465,10 @@ Status SqliteStorage::ConvertReferralLocked(const ReferralPolicy& policy, int64_
   if (*granted != 0) record.Bind(3, *granted);
   record.Bind(4, terms.name);
   LOYALTYD_RETURN_IF_ERROR(StepDone(record, writer_, "recording referral reward"));
+  // Events out: referral.converted, in this transaction (sqlite_events_out.cc).
+  if (!events_out_.endpoints.empty()) {
+    LOYALTYD_RETURN_IF_ERROR(EmitReferralEventLocked(referral_id, now_ms));
+  }
 
   if (policy.milestones.empty()) return Status::Ok();
   Stmt count(*writer_statements_,

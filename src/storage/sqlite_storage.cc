@@ -360,6 +360,27 @@ CREATE TABLE IF NOT EXISTS reconcile_marks (
   high_water_ms  INTEGER NOT NULL,
   last_run_at_ms INTEGER NOT NULL
 );
+
+-- Events out (docs/storage.md, "Events out"; sqlite_events_out.cc): each event once per cause,
+-- written in the transaction of the change that causes it, with the exact body every delivery
+-- sends; and per endpoint its delivery, an "event_out" outbox job.
+CREATE TABLE IF NOT EXISTS out_events (
+  id            INTEGER PRIMARY KEY,
+  event_id      TEXT NOT NULL UNIQUE,  -- X-Loyaltyd-Event-Id
+  cause_key     TEXT NOT NULL UNIQUE,  -- ledger:<entry>, tier:<entry>, referral:<id>, expiring:...
+  topic         TEXT NOT NULL,
+  customer_id   INTEGER REFERENCES customers(id),
+  body          TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS out_deliveries (
+  job_id           INTEGER PRIMARY KEY REFERENCES outbox_jobs(id),
+  out_event_id     INTEGER NOT NULL REFERENCES out_events(id),
+  endpoint_id      TEXT NOT NULL,
+  last_http_status INTEGER NOT NULL DEFAULT 0,
+  delivered_at_ms  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS out_deliveries_endpoint ON out_deliveries(endpoint_id, job_id);
 )sql";
 
 constexpr int kSchemaVersion = 1;

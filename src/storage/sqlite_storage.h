@@ -143,6 +143,18 @@ class SqliteStorage final : public Storage {
       const std::vector<OpeningBalanceRow>& rows, int64_t now_ms) override;
   // The SQL SearchCustomers runs, for tests that check its query plan uses an index.
   static std::string CustomerSearchSql(const CustomerSearch& search);
+  // Events out (sqlite_events_out.cc).
+  void SetEventsOutPolicy(const EventsOutPolicy& policy) override;
+  Result<ExpiryWarningRunResult> QueueExpiryWarnings(int64_t now_ms) override;
+  Result<std::optional<EventDeliveryRecord>> GetEventDelivery(int64_t job_id) override;
+  Status CompleteEventJob(int64_t job_id, int http_status, int64_t now_ms) override;
+  Status FailEventJob(int64_t job_id, int http_status, const std::string& error,
+                      int64_t now_ms) override;
+  Status NoteEventResponse(int64_t job_id, int http_status, int64_t now_ms) override;
+  Result<std::vector<EventDeliveryRecord>> ListEventDeliveries(std::optional<JobStatus> status,
+                                                               const std::string& endpoint_id,
+                                                               int64_t before_id,
+                                                               size_t limit) override;
 
  private:
   class ReadLease;
@@ -307,6 +319,20 @@ class SqliteStorage final : public Storage {
   // before; false when readers kept it from completing (retried by the next RunPrivacyWork).
   bool TruncateWalLocked();
   bool wal_scrub_wanted_ = false;  // GUARDED_BY(write_mu_)
+  // --- Events out, under write_mu_ inside the caller's transaction (sqlite_events_out.cc) ---
+  // Queues one event (once per cause_key) and a delivery job per endpoint that wants `topic`;
+  // `data_json` is the topic's data object. Does nothing when no endpoint wants the topic.
+  Status QueueEventLocked(const std::string& topic, const std::string& cause_key,
+                          int64_t customer_id, const std::string& data_json, int64_t now_ms);
+  // From PostPoints: points.earned (earn, action, referral) or points.redeemed (redeem).
+  Status EmitLedgerEventLocked(const Posting& posting, int64_t entry_id, int64_t balance_after,
+                               int64_t now_ms);
+  // From EvaluateTierLocked: tier.changed.
+  Status EmitTierEventLocked(int64_t customer_id, const std::string& from_level,
+                             const std::string& to_level, const std::string& reason,
+                             int64_t entry_id, int64_t now_ms);
+  // From ConvertReferralLocked, once the advocate's reward is granted: referral.converted.
+  Status EmitReferralEventLocked(int64_t referral_id, int64_t now_ms);
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(
       int64_t customer_id, const std::string& idempotency_key);
@@ -332,6 +358,7 @@ class SqliteStorage final : public Storage {
   sqlite3* writer_ = nullptr;                          // GUARDED_BY(write_mu_)
   std::unique_ptr<StatementCache> writer_statements_;  // GUARDED_BY(write_mu_)
   PointsPolicy points_policy_;                         // GUARDED_BY(write_mu_)
+  EventsOutPolicy events_out_;                         // GUARDED_BY(write_mu_)
 
   // Write health (CheckWritable): set by a writer transaction failing Unavailable, cleared by
   // a commit of the writer that wrote to the WAL (OnWalCommit).

@@ -215,6 +215,11 @@ Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t
   Result<bool> posted = PostPoints(posting, now_ms);
   if (!posted.ok()) return posted.status();
   const int64_t entry_id = sqlite3_last_insert_rowid(writer_);
+  // Events out: tier.changed, in this transaction (sqlite_events_out.cc).
+  if (!events_out_.endpoints.empty()) {
+    LOYALTYD_RETURN_IF_ERROR(EmitTierEventLocked(customer_id, current->level_id, next.level_id,
+                                                 posting.description, entry_id, now_ms));
+  }
 
   Stmt who(*writer_statements_,
            "SELECT shop_id, COALESCE(platform_customer_id, '') FROM customers WHERE id = ?1");
