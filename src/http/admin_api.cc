@@ -116,6 +116,10 @@ void AdminApi::Register(httplib::Server& server) {
   server.Get(R"(/api/v1/referrals/(\d+))", route(&AdminApi::GetReferral));
   server.Post("/api/v1/referrals/clicks", route(&AdminApi::RecordReferralClick));
   server.Get("/api/v1/reports/referrals", route(&AdminApi::ReportReferrals));
+  // Reports (admin_reports.cc).
+  server.Get("/api/v1/reports/customers", route(&AdminApi::ReportCustomers));
+  server.Get("/api/v1/reports/liability", route(&AdminApi::ReportLiability));
+  server.Get("/api/v1/reports/tiers", route(&AdminApi::ReportTiers));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,

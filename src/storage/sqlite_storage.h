@@ -117,6 +117,11 @@ class SqliteStorage final : public Storage {
   Result<std::vector<ReferralReportRow>> ReferralReport() override;
   Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
                                                    int64_t now_ms) override;
+  // Reports (sqlite_reports.cc).
+  Result<std::vector<CustomerReportRow>> CustomerReport(const CustomerReportQuery& query) override;
+  Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) override;
+  Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) override;
+  Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id, size_t limit) override;
 
  private:
   class ReadLease;
@@ -256,6 +261,12 @@ class SqliteStorage final : public Storage {
       int64_t friend_customer_id, const std::string& friend_email, const IdentityKeys& friend_keys,
       int64_t order_id, int64_t order_created_ms, bool check_daily_cap, int64_t now_ms);
   Result<std::optional<ReferralRecord>> ReferralByIdLocked(int64_t id);
+  // --- Reports, under write_mu_ inside EvaluateTierLocked's transaction (sqlite_reports.cc) ---
+  // Records a tier change in tier_changes, its direction from the policy's level order.
+  Status RecordTierChangeLocked(const TierPolicy& policy, int64_t customer_id,
+                                const std::string& from_level_id, const std::string& to_level_id,
+                                int64_t changed_at_ms, int64_t ledger_entry_id,
+                                int64_t source_event_id, int64_t now_ms);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
   // Under write_mu_: the action request recorded under (customer, idempotency key), if any.
   Result<std::optional<ActionRequestRecord>> FindActionRequestLocked(

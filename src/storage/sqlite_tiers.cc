@@ -228,6 +228,10 @@ Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t
   Result<bool> posted = PostPoints(posting, now_ms);
   if (!posted.ok()) return posted.status();
   const int64_t entry_id = sqlite3_last_insert_rowid(writer_);
+  // The change's history row for the tier movement report (sqlite_reports.cc).
+  LOYALTYD_RETURN_IF_ERROR(RecordTierChangeLocked(policy, customer_id, current->level_id,
+                                                  next.level_id, as_of_ms, entry_id,
+                                                  source_event_id, now_ms));
 
   Stmt who(*writer_statements_,
            "SELECT shop_id, COALESCE(platform_customer_id, '') FROM customers WHERE id = ?1");

@@ -173,6 +173,119 @@ struct ReferralRunResult {
   int64_t voided = 0;
 };
 
+// --- Reports (docs/api.md, "Reports"; sqlite_reports.cc) ---
+
+// One customer in the customer manager report (GET /api/v1/reports/customers).
+struct CustomerReportRow {
+  int64_t customer_id = 0;
+  std::string shop_id;
+  std::string platform_customer_id;  // empty for a guest
+  std::string email;
+  std::string first_name;
+  std::string last_name;
+  std::string tier_level_id;  // empty: no tier
+  int64_t tier_reached_at_ms = 0;
+  int64_t points_balance = 0;
+  int64_t credit_balance_minor = 0;  // program currency
+  int64_t referrals_converted = 0;   // as referrer
+  int64_t paid_orders = 0;
+  // Sum of the paid orders' totals (as last received) in the report's currency; orders in
+  // another currency are counted in paid_orders but not here.
+  int64_t paid_total_minor = 0;
+  int64_t last_order_at_ms = 0;  // the newest paid order's created_at; 0: none (or unparsable)
+  int64_t created_at_ms = 0;
+};
+
+struct CustomerReportQuery {
+  int64_t before_id = 0;  // customers with id < before_id when > 0; newest (highest id) first
+  size_t limit = 50;
+  std::string currency;  // the program currency, for paid_total_minor
+};
+
+// A calendar month in UTC, [starts_at_ms, next_starts_at_ms): "2026-11".
+struct ReportMonth {
+  std::string label;
+  int64_t starts_at_ms = 0;
+  int64_t next_starts_at_ms = 0;
+};
+// The months from (from_year, from_month) to (to_year, to_month), both included, oldest first.
+std::vector<ReportMonth> ReportMonths(int64_t from_year, int from_month, int64_t to_year,
+                                      int to_month);
+
+// How the liability report counts a points ledger kind: earned (earn, action, referral),
+// redeemed (redeem, and refund: a redemption's points given back), expired, clawed_back
+// (clawback), none (tier: 0 points) or adjusted (every other kind: manual adjustments and any
+// kind added later, so that the categories always sum to the ledger's net change).
+enum class LedgerCategory { kEarned, kRedeemed, kExpired, kClawedBack, kAdjusted, kNone };
+LedgerCategory LedgerKindCategory(std::string_view kind);
+
+// Points moved in one month, by category: positive numbers for what went out (redeemed,
+// expired, clawed back are the negated sums of their entries), signed for adjusted.
+struct LedgerMonthRow {
+  ReportMonth month;
+  int64_t earned = 0;
+  int64_t redeemed = 0;  // net of redemption refunds
+  int64_t expired = 0;
+  int64_t clawed_back = 0;
+  int64_t adjusted = 0;                           // signed net
+  int64_t entries = 0;                            // ledger entries in the month (all kinds)
+  std::map<std::string, int64_t> points_by_kind;  // signed sums, as in the ledger
+};
+
+struct LiabilityQuery {
+  int64_t now_ms = 0;
+  std::vector<int64_t> expiring_within_ms;  // cumulative buckets, e.g. 30, 60 and 90 days
+  std::vector<ReportMonth> months;
+};
+
+struct PointsLiability {
+  int64_t outstanding_points = 0;  // open lots' remaining = sum of positive balances
+  int64_t open_lots = 0;
+  int64_t never_expiring_points = 0;  // open lots without an expiry date
+  // Per bucket of LiabilityQuery::expiring_within_ms: open points whose lot expires by
+  // now + within (lots already due and not yet expired by the expiry run included).
+  std::vector<int64_t> expiring_points;
+  int64_t pending_points = 0;          // held awards not yet credited (pending_awards)
+  int64_t negative_balances = 0;       // sum of the balances below zero (debts), <= 0
+  std::vector<LedgerMonthRow> months;  // one per LiabilityQuery::months, in order
+};
+
+struct TierLevelCount {
+  std::string level_id;  // empty: customers without a tier
+  int64_t customers = 0;
+};
+
+// Tier movement of one level in one month, from tier_changes (recorded since the version that
+// introduced the table). Counts are of distinct customers.
+struct TierMovementRow {
+  std::string month;
+  std::string level_id;  // empty: "no tier"
+  int64_t entered = 0;
+  int64_t upgraded_in = 0;    // entered from a lower level (or from no tier)
+  int64_t downgraded_in = 0;  // entered from a higher level
+  int64_t left = 0;
+  int64_t upgraded_out = 0;    // left for a higher level
+  int64_t downgraded_out = 0;  // left for a lower level (or no tier)
+};
+
+struct TierFigures {
+  int64_t customers = 0;                  // every customer
+  std::vector<TierLevelCount> levels;     // customers per stored level, level id order
+  std::vector<TierMovementRow> movement;  // by month, then level id; rows with changes only
+};
+
+// One change of a customer's tier (tier_changes; written with the "tier" ledger entry).
+struct TierChangeRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string from_level_id;  // empty: no tier
+  std::string to_level_id;
+  std::string direction;      // "up", "down", or "" when the levels' order was unknown
+  int64_t changed_at_ms = 0;  // the evaluation's as-of time (the event's received_at_ms)
+  int64_t ledger_entry_id = 0;
+  int64_t source_event_id = 0;  // 0: the daily re-evaluation
+};
+
 enum class EventStatus { kPending, kProcessed, kIgnored, kFailed };
 std::string_view EventStatusName(EventStatus status);
 std::optional<EventStatus> ParseEventStatus(std::string_view name);
@@ -545,6 +658,9 @@ class TierPolicy {
   virtual std::vector<std::string> AllTierTags() const = 0;
   // Whether tier tags are written to this shop (it has an admin API to write them with).
   virtual bool WritesTagsTo(const std::string& shop_id) const = 0;
+  // Reports (tier_changes.direction): the level's rank, 0 for no tier ("") and 1.. along the
+  // levels from the lowest; -1 for a level the policy does not know.
+  virtual int LevelRank(const std::string& level_id) const { return level_id.empty() ? 0 : -1; }
 };
 
 // An update_tags outbox job, as the worker sends it.
@@ -810,6 +926,20 @@ class Storage {
   // Moves the mark; never backwards (a smaller value keeps the stored one).
   virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
                                   int64_t now_ms) = 0;
+
+  // --- Reports (sqlite_reports.cc; docs/api.md, "Reports") ---
+  // Each read runs on a reader connection in one short read transaction.
+
+  // One page of the customer manager report, newest customer first.
+  virtual Result<std::vector<CustomerReportRow>> CustomerReport(
+      const CustomerReportQuery& query) = 0;
+  // Outstanding points, expiring buckets and the points ledger per month.
+  virtual Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) = 0;
+  // Customers per tier level now, and tier movement per month of `months`.
+  virtual Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) = 0;
+  // The customer's tier changes, newest first (tier_changes).
+  virtual Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id,
+                                                                size_t limit) = 0;
 };
 
 }  // namespace loyaltyd
