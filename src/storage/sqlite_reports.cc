@@ -26,12 +26,13 @@ using sqlite_internal::Stmt;
 namespace {
 
 // One snapshot for the statements of a report: BEGIN (deferred: a read transaction from the
-// first read on) ... COMMIT on the reader, rolled back if the report stops early.
+// first read on) ... ROLLBACK on the reader when the report is done (it read only: nothing to
+// keep), whether it finished or stopped at an error.
 class ReportReadTransaction {
  public:
   explicit ReportReadTransaction(sqlite3* db) : db_(db), status_(Exec(db, "BEGIN")) {}
   ~ReportReadTransaction() {
-    if (status_.ok()) (void)Exec(db_, "ROLLBACK");  // reads only: nothing to keep
+    if (status_.ok()) (void)Exec(db_, "ROLLBACK");
   }
   ReportReadTransaction(const ReportReadTransaction&) = delete;
   ReportReadTransaction& operator=(const ReportReadTransaction&) = delete;

@@ -246,7 +246,6 @@ struct PointsLiability {
   // now + within (lots already due and not yet expired by the expiry run included).
   std::vector<int64_t> expiring_points;
   int64_t pending_points = 0;          // held awards not yet credited (pending_awards)
-  int64_t negative_balances = 0;       // sum of the balances below zero (debts), <= 0
   std::vector<LedgerMonthRow> months;  // one per LiabilityQuery::months, in order
 };
 
