@@ -132,6 +132,10 @@ void AdminApi::Register(httplib::Server& server) {
   RegisterStorefront(server);
   // Events out (admin_events_out.cc).
   server.Get("/api/v1/events-out", route(&AdminApi::ListEventDeliveries));
+  // Reports (admin_reports.cc).
+  server.Get("/api/v1/reports/customers", route(&AdminApi::ReportCustomers));
+  server.Get("/api/v1/reports/liability", route(&AdminApi::ReportLiability));
+  server.Get("/api/v1/reports/tiers", route(&AdminApi::ReportTiers));
 }
 
 std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req,

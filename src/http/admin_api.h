@@ -18,6 +18,11 @@
 //   POST /api/v1/referrals/clicks           {"code": CODE}: count a click on a share link
 //   GET  /api/v1/reports/referrals          per referrer: clicks, conversions, rewards,
 //                                           rejections by reason (?format=csv for CSV)
+//   GET  /api/v1/reports/customers          per customer: tier, points, credit, referrals, last
+//                                           order (?limit, ?before; ?format=csv streams all)
+//   GET  /api/v1/reports/liability          outstanding points and their value, expiring soon,
+//                                           earned/redeemed/expired per month (?from, ?to)
+//   GET  /api/v1/reports/tiers              customers per tier now, movement per month
 //   GET  /api/v1/events?status=S            inbox events, newest first (?limit, ?before)
 //   GET  /api/v1/stats                      inbox counts per status (the processing backlog)
 //   Customer tools (admin_customers.cc; docs/api.md, "Customers" and "Storefront"):
@@ -122,6 +127,10 @@ class AdminApi {
   void RegisterStorefront(httplib::Server& server);
   // Events out (admin_events_out.cc): deliveries of events to the merchant's endpoints.
   void ListEventDeliveries(const httplib::Request& req, httplib::Response& res);
+  // Reports (admin_reports.cc).
+  void ReportCustomers(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void ReportLiability(const Config& config, const httplib::Request& req, httplib::Response& res);
+  void ReportTiers(const Config& config, const httplib::Request& req, httplib::Response& res);
 
   const std::shared_ptr<const ConfigSource> config_;
   Storage& storage_;

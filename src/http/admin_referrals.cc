@@ -6,12 +6,17 @@
 #include "core/money.h"
 #include "http/admin_api.h"
 #include "http/api_reply.h"
+#include "http/report_format.h"
 
 namespace loyaltyd {
 namespace {
 
 using nlohmann::json;
 using namespace api_reply;  // NOLINT: the shared answer helpers
+// CSV per RFC 4180 with the formula-injection guard, shared with the other reports.
+using report_format::CsvRow;
+using report_format::ReplyCsv;
+using report_format::WantsCsv;
 
 json ReferralJson(const ReferralRecord& r, const ProgramConfig& program) {
   json reward = nullptr;
@@ -55,51 +60,6 @@ json ReferralJson(const ReferralRecord& r, const ProgramConfig& program) {
            : json{{"redemption_id", r.welcome_redemption_id}, {"code", r.welcome_code}}},
       {"created_at", FormatIso8601Millis(r.created_at_ms)},
       {"updated_at", FormatIso8601Millis(r.updated_at_ms)}};
-}
-
-// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field that
-// starts with = + - @ is prefixed with ' so that a spreadsheet never runs it as a formula
-// (OWASP, "CSV injection"): emails and reasons come from the public.
-std::string CsvField(const std::string& value) {
-  std::string text = value;
-  if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@')) {
-    text = "'" + text;
-  }
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-std::string CsvRow(const std::vector<std::string>& fields) {
-  std::string row;
-  for (size_t i = 0; i < fields.size(); ++i) row += (i == 0 ? "" : ",") + CsvField(fields[i]);
-  return row + "\r\n";
-}
-
-// ?format=csv (or an Accept header that asks for text/csv only) answers in CSV; ?format=json
-// or none in JSON. False with a 400 filled in for another format.
-bool WantsCsv(const httplib::Request& req, httplib::Response& res, bool& csv) {
-  const std::string format = req.has_param("format") ? req.get_param_value("format") : "";
-  if (format.empty()) {
-    csv = req.get_header_value("Accept") == "text/csv";
-    return true;
-  }
-  if (format != "csv" && format != "json") {
-    ReplyError(res, 400, "format must be \"json\" or \"csv\"");
-    return false;
-  }
-  csv = format == "csv";
-  return true;
-}
-
-void ReplyCsv(httplib::Response& res, const std::string& filename, const std::string& body) {
-  res.status = 200;
-  res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-  res.set_content(body, "text/csv; charset=utf-8");
 }
 
 // The JSON body of a POST, or nullopt with a 400 filled in; every key must be one of `keys`.

@@ -46,4 +46,10 @@ bool ConfigTierPolicy::WritesTagsTo(const std::string& shop_id) const {
   return shops_with_api_.count(shop_id) != 0;
 }
 
+int ConfigTierPolicy::LevelRank(const std::string& level_id) const {
+  if (level_id.empty()) return 0;
+  const int index = program_.tiers.IndexOf(level_id);
+  return index < 0 ? -1 : index + 1;
+}
+
 }  // namespace loyaltyd

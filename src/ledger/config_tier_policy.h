@@ -31,6 +31,7 @@ class ConfigTierPolicy final : public TierPolicy {
   std::vector<std::string> TagsOf(const std::string& level_id) const override;
   std::vector<std::string> AllTierTags() const override;
   bool WritesTagsTo(const std::string& shop_id) const override;
+  int LevelRank(const std::string& level_id) const override;
 
  private:
   ProgramConfig program_;

@@ -210,6 +210,8 @@ constexpr PrivacyExportPart kPrivacyExportParts[] = {
     {"redemptions", "SELECT * FROM redemptions WHERE customer_id = ?1 ORDER BY id", false},
     {"action_requests", "SELECT * FROM action_requests WHERE customer_id = ?1 ORDER BY id", false},
     {"adjustments", "SELECT * FROM adjustments WHERE customer_id = ?1 ORDER BY id", false},
+    // Reports (sqlite_reports.cc): their moves between tier levels.
+    {"tier_changes", "SELECT * FROM tier_changes WHERE customer_id = ?1 ORDER BY id", false},
     // Events out (sqlite_events_out.cc): what was sent about them to the merchant's tools.
     {"events_out", "SELECT * FROM out_events WHERE customer_id = ?1 ORDER BY id", false},
     {"tier_orders", "SELECT * FROM tier_orders WHERE customer_id = ?1 ORDER BY order_id", false},
@@ -389,6 +391,7 @@ std::vector<std::string> SqliteStorage::PrivacyKnownTables() {
           "referrals",
           "shop_states",
           "tag_updates",
+          "tier_changes",
           "tier_grants",
           "tier_orders"};
 }
@@ -948,7 +951,8 @@ Status SqliteStorage::DeleteCustomerLocked(int64_t customer_id) {
       "DELETE FROM referrals WHERE referrer_customer_id = ?1",
       "DELETE FROM tag_updates WHERE customer_id = ?1 OR job_id IN (SELECT id FROM outbox_jobs "
       "WHERE redemption_id IN (SELECT id FROM redemptions WHERE customer_id = ?1))",
-      "DELETE FROM adjustments WHERE customer_id = ?1",  // sqlite_customers.cc; before its entry
+      "DELETE FROM adjustments WHERE customer_id = ?1",   // sqlite_customers.cc; before its entry
+      "DELETE FROM tier_changes WHERE customer_id = ?1",  // sqlite_reports.cc; before its entry
       // Events out: deliveries before their jobs (below) and their events.
       "DELETE FROM out_deliveries WHERE out_event_id IN "
       "(SELECT id FROM out_events WHERE customer_id = ?1)",

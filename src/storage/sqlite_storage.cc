@@ -381,6 +381,35 @@ CREATE TABLE IF NOT EXISTS out_deliveries (
   delivered_at_ms  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS out_deliveries_endpoint ON out_deliveries(endpoint_id, job_id);
+-- Reports (docs/storage.md, "Reports"; sqlite_reports.cc). Every tier change, written in the
+-- transaction that changes customer_tiers (with its "tier" ledger entry), so that movement
+-- between levels can be reported per month. Recorded from the version that added it on: tier
+-- changes made before are in the ledger ("tier" entries) but not here.
+CREATE TABLE IF NOT EXISTS tier_changes (
+  id              INTEGER PRIMARY KEY,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id),
+  from_level_id   TEXT NOT NULL,  -- '' : no tier
+  to_level_id     TEXT NOT NULL,
+  direction       TEXT NOT NULL,  -- 'up', 'down', '' when the levels' order was unknown
+  changed_at_ms   INTEGER NOT NULL,  -- the evaluation's as-of time
+  ledger_entry_id INTEGER REFERENCES ledger_entries(id),
+  source_event_id INTEGER REFERENCES inbox_events(id),
+  created_at_ms   INTEGER NOT NULL
+);
+-- Covering: a month's movement is one range scan of this index, never of the table.
+CREATE INDEX IF NOT EXISTS tier_changes_time
+  ON tier_changes(changed_at_ms, to_level_id, from_level_id, direction, customer_id);
+CREATE INDEX IF NOT EXISTS tier_changes_customer ON tier_changes(customer_id, id);
+-- The liability report: points per month and kind are a range scan of this covering index (one
+-- more index entry per ledger entry written).
+CREATE INDEX IF NOT EXISTS ledger_entries_time ON ledger_entries(created_at_ms, kind, points);
+-- The open points and what expires when: a scan of this covering index over open lots only
+-- (point_lots_expiring stays for the expiry run, whose ORDER BY expires_at_ms, id it serves).
+CREATE INDEX IF NOT EXISTS point_lots_open_remaining ON point_lots(expires_at_ms, remaining)
+  WHERE remaining > 0;
+-- The customer report's paid orders of a customer (orders had no index by customer).
+CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, paid);
+-- Customers per tier level: customer_tiers_level (sqlite_customers.cc) serves it.
 )sql";
 
 constexpr int kSchemaVersion = 1;

@@ -155,6 +155,11 @@ class SqliteStorage final : public Storage {
                                                                const std::string& endpoint_id,
                                                                int64_t before_id,
                                                                size_t limit) override;
+  // Reports (sqlite_reports.cc).
+  Result<std::vector<CustomerReportRow>> CustomerReport(const CustomerReportQuery& query) override;
+  Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) override;
+  Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) override;
+  Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id, size_t limit) override;
 
  private:
   class ReadLease;
@@ -297,6 +302,12 @@ class SqliteStorage final : public Storage {
   // Customer tools, under write_mu_ inside ImportOpeningBalances' transaction.
   Result<OpeningBalanceOutcome> ImportOpeningBalanceLocked(const OpeningBalanceRow& row,
                                                            int64_t now_ms);
+  // --- Reports, under write_mu_ inside EvaluateTierLocked's transaction (sqlite_reports.cc) ---
+  // Records a tier change in tier_changes, its direction from the policy's level order.
+  Status RecordTierChangeLocked(const TierPolicy& policy, int64_t customer_id,
+                                const std::string& from_level_id, const std::string& to_level_id,
+                                int64_t changed_at_ms, int64_t ledger_entry_id,
+                                int64_t source_event_id, int64_t now_ms);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
 
   // --- Privacy, under write_mu_ (sqlite_privacy.cc) ---

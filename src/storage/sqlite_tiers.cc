@@ -220,6 +220,10 @@ Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t
     LOYALTYD_RETURN_IF_ERROR(EmitTierEventLocked(customer_id, current->level_id, next.level_id,
                                                  posting.description, entry_id, now_ms));
   }
+  // The change's history row for the tier movement report (sqlite_reports.cc).
+  LOYALTYD_RETURN_IF_ERROR(RecordTierChangeLocked(policy, customer_id, current->level_id,
+                                                  next.level_id, as_of_ms, entry_id,
+                                                  source_event_id, now_ms));
 
   Stmt who(*writer_statements_,
            "SELECT shop_id, COALESCE(platform_customer_id, '') FROM customers WHERE id = ?1");

@@ -153,6 +153,19 @@ class GatedStorage final : public Storage {
   Status SetReconcileMark(const std::string& s, int64_t h, int64_t n) override {
     return inner_.SetReconcileMark(s, h, n);
   }
+  // Reports (issue 7).
+  Result<std::vector<CustomerReportRow>> CustomerReport(const CustomerReportQuery& q) override {
+    return inner_.CustomerReport(q);
+  }
+  Result<PointsLiability> LiabilityReport(const LiabilityQuery& q) override {
+    return inner_.LiabilityReport(q);
+  }
+  Result<TierFigures> TierReport(const std::vector<ReportMonth>& m) override {
+    return inner_.TierReport(m);
+  }
+  Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t c, size_t l) override {
+    return inner_.ListTierChanges(c, l);
+  }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
