@@ -787,633 +787,452 @@ struct CustomerSearch {
   int64_t after_id = 0;
   int64_t before_id = 0;
   size_t limit = 50;
+};
+
+struct CustomerSearchRow {
+  CustomerRecord customer;
+  std::string tier_level;  // "" : no tier
+};
+
+struct CustomerSearchPage {
+  std::vector<CustomerSearchRow> rows;
+  bool more_after = false;   // customers matching beyond the last row
+  bool more_before = false;  // customers matching before the first row
+};
+
+// A manual points adjustment (POST /api/v1/customers/{id}/adjustments), once per
+// (customer, idempotency key).
+struct NewAdjustment {
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  int64_t points = 0;  // non-zero, signed
+  std::string reason;
+  std::string actor;
+  // program.refunds.allow_negative_balance: whether a debit may leave the balance below zero.
+  bool allow_negative_balance = false;
+};
+
+struct AdjustmentRecord {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::string idempotency_key;
+  int64_t points = 0;
+  std::string reason;
+  std::string actor;
+  int64_t ledger_entry_id = 0;
+  int64_t balance_after = 0;
+  int64_t created_at_ms = 0;
+};
+
+struct AdjustmentResult {
+  enum class Outcome {
+    kCreated,             // posted
+    kReplayed,            // the key was used before with the same body: `adjustment` is that one
+    kKeyConflict,         // the key was used before with another body: `adjustment` is that one
+    kInsufficientPoints,  // nothing changed; `balance` is what the customer has
+  };
+  Outcome outcome = Outcome::kCreated;
+  AdjustmentRecord adjustment;
+  int64_t balance = 0;
+};
+
+// One good row of an opening-balance import (balance_import.h has already checked it).
+struct OpeningBalanceRow {
+  int line = 0;  // in the file, for the report
+  std::string shop_id;
+  std::string email;
+  std::string email_normalised;
+  std::string platform_customer_id;  // "" : matched by email
+  std::string first_name;
+  std::string last_name;
+  int64_t points = 0;  // >= 0
+};
+
+struct OpeningBalanceOutcome {
+  enum class Kind {
+    kApplied,    // the customer's opening balance was posted now
+    kUnchanged,  // the same opening balance was imported before: nothing to do
+    kRejected,   // nothing changed; `reason` says why
+  };
+  int line = 0;
+  Kind kind = Kind::kApplied;
+  int64_t customer_id = 0;
+  bool customer_created = false;
+  std::string reason;
+};
+
+// --- Privacy (issue 7; sqlite_privacy.cc; docs/storage.md, "Privacy") ---
+
+// One privacy request as kept for the merchant (GET /api/v1/privacy/requests).
+struct PrivacyRequestRecord {
+  int64_t id = 0;
+  std::string shop_id;
+  std::string kind;    // data_request, customer_redact, shop_redact
+  std::string status;  // pending (work left: body scrub, shop deletion), completed
+  std::string source;  // webhook, api
+  int64_t source_event_id = 0;
+  std::string platform_request_id;
+  std::vector<int64_t> customer_ids;  // the customers it concerned (none when nobody was held)
+  std::string summary;                // what was done, in words
+  std::string export_json;            // data_request: the export; "" in listings
+  std::string last_error;
+  int64_t created_at_ms = 0;
+  int64_t completed_at_ms = 0;
+};
+
+// Whether loyaltyd may call the shop's platform (app/uninstalled, or the admin API).
+struct ShopStateRecord {
+  std::string shop_id;
+  bool active = true;
+  int64_t deactivated_at_ms = 0;
+  int64_t redacted_at_ms = 0;  // the shop's data was removed (shop/redact)
+  std::string reason;
+  int64_t updated_at_ms = 0;
+};
+
+// --- Events out (docs/events.md; sqlite_events_out.cc) ---
+
+// events_out[] as storage applies it: which topics to queue, for which endpoints. Built above
+// storage from the config (app/events_out_policy.h) and set again by every reload.
+struct EventsOutPolicy {
+  struct Endpoint {
+    std::string id;
+    std::vector<std::string> topics;
+  };
+  std::vector<Endpoint> endpoints;  // enabled endpoints only
+  struct Shop {
+    std::string platform;
+    std::string domain;
+  };
+  std::map<std::string, Shop> shops;  // shop id -> what the payload's "shop" says
+  int64_t warn_ms = 0;                // points.expiring: this long before a lot expires
+  bool Wants(std::string_view topic) const;
+};
+
+// One delivery of an event to an endpoint: an "event_out" outbox job and what it sends.
+struct EventDeliveryRecord {
+  int64_t job_id = 0;
+  std::string endpoint_id;
+  std::string event_id;  // X-Loyaltyd-Event-Id: the same for every attempt and endpoint
+  std::string topic;
+  int64_t customer_id = 0;
+  std::string body;  // the exact bytes sent
+  JobStatus status = JobStatus::kPending;
+  int attempts = 0;
+  std::string last_error;
+  int last_http_status = 0;  // 0: no HTTP answer yet
+  int64_t next_attempt_at_ms = 0;
+  int64_t created_at_ms = 0;
+  int64_t delivered_at_ms = 0;  // 0 until a 2xx
+};
+
+struct ExpiryWarningRunResult {
+  int64_t warnings = 0;  // points.expiring events queued now (one per customer and expiry day)
+};
+
+// --- end events out ---
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Whether writes succeed: false, with the error, from a write that failed for want of the
+  // database (disk full, read-only, I/O error: Unavailable) until a write succeeds again. While
+  // false, a call tries a write of its own (at most one a second), so the answer turns back
+  // once the cause is gone even when nothing else writes. For /healthz; cheap while writable.
+  virtual StorageWriteHealth CheckWritable() { return {}; }
+
+  // Stores the batch in one durable transaction. On success the result has one outcome per
+  // input, in order. Unavailable when the database cannot be written (disk full, read-only,
+  // locked): then nothing in the batch is stored.
+  virtual Result<std::vector<InboxAppendOutcome>> AppendToInbox(
+      const std::vector<NewInboxEvent>& batch) = 0;
+
+  // Pending events with id > after_id, oldest first, bodies included.
+  virtual Result<std::vector<InboxEvent>> LoadPendingEvents(int64_t after_id, size_t limit) = 0;
+
+  // Applies the outcomes in one durable transaction, each event atomically (an outcome that
+  // cannot be applied is recorded as kFailed with the reason instead). Outcomes for events no
+  // longer pending are skipped, so re-processing after a crash changes nothing.
+  virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes, int64_t now_ms) = 0;
+
+  // Admin reads.
+  virtual Result<std::vector<CustomerRecord>> FindCustomersByEmail(
+      const std::string& email_normalised) = 0;
+  virtual Result<std::optional<CustomerRecord>> GetCustomer(int64_t id) = 0;
+  // Newest first; entries with id < before_id when before_id > 0.
+  virtual Result<std::vector<LedgerEntryRecord>> ListLedger(int64_t customer_id, int64_t before_id,
+                                                            size_t limit) = 0;
+  // Newest first, without bodies; status filter optional; ids < before_id when before_id > 0.
+  virtual Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status,
+                                                     int64_t before_id, size_t limit) = 0;
+  virtual Result<InboxCounts> CountInbox() = 0;
+
+  // --- Redemptions and the outbox ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns it
+  // (kExisting); when the balance is below the cost, changes nothing (kInsufficientPoints);
+  // otherwise records the redemption, a "redeem" ledger entry of -points, the new balance and
+  // an "issue_reward" outbox job due now. The writer is serialised, so concurrent redemptions
+  // on one balance never take it below zero. NotFound for an unknown customer.
+  virtual Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& redemption,
+                                                          int64_t now_ms) = 0;
+  virtual Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) = 0;
+  // Newest first.
+  virtual Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t customer_id,
+                                                                int64_t before_id,
+                                                                size_t limit) = 0;
+
+  // Pending jobs with next_attempt_at_ms <= now_ms, oldest due first.
+  virtual Result<std::vector<OutboxJob>> LoadDueJobs(int64_t now_ms, size_t limit) = 0;
+  // Counts an attempt and pushes next_attempt_at_ms to lease_until_ms, durably, before the
+  // call goes out: after a crash mid-call the job comes back due with attempts > 0, which tells
+  // the worker to look for the reward before creating it again. Returns the new attempt count.
+  virtual Result<int> BeginJobAttempt(int64_t job_id, int64_t lease_until_ms, int64_t now_ms) = 0;
+  // A transient failure: due again at next_attempt_at_ms, with the error kept.
+  virtual Status RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms, const std::string& error,
+                               int64_t now_ms) = 0;
+  // Gives up on a job whose outcome is unknown (transient failures until the attempt limit):
+  // the job is failed, its redemption stays pending and keeps its points, because the reward
+  // may exist; RetryJob puts it back.
+  virtual Status AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) = 0;
+  // Success: the job is done and its redemption issued, in one transaction. Idempotent.
+  virtual Status CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
+                                   const std::string& code, int64_t now_ms) = 0;
+  // The platform rejected the reward for good: the job and its redemption are failed and the
+  // points go back with a "refund" ledger entry that says why, in one transaction. Idempotent.
+  virtual Status FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) = 0;
+  // A failed job is due again now with a fresh attempt budget (the merchant fixed the cause).
+  // FailedPrecondition when the job is not failed or its redemption was already refunded.
+  virtual Status RetryJob(int64_t job_id, int64_t now_ms) = 0;
+  virtual Result<std::optional<OutboxJob>> GetJob(int64_t id) = 0;
+  // Newest first; status filter optional.
+  virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
+                                                  int64_t before_id, size_t limit) = 0;
+
+  // --- VIP tiers ---
+
+  // The customer's stored standing (level_id empty: no tier). NotFound for an unknown customer.
+  virtual Result<TierStanding> GetCustomerTier(int64_t customer_id) = 0;
+  // The customer's tier facts for activity in [window_start_ms, as_of_ms].
+  virtual Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
+                                          int64_t as_of_ms) = 0;
+  // The daily re-evaluation: every customer with a tier or with activity in the window is
+  // evaluated as of now_ms; each change writes its ledger entry and update_tags job. In
+  // transactions of a few hundred customers. Idempotent: a second run as of the same moment
+  // changes nothing. Returns the number of changes.
+  virtual Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) = 0;
+  // An update_tags job's tags: those of the customer's newest tag job, so that jobs sent out of
+  // order still leave the store with the current tier's tags. nullopt when the job has none.
+  virtual Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) = 0;
+  // The tags were written: the job is done. Idempotent.
+  virtual Status CompleteTagJob(int64_t job_id, int64_t now_ms) = 0;
+
+  // --- Point lots, expiry and pending awards ---
+
+  // The expiry terms for lots made from now on and for ExpirePoints. Set before serving, and
+  // again when a reload (SIGHUP) brings a new program.expiry; may be called from any thread.
+  virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
+  // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
+  // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
+  // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
+  // lot once. Commits in batches; safe to run while the daemon serves.
+  virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
+  // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
+  // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
+  // refunded. Once per award whatever the repeats.
+  virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
+  // The customer's lots, newest first; open_only: those with points remaining.
+  virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
+                                                       int64_t before_id, size_t limit) = 0;
+  // The customer's pending awards (pending, released and voided), newest first.
+  virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
+                                                                    size_t limit) = 0;
+  virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
+  // --- Action rules ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
+  // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its once
+  // key unique per customer in the ledger, so concurrent requests never exceed the limit) or,
+  // when every slot is taken, posts nothing; and records the request with its answer.
+  // NotFound for an unknown customer.
+  virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
+                                                  int64_t now_ms) = 0;
+  // --- Store credit (cashback) ---
+
+  // In one durable transaction: when (customer, idempotency key) exists, returns that
+  // redemption (kExisting, whatever it paid with); when the credit balance is below the amount,
+  // changes nothing (kInsufficientCredit); otherwise records a redemption of kind store_credit
+  // paid with credit, a "payout" credit entry of -amount and an "issue_reward" outbox job. If
+  // the store rejects it for good, FailRewardJob returns the credit ("payout_refund").
+  // NotFound for an unknown customer.
+  virtual Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
+                                                        int64_t now_ms) = 0;
+  // Newest first; entries with id < before_id when before_id > 0.
+  virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
+                                                                   int64_t before_id,
+                                                                   size_t limit) = 0;
+
+  // --- Referrals (sqlite_referrals.cc) ---
+
+  // The customer's referral code, made (random, unguessable, unique) on first use and the same
+  // ever after. NotFound for an unknown customer.
+  virtual Result<std::string> GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) = 0;
+  // The customer whose referral code this is (case-insensitive), if any.
+  virtual Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) = 0;
+  // Counts a click on the customer's share link (per UTC day).
+  virtual Status RecordReferralClick(int64_t referrer_customer_id, int64_t now_ms) = 0;
+  // A self-identification, in one durable transaction with its guards (self-referral by email,
+  // friend not new, already referred, referrer's daily cap) and, when asked, the friend's
+  // welcome reward (redemption + issue_reward job). NotFound for an unknown referrer.
+  virtual Result<CreateReferralResult> CreateReferral(const NewReferral& referral,
+                                                      const ReferralPolicy& policy,
+                                                      int64_t now_ms) = 0;
+  // The customer's referrals as referrer, newest first.
+  virtual Result<std::vector<ReferralRecord>> ListReferrals(int64_t referrer_customer_id,
+                                                            int64_t before_id, size_t limit) = 0;
+  virtual Result<std::optional<ReferralRecord>> GetReferral(int64_t id) = 0;
+  // One row per referrer with a code, clicks or referrals, by referrer id.
+  virtual Result<std::vector<ReferralReportRow>> ReferralReport() = 0;
+  // Converts every pending referral whose hold ended by now_ms (advocate reward, milestones),
+  // or voids it when its order was cancelled or fully refunded. Once per referral.
+  virtual Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
+                                                           int64_t now_ms) = 0;
+
+  // --- Reconciliation (sqlite_reconcile.cc) ---
+
+  // What the ledger holds of (shop, platform order id); known false when nothing.
+  virtual Result<OrderLedgerFacts> GetOrderLedgerFacts(const std::string& shop_id,
+                                                       const std::string& platform_order_id) = 0;
+  // The periodic reconciliation's high-water mark for the shop (epoch ms of the newest order
+  // updated_at it has listed completely), or nullopt before its first complete run.
+  virtual Result<std::optional<int64_t>> GetReconcileMark(const std::string& shop_id) = 0;
+  // Moves the mark; never backwards (a smaller value keeps the stored one).
+  virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
+                                  int64_t now_ms) = 0;
+
+  // --- Customer tools (issue 7; sqlite_customers.cc). Defaults keep test doubles compiling. ---
+
+  virtual Result<CustomerSearchPage> SearchCustomers(const CustomerSearch& search) {
+    (void)search;
+    return Internal("SearchCustomers is not implemented");
+  }
+  // The customer's referral code if one was made; never makes one (GET must not write).
+  virtual Result<std::optional<std::string>> FindReferralCode(int64_t customer_id) {
+    (void)customer_id;
+    return Internal("FindReferralCode is not implemented");
+  }
+  // In one durable transaction, through PostPoints: an "adjustment" ledger entry (its lots like
+  // any credit or debit) and the adjustment record. NotFound for an unknown customer.
+  virtual Result<AdjustmentResult> CreateAdjustment(const NewAdjustment& adjustment,
+                                                    int64_t now_ms) {
+    (void)adjustment, (void)now_ms;
+    return Internal("CreateAdjustment is not implemented");
+  }
+  // Applies each row: finds or creates its customer and posts its "opening_balance" entry,
+  // once per customer ever. Rows commit in batches (a large file never holds the writer for
+  // long); one outcome per row, in order.
+  virtual Result<std::vector<OpeningBalanceOutcome>> ImportOpeningBalances(
+      const std::vector<OpeningBalanceRow>& rows, int64_t now_ms) {
+    (void)rows, (void)now_ms;
+    return Internal("ImportOpeningBalances is not implemented");
+  }
+
+  // --- Privacy (sqlite_privacy.cc; docs/storage.md, "Privacy") ---
+  // Not pure: a storage without privacy support (a test double) answers FailedPrecondition.
+
+  // Applies `action` in one durable transaction and records it as a privacy request (a data
+  // request with its export; a redaction with the customers it anonymised; a shop redaction as
+  // pending work for RunPrivacyWork). Deactivate/activate change the shop's state and return a
+  // record with id 0. NotFound when action.customer_id names no customer.
+  virtual Result<PrivacyRequestRecord> ApplyPrivacyAction(const PrivacyAction& action,
+                                                          int64_t now_ms) {
+    (void)action, (void)now_ms;
+    return FailedPrecondition("this storage keeps no privacy requests");
+  }
+  // Everything held on one customer, as a JSON document; nullopt for an unknown customer.
+  virtual Result<std::optional<std::string>> ExportCustomer(int64_t customer_id, int64_t now_ms) {
+    (void)customer_id, (void)now_ms;
+    return FailedPrecondition("this storage cannot export customers");
+  }
+  // Newest first, without exports; ids < before_id when before_id > 0.
+  virtual Result<std::vector<PrivacyRequestRecord>> ListPrivacyRequests(int64_t before_id,
+                                                                        size_t limit) {
+    (void)before_id, (void)limit;
+    return std::vector<PrivacyRequestRecord>{};
+  }
+  // One request, with its export.
+  virtual Result<std::optional<PrivacyRequestRecord>> GetPrivacyRequest(int64_t id) {
+    (void)id;
+    return std::optional<PrivacyRequestRecord>{};
+  }
+  // One bounded step of pending privacy work (scrubbing inbox bodies after a redaction,
+  // deleting a redacted shop's rows), each its own short transaction so that the writer is
+  // never held for long. Returns true while work remains.
+  virtual Result<bool> RunPrivacyWork(int64_t now_ms) {
+    (void)now_ms;
+    return false;
+  }
+  // Every shop with a recorded state (a shop never deactivated has none and is active).
+  virtual Result<std::vector<ShopStateRecord>> ListShopStates() {
+    return std::vector<ShopStateRecord>{};
+  }
   // --- Events out (docs/events.md; sqlite_events_out.cc) ---
 
-  // events_out[] as storage applies it: which topics to queue, for which endpoints. Built above
-  // storage from the config (app/events_out_policy.h) and set again by every reload.
-  struct EventsOutPolicy {
-    struct Endpoint {
-      std::string id;
-      std::vector<std::string> topics;
-    };
-    std::vector<Endpoint> endpoints;  // enabled endpoints only
-    struct Shop {
-      std::string platform;
-      std::string domain;
-    };
-    std::map<std::string, Shop> shops;  // shop id -> what the payload's "shop" says
-    int64_t warn_ms = 0;                // points.expiring: this long before a lot expires
-    bool Wants(std::string_view topic) const;
-  };
-
-  // One delivery of an event to an endpoint: an "event_out" outbox job and what it sends.
-  struct EventDeliveryRecord {
-    int64_t job_id = 0;
-    std::string endpoint_id;
-    std::string event_id;  // X-Loyaltyd-Event-Id: the same for every attempt and endpoint
-    std::string topic;
-    int64_t customer_id = 0;
-    std::string body;  // the exact bytes sent
-    JobStatus status = JobStatus::kPending;
-    int attempts = 0;
-    std::string last_error;
-    int last_http_status = 0;  // 0: no HTTP answer yet
-    int64_t next_attempt_at_ms = 0;
-    int64_t created_at_ms = 0;
-    int64_t delivered_at_ms = 0;  // 0 until a 2xx
-  };
-
-  struct ExpiryWarningRunResult {
-    int64_t warnings = 0;  // points.expiring events queued now (one per customer and expiry day)
-  };
-
+  // Which events to queue from now on: every ledger change, tier change and referral
+  // conversion queues, in its own transaction, one event and one "event_out" outbox job per
+  // enabled endpoint subscribed to its topic. Set before serving and again by every reload.
+  virtual void SetEventsOutPolicy(const EventsOutPolicy& policy) { (void)policy; }
+  // Queues a points.expiring event for every customer with open lots expiring within the
+  // policy's warn_ms of now_ms: one per (customer, UTC day of expiry), ever, whatever the
+  // repeats, restarts or concurrent runs. Idempotent.
+  virtual Result<ExpiryWarningRunResult> QueueExpiryWarnings(int64_t now_ms) {
+    (void)now_ms;
+    return ExpiryWarningRunResult{};
+  }
+  virtual Result<std::optional<EventDeliveryRecord>> GetEventDelivery(int64_t job_id) {
+    (void)job_id;
+    return std::optional<EventDeliveryRecord>();
+  }
+  // A 2xx: the job is done and the delivery records the status. Idempotent.
+  virtual Status CompleteEventJob(int64_t job_id, int http_status, int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)now_ms;
+    return Internal("events out are not supported by this storage");
+  }
+  // A permanent refusal (4xx other than 408 and 429, 3xx): the job fails with the reason;
+  // POST /api/v1/jobs/{id}/retry sends it again. http_status 0 when there was no answer.
+  virtual Status FailEventJob(int64_t job_id, int http_status, const std::string& error,
+                              int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)error, (void)now_ms;
+    return Internal("events out are not supported by this storage");
+  }
+  // Records the HTTP status of an attempt that will be retried (RescheduleJob keeps the error).
+  virtual Status NoteEventResponse(int64_t job_id, int http_status, int64_t now_ms) {
+    (void)job_id, (void)http_status, (void)now_ms;
+    return Status::Ok();
+  }
+  // Newest first; filters optional (status; endpoint id empty: all); ids < before_id.
+  virtual Result<std::vector<EventDeliveryRecord>> ListEventDeliveries(
+      std::optional<JobStatus> status, const std::string& endpoint_id, int64_t before_id,
+      size_t limit) {
+    (void)status, (void)endpoint_id, (void)before_id, (void)limit;
+    return std::vector<EventDeliveryRecord>();
+  }
   // --- end events out ---
 
-  class Storage {
-   public:
-    virtual ~Storage() = default;
+  // --- Reports (sqlite_reports.cc; docs/api.md, "Reports") ---
+  // Each read runs on a reader connection in one short read transaction.
 
-    // Whether writes succeed: false, with the error, from a write that failed for want of the
-    // database (disk full, read-only, I/O error: Unavailable) until a write succeeds again. While
-    // false, a call tries a write of its own (at most one a second), so the answer turns back
-    // once the cause is gone even when nothing else writes. For /healthz; cheap while writable.
-    virtual StorageWriteHealth CheckWritable() { return {}; }
-
-    // Stores the batch in one durable transaction. On success the result has one outcome per
-    // input, in order. Unavailable when the database cannot be written (disk full, read-only,
-    // locked): then nothing in the batch is stored.
-    virtual Result<std::vector<InboxAppendOutcome>> AppendToInbox(
-        const std::vector<NewInboxEvent>& batch) = 0;
-
-    // Pending events with id > after_id, oldest first, bodies included.
-    virtual Result<std::vector<InboxEvent>> LoadPendingEvents(int64_t after_id, size_t limit) = 0;
-
-    // Applies the outcomes in one durable transaction, each event atomically (an outcome that
-    // cannot be applied is recorded as kFailed with the reason instead). Outcomes for events no
-    // longer pending are skipped, so re-processing after a crash changes nothing.
-    virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes,
-                                       int64_t now_ms) = 0;
-
-    // Admin reads.
-    virtual Result<std::vector<CustomerRecord>> FindCustomersByEmail(
-        const std::string& email_normalised) = 0;
-    virtual Result<std::optional<CustomerRecord>> GetCustomer(int64_t id) = 0;
-    // Newest first; entries with id < before_id when before_id > 0.
-    virtual Result<std::vector<LedgerEntryRecord>> ListLedger(int64_t customer_id,
-                                                              int64_t before_id, size_t limit) = 0;
-    // Newest first, without bodies; status filter optional; ids < before_id when before_id > 0.
-    virtual Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status,
-                                                       int64_t before_id, size_t limit) = 0;
-    virtual Result<InboxCounts> CountInbox() = 0;
-
-    // --- Redemptions and the outbox ---
-
-    // In one durable transaction: when (customer, idempotency key) exists, returns it
-    // (kExisting); when the balance is below the cost, changes nothing (kInsufficientPoints);
-    // otherwise records the redemption, a "redeem" ledger entry of -points, the new balance and
-    // an "issue_reward" outbox job due now. The writer is serialised, so concurrent redemptions
-    // on one balance never take it below zero. NotFound for an unknown customer.
-    virtual Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& redemption,
-                                                            int64_t now_ms) = 0;
-    virtual Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) = 0;
-    // Newest first.
-    virtual Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t customer_id,
-                                                                  int64_t before_id,
-                                                                  size_t limit) = 0;
-
-    // Pending jobs with next_attempt_at_ms <= now_ms, oldest due first.
-    virtual Result<std::vector<OutboxJob>> LoadDueJobs(int64_t now_ms, size_t limit) = 0;
-    // Counts an attempt and pushes next_attempt_at_ms to lease_until_ms, durably, before the
-    // call goes out: after a crash mid-call the job comes back due with attempts > 0, which tells
-    // the worker to look for the reward before creating it again. Returns the new attempt count.
-    virtual Result<int> BeginJobAttempt(int64_t job_id, int64_t lease_until_ms, int64_t now_ms) = 0;
-    // A transient failure: due again at next_attempt_at_ms, with the error kept.
-    virtual Status RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms,
-                                 const std::string& error, int64_t now_ms) = 0;
-    // Gives up on a job whose outcome is unknown (transient failures until the attempt limit):
-    // the job is failed, its redemption stays pending and keeps its points, because the reward
-    // may exist; RetryJob puts it back.
-    virtual Status AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) = 0;
-    // Success: the job is done and its redemption issued, in one transaction. Idempotent.
-    virtual Status CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
-                                     const std::string& code, int64_t now_ms) = 0;
-    // The platform rejected the reward for good: the job and its redemption are failed and the
-    // points go back with a "refund" ledger entry that says why, in one transaction. Idempotent.
-    virtual Status FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) = 0;
-    // A failed job is due again now with a fresh attempt budget (the merchant fixed the cause).
-    // FailedPrecondition when the job is not failed or its redemption was already refunded.
-    virtual Status RetryJob(int64_t job_id, int64_t now_ms) = 0;
-    virtual Result<std::optional<OutboxJob>> GetJob(int64_t id) = 0;
-    // Newest first; status filter optional.
-    virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
-                                                    int64_t before_id, size_t limit) = 0;
-
-    // --- VIP tiers ---
-
-    // The customer's stored standing (level_id empty: no tier). NotFound for an unknown customer.
-    virtual Result<TierStanding> GetCustomerTier(int64_t customer_id) = 0;
-    // The customer's tier facts for activity in [window_start_ms, as_of_ms].
-    virtual Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
-                                            int64_t as_of_ms) = 0;
-    // The daily re-evaluation: every customer with a tier or with activity in the window is
-    // evaluated as of now_ms; each change writes its ledger entry and update_tags job. In
-    // transactions of a few hundred customers. Idempotent: a second run as of the same moment
-    // changes nothing. Returns the number of changes.
-    virtual Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) = 0;
-    // An update_tags job's tags: those of the customer's newest tag job, so that jobs sent out of
-    // order still leave the store with the current tier's tags. nullopt when the job has none.
-    virtual Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) = 0;
-    // The tags were written: the job is done. Idempotent.
-    virtual Status CompleteTagJob(int64_t job_id, int64_t now_ms) = 0;
-
-    // --- Point lots, expiry and pending awards ---
-
-    // The expiry terms for lots made from now on and for ExpirePoints. Set before serving, and
-    // again when a reload (SIGHUP) brings a new program.expiry; may be called from any thread.
-    virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
-    // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
-    // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
-    // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
-    // lot once. Commits in batches; safe to run while the daemon serves.
-    virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
-    // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
-    // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
-    // refunded. Once per award whatever the repeats.
-    virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
-    // The customer's lots, newest first; open_only: those with points remaining.
-    virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
-                                                         int64_t before_id, size_t limit) = 0;
-    // The customer's pending awards (pending, released and voided), newest first.
-    virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
-                                                                      size_t limit) = 0;
-    virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
-    // --- Action rules ---
-
-    // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
-    // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its once
-    // key unique per customer in the ledger, so concurrent requests never exceed the limit) or,
-    // when every slot is taken, posts nothing; and records the request with its answer.
-    // NotFound for an unknown customer.
-    virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
-                                                    int64_t now_ms) = 0;
-    // --- Store credit (cashback) ---
-
-    // In one durable transaction: when (customer, idempotency key) exists, returns that
-    // redemption (kExisting, whatever it paid with); when the credit balance is below the amount,
-    // changes nothing (kInsufficientCredit); otherwise records a redemption of kind store_credit
-    // paid with credit, a "payout" credit entry of -amount and an "issue_reward" outbox job. If
-    // the store rejects it for good, FailRewardJob returns the credit ("payout_refund").
-    // NotFound for an unknown customer.
-    virtual Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
-                                                          int64_t now_ms) = 0;
-    // Newest first; entries with id < before_id when before_id > 0.
-    virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
-                                                                     int64_t before_id,
-                                                                     size_t limit) = 0;
-
-    // --- Referrals (sqlite_referrals.cc) ---
-
-    // The customer's referral code, made (random, unguessable, unique) on first use and the same
-    // ever after. NotFound for an unknown customer.
-    virtual Result<std::string> GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) = 0;
-    // The customer whose referral code this is (case-insensitive), if any.
-    virtual Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) = 0;
-    // Counts a click on the customer's share link (per UTC day).
-    virtual Status RecordReferralClick(int64_t referrer_customer_id, int64_t now_ms) = 0;
-    // A self-identification, in one durable transaction with its guards (self-referral by email,
-    // friend not new, already referred, referrer's daily cap) and, when asked, the friend's
-    // welcome reward (redemption + issue_reward job). NotFound for an unknown referrer.
-    virtual Result<CreateReferralResult> CreateReferral(const NewReferral& referral,
-                                                        const ReferralPolicy& policy,
-                                                        int64_t now_ms) = 0;
-    // The customer's referrals as referrer, newest first.
-    virtual Result<std::vector<ReferralRecord>> ListReferrals(int64_t referrer_customer_id,
-                                                              int64_t before_id, size_t limit) = 0;
-    virtual Result<std::optional<ReferralRecord>> GetReferral(int64_t id) = 0;
-    // One row per referrer with a code, clicks or referrals, by referrer id.
-    virtual Result<std::vector<ReferralReportRow>> ReferralReport() = 0;
-    // Converts every pending referral whose hold ended by now_ms (advocate reward, milestones),
-    // or voids it when its order was cancelled or fully refunded. Once per referral.
-    virtual Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
-                                                             int64_t now_ms) = 0;
-
-    // --- Reconciliation (sqlite_reconcile.cc) ---
-
-    // What the ledger holds of (shop, platform order id); known false when nothing.
-    virtual Result<OrderLedgerFacts> GetOrderLedgerFacts(const std::string& shop_id,
-                                                         const std::string& platform_order_id) = 0;
-    // The periodic reconciliation's high-water mark for the shop (epoch ms of the newest order
-    // updated_at it has listed completely), or nullopt before its first complete run.
-    virtual Result<std::optional<int64_t>> GetReconcileMark(const std::string& shop_id) = 0;
-    // Moves the mark; never backwards (a smaller value keeps the stored one).
-    virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
-                                    int64_t now_ms) = 0;
-    // --- Events out (docs/events.md; sqlite_events_out.cc) ---
-
-    // Which events to queue from now on: every ledger change, tier change and referral
-    // conversion queues, in its own transaction, one event and one "event_out" outbox job per
-    // enabled endpoint subscribed to its topic. Set before serving and again by every reload.
-    virtual void SetEventsOutPolicy(const EventsOutPolicy& policy) { (void)policy; }
-    // Queues a points.expiring event for every customer with open lots expiring within the
-    // policy's warn_ms of now_ms: one per (customer, UTC day of expiry), ever, whatever the
-    // repeats, restarts or concurrent runs. Idempotent.
-    virtual Result<ExpiryWarningRunResult> QueueExpiryWarnings(int64_t now_ms) {
-      (void)now_ms;
-      return ExpiryWarningRunResult{};
-    }
-    virtual Result<std::optional<EventDeliveryRecord>> GetEventDelivery(int64_t job_id) {
-      (void)job_id;
-      return std::optional<EventDeliveryRecord>();
-    }
-    // A 2xx: the job is done and the delivery records the status. Idempotent.
-    virtual Status CompleteEventJob(int64_t job_id, int http_status, int64_t now_ms) {
-      (void)job_id, (void)http_status, (void)now_ms;
-      return Internal("events out are not supported by this storage");
-    }
-    // A permanent refusal (4xx other than 408 and 429, 3xx): the job fails with the reason;
-    // POST /api/v1/jobs/{id}/retry sends it again. http_status 0 when there was no answer.
-    virtual Status FailEventJob(int64_t job_id, int http_status, const std::string& error,
-                                int64_t now_ms) {
-      (void)job_id, (void)http_status, (void)error, (void)now_ms;
-      return Internal("events out are not supported by this storage");
-    }
-    // Records the HTTP status of an attempt that will be retried (RescheduleJob keeps the error).
-    virtual Status NoteEventResponse(int64_t job_id, int http_status, int64_t now_ms) {
-      (void)job_id, (void)http_status, (void)now_ms;
-      return Status::Ok();
-    }
-    // Newest first; filters optional (status; endpoint id empty: all); ids < before_id.
-    virtual Result<std::vector<EventDeliveryRecord>> ListEventDeliveries(
-        std::optional<JobStatus> status, const std::string& endpoint_id, int64_t before_id,
-        size_t limit) {
-      (void)status, (void)endpoint_id, (void)before_id, (void)limit;
-      return std::vector<EventDeliveryRecord>();
-    }
-    // --- end events out ---
-
-    // --- Reports (sqlite_reports.cc; docs/api.md, "Reports") ---
-    // Each read runs on a reader connection in one short read transaction.
-
-    // One page of the customer manager report, newest customer first.
-    virtual Result<std::vector<CustomerReportRow>> CustomerReport(
-        const CustomerReportQuery& query) = 0;
-    // Outstanding points, expiring buckets and the points ledger per month.
-    virtual Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) = 0;
-    // Customers per tier level now, and tier movement per month of `months`.
-    virtual Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) = 0;
-    // The customer's tier changes, newest first (tier_changes).
-    virtual Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id,
-                                                                  size_t limit) = 0;
-  };
-
-  struct CustomerSearchRow {
-    CustomerRecord customer;
-    std::string tier_level;  // "" : no tier
-  };
-
-  struct CustomerSearchPage {
-    std::vector<CustomerSearchRow> rows;
-    bool more_after = false;   // customers matching beyond the last row
-    bool more_before = false;  // customers matching before the first row
-  };
-
-  // A manual points adjustment (POST /api/v1/customers/{id}/adjustments), once per
-  // (customer, idempotency key).
-  struct NewAdjustment {
-    int64_t customer_id = 0;
-    std::string idempotency_key;
-    int64_t points = 0;  // non-zero, signed
-    std::string reason;
-    std::string actor;
-    // program.refunds.allow_negative_balance: whether a debit may leave the balance below zero.
-    bool allow_negative_balance = false;
-  };
-
-  struct AdjustmentRecord {
-    int64_t id = 0;
-    int64_t customer_id = 0;
-    std::string idempotency_key;
-    int64_t points = 0;
-    std::string reason;
-    std::string actor;
-    int64_t ledger_entry_id = 0;
-    int64_t balance_after = 0;
-    int64_t created_at_ms = 0;
-  };
-
-  struct AdjustmentResult {
-    enum class Outcome {
-      kCreated,             // posted
-      kReplayed,            // the key was used before with the same body: `adjustment` is that one
-      kKeyConflict,         // the key was used before with another body: `adjustment` is that one
-      kInsufficientPoints,  // nothing changed; `balance` is what the customer has
-    };
-    Outcome outcome = Outcome::kCreated;
-    AdjustmentRecord adjustment;
-    int64_t balance = 0;
-  };
-
-  // One good row of an opening-balance import (balance_import.h has already checked it).
-  struct OpeningBalanceRow {
-    int line = 0;  // in the file, for the report
-    std::string shop_id;
-    std::string email;
-    std::string email_normalised;
-    std::string platform_customer_id;  // "" : matched by email
-    std::string first_name;
-    std::string last_name;
-    int64_t points = 0;  // >= 0
-  };
-
-  struct OpeningBalanceOutcome {
-    enum class Kind {
-      kApplied,    // the customer's opening balance was posted now
-      kUnchanged,  // the same opening balance was imported before: nothing to do
-      kRejected,   // nothing changed; `reason` says why
-    };
-    int line = 0;
-    Kind kind = Kind::kApplied;
-    int64_t customer_id = 0;
-    bool customer_created = false;
-    std::string reason;
-    // --- Privacy (issue 7; sqlite_privacy.cc; docs/storage.md, "Privacy") ---
-
-    // One privacy request as kept for the merchant (GET /api/v1/privacy/requests).
-    struct PrivacyRequestRecord {
-      int64_t id = 0;
-      std::string shop_id;
-      std::string kind;    // data_request, customer_redact, shop_redact
-      std::string status;  // pending (work left: body scrub, shop deletion), completed
-      std::string source;  // webhook, api
-      int64_t source_event_id = 0;
-      std::string platform_request_id;
-      std::vector<int64_t> customer_ids;  // the customers it concerned (none when nobody was held)
-      std::string summary;                // what was done, in words
-      std::string export_json;            // data_request: the export; "" in listings
-      std::string last_error;
-      int64_t created_at_ms = 0;
-      int64_t completed_at_ms = 0;
-    };
-
-    // Whether loyaltyd may call the shop's platform (app/uninstalled, or the admin API).
-    struct ShopStateRecord {
-      std::string shop_id;
-      bool active = true;
-      int64_t deactivated_at_ms = 0;
-      int64_t redacted_at_ms = 0;  // the shop's data was removed (shop/redact)
-      std::string reason;
-      int64_t updated_at_ms = 0;
-    };
-
-    class Storage {
-     public:
-      virtual ~Storage() = default;
-
-      // Whether writes succeed: false, with the error, from a write that failed for want of the
-      // database (disk full, read-only, I/O error: Unavailable) until a write succeeds again. While
-      // false, a call tries a write of its own (at most one a second), so the answer turns back
-      // once the cause is gone even when nothing else writes. For /healthz; cheap while writable.
-      virtual StorageWriteHealth CheckWritable() { return {}; }
-
-      // Stores the batch in one durable transaction. On success the result has one outcome per
-      // input, in order. Unavailable when the database cannot be written (disk full, read-only,
-      // locked): then nothing in the batch is stored.
-      virtual Result<std::vector<InboxAppendOutcome>> AppendToInbox(
-          const std::vector<NewInboxEvent>& batch) = 0;
-
-      // Pending events with id > after_id, oldest first, bodies included.
-      virtual Result<std::vector<InboxEvent>> LoadPendingEvents(int64_t after_id, size_t limit) = 0;
-
-      // Applies the outcomes in one durable transaction, each event atomically (an outcome that
-      // cannot be applied is recorded as kFailed with the reason instead). Outcomes for events no
-      // longer pending are skipped, so re-processing after a crash changes nothing.
-      virtual Status CommitEventOutcomes(const std::vector<EventOutcome>& outcomes,
-                                         int64_t now_ms) = 0;
-
-      // Admin reads.
-      virtual Result<std::vector<CustomerRecord>> FindCustomersByEmail(
-          const std::string& email_normalised) = 0;
-      virtual Result<std::optional<CustomerRecord>> GetCustomer(int64_t id) = 0;
-      // Newest first; entries with id < before_id when before_id > 0.
-      virtual Result<std::vector<LedgerEntryRecord>> ListLedger(int64_t customer_id,
-                                                                int64_t before_id,
+  // One page of the customer manager report, newest customer first.
+  virtual Result<std::vector<CustomerReportRow>> CustomerReport(
+      const CustomerReportQuery& query) = 0;
+  // Outstanding points, expiring buckets and the points ledger per month.
+  virtual Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) = 0;
+  // Customers per tier level now, and tier movement per month of `months`.
+  virtual Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) = 0;
+  // The customer's tier changes, newest first (tier_changes).
+  virtual Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id,
                                                                 size_t limit) = 0;
-      // Newest first, without bodies; status filter optional; ids < before_id when before_id > 0.
-      virtual Result<std::vector<InboxEvent>> ListEvents(std::optional<EventStatus> status,
-                                                         int64_t before_id, size_t limit) = 0;
-      virtual Result<InboxCounts> CountInbox() = 0;
+};
 
-      // --- Redemptions and the outbox ---
-
-      // In one durable transaction: when (customer, idempotency key) exists, returns it
-      // (kExisting); when the balance is below the cost, changes nothing (kInsufficientPoints);
-      // otherwise records the redemption, a "redeem" ledger entry of -points, the new balance and
-      // an "issue_reward" outbox job due now. The writer is serialised, so concurrent redemptions
-      // on one balance never take it below zero. NotFound for an unknown customer.
-      virtual Result<CreateRedemptionResult> CreateRedemption(const NewRedemption& redemption,
-                                                              int64_t now_ms) = 0;
-      virtual Result<std::optional<RedemptionRecord>> GetRedemption(int64_t id) = 0;
-      // Newest first.
-      virtual Result<std::vector<RedemptionRecord>> ListRedemptions(int64_t customer_id,
-                                                                    int64_t before_id,
-                                                                    size_t limit) = 0;
-
-      // Pending jobs with next_attempt_at_ms <= now_ms, oldest due first.
-      virtual Result<std::vector<OutboxJob>> LoadDueJobs(int64_t now_ms, size_t limit) = 0;
-      // Counts an attempt and pushes next_attempt_at_ms to lease_until_ms, durably, before the
-      // call goes out: after a crash mid-call the job comes back due with attempts > 0, which tells
-      // the worker to look for the reward before creating it again. Returns the new attempt count.
-      virtual Result<int> BeginJobAttempt(int64_t job_id, int64_t lease_until_ms,
-                                          int64_t now_ms) = 0;
-      // A transient failure: due again at next_attempt_at_ms, with the error kept.
-      virtual Status RescheduleJob(int64_t job_id, int64_t next_attempt_at_ms,
-                                   const std::string& error, int64_t now_ms) = 0;
-      // Gives up on a job whose outcome is unknown (transient failures until the attempt limit):
-      // the job is failed, its redemption stays pending and keeps its points, because the reward
-      // may exist; RetryJob puts it back.
-      virtual Status AbandonJob(int64_t job_id, const std::string& error, int64_t now_ms) = 0;
-      // Success: the job is done and its redemption issued, in one transaction. Idempotent.
-      virtual Status CompleteRewardJob(int64_t job_id, const std::string& platform_reward_id,
-                                       const std::string& code, int64_t now_ms) = 0;
-      // The platform rejected the reward for good: the job and its redemption are failed and the
-      // points go back with a "refund" ledger entry that says why, in one transaction. Idempotent.
-      virtual Status FailRewardJob(int64_t job_id, const std::string& reason, int64_t now_ms) = 0;
-      // A failed job is due again now with a fresh attempt budget (the merchant fixed the cause).
-      // FailedPrecondition when the job is not failed or its redemption was already refunded.
-      virtual Status RetryJob(int64_t job_id, int64_t now_ms) = 0;
-      virtual Result<std::optional<OutboxJob>> GetJob(int64_t id) = 0;
-      // Newest first; status filter optional.
-      virtual Result<std::vector<OutboxJob>> ListJobs(std::optional<JobStatus> status,
-                                                      int64_t before_id, size_t limit) = 0;
-
-      // --- VIP tiers ---
-
-      // The customer's stored standing (level_id empty: no tier). NotFound for an unknown customer.
-      virtual Result<TierStanding> GetCustomerTier(int64_t customer_id) = 0;
-      // The customer's tier facts for activity in [window_start_ms, as_of_ms].
-      virtual Result<TierFacts> LoadTierFacts(int64_t customer_id, int64_t window_start_ms,
-                                              int64_t as_of_ms) = 0;
-      // The daily re-evaluation: every customer with a tier or with activity in the window is
-      // evaluated as of now_ms; each change writes its ledger entry and update_tags job. In
-      // transactions of a few hundred customers. Idempotent: a second run as of the same moment
-      // changes nothing. Returns the number of changes.
-      virtual Result<int64_t> ReevaluateTiers(const TierPolicy& policy, int64_t now_ms) = 0;
-      // An update_tags job's tags: those of the customer's newest tag job, so that jobs sent out of
-      // order still leave the store with the current tier's tags. nullopt when the job has none.
-      virtual Result<std::optional<TagUpdate>> GetTagUpdate(int64_t job_id) = 0;
-      // The tags were written: the job is done. Idempotent.
-      virtual Status CompleteTagJob(int64_t job_id, int64_t now_ms) = 0;
-
-      // --- Point lots, expiry and pending awards ---
-
-      // The expiry terms for lots made from now on and for ExpirePoints. Set before serving, and
-      // again when a reload (SIGHUP) brings a new program.expiry; may be called from any thread.
-      virtual void SetPointsPolicy(const PointsPolicy& policy) = 0;
-      // Expires every open lot whose expires_at_ms <= now_ms, and every open lot of a customer with
-      // no points activity (earn, redeem, action) for the policy's inactivity period: one "expire"
-      // ledger entry per lot, keyed by the lot, so that repeated or concurrent runs expire each
-      // lot once. Commits in batches; safe to run while the daemon serves.
-      virtual Result<ExpiryRunResult> ExpirePoints(int64_t now_ms) = 0;
-      // Credits every pending award with release_at_ms <= now_ms ("earn" entries, then the
-      // clawbacks the order's refunds owe), or voids it when its order was cancelled or fully
-      // refunded. Once per award whatever the repeats.
-      virtual Result<ReleaseRunResult> ReleasePendingPoints(int64_t now_ms) = 0;
-      // The customer's lots, newest first; open_only: those with points remaining.
-      virtual Result<std::vector<PointLotRecord>> ListLots(int64_t customer_id, bool open_only,
-                                                           int64_t before_id, size_t limit) = 0;
-      // The customer's pending awards (pending, released and voided), newest first.
-      virtual Result<std::vector<PendingAwardRecord>> ListPendingAwards(int64_t customer_id,
-                                                                        size_t limit) = 0;
-      virtual Result<PointsOutlook> GetPointsOutlook(int64_t customer_id, int64_t horizon_ms) = 0;
-      // --- Action rules ---
-
-      // In one durable transaction: when (customer, idempotency key) exists, returns its recorded
-      // answer (replayed); otherwise posts an "action" ledger entry on the first free slot (its
-      // once key unique per customer in the ledger, so concurrent requests never exceed the limit)
-      // or, when every slot is taken, posts nothing; and records the request with its answer.
-      // NotFound for an unknown customer.
-      virtual Result<RecordActionResult> RecordAction(const NewActionRequest& request,
-                                                      int64_t now_ms) = 0;
-      // --- Store credit (cashback) ---
-
-      // In one durable transaction: when (customer, idempotency key) exists, returns that
-      // redemption (kExisting, whatever it paid with); when the credit balance is below the amount,
-      // changes nothing (kInsufficientCredit); otherwise records a redemption of kind store_credit
-      // paid with credit, a "payout" credit entry of -amount and an "issue_reward" outbox job. If
-      // the store rejects it for good, FailRewardJob returns the credit ("payout_refund").
-      // NotFound for an unknown customer.
-      virtual Result<CreditPayoutResult> CreateCreditPayout(const NewCreditPayout& payout,
-                                                            int64_t now_ms) = 0;
-      // Newest first; entries with id < before_id when before_id > 0.
-      virtual Result<std::vector<CreditEntryRecord>> ListCreditEntries(int64_t customer_id,
-                                                                       int64_t before_id,
-                                                                       size_t limit) = 0;
-
-      // --- Referrals (sqlite_referrals.cc) ---
-
-      // The customer's referral code, made (random, unguessable, unique) on first use and the same
-      // ever after. NotFound for an unknown customer.
-      virtual Result<std::string> GetOrCreateReferralCode(int64_t customer_id, int64_t now_ms) = 0;
-      // The customer whose referral code this is (case-insensitive), if any.
-      virtual Result<std::optional<int64_t>> FindReferrerByCode(const std::string& code) = 0;
-      // Counts a click on the customer's share link (per UTC day).
-      virtual Status RecordReferralClick(int64_t referrer_customer_id, int64_t now_ms) = 0;
-      // A self-identification, in one durable transaction with its guards (self-referral by email,
-      // friend not new, already referred, referrer's daily cap) and, when asked, the friend's
-      // welcome reward (redemption + issue_reward job). NotFound for an unknown referrer.
-      virtual Result<CreateReferralResult> CreateReferral(const NewReferral& referral,
-                                                          const ReferralPolicy& policy,
-                                                          int64_t now_ms) = 0;
-      // The customer's referrals as referrer, newest first.
-      virtual Result<std::vector<ReferralRecord>> ListReferrals(int64_t referrer_customer_id,
-                                                                int64_t before_id,
-                                                                size_t limit) = 0;
-      virtual Result<std::optional<ReferralRecord>> GetReferral(int64_t id) = 0;
-      // One row per referrer with a code, clicks or referrals, by referrer id.
-      virtual Result<std::vector<ReferralReportRow>> ReferralReport() = 0;
-      // Converts every pending referral whose hold ended by now_ms (advocate reward, milestones),
-      // or voids it when its order was cancelled or fully refunded. Once per referral.
-      virtual Result<ReferralRunResult> ReleaseReferralRewards(const ReferralPolicy& policy,
-                                                               int64_t now_ms) = 0;
-
-      // --- Reconciliation (sqlite_reconcile.cc) ---
-
-      // What the ledger holds of (shop, platform order id); known false when nothing.
-      virtual Result<OrderLedgerFacts> GetOrderLedgerFacts(
-          const std::string& shop_id, const std::string& platform_order_id) = 0;
-      // The periodic reconciliation's high-water mark for the shop (epoch ms of the newest order
-      // updated_at it has listed completely), or nullopt before its first complete run.
-      virtual Result<std::optional<int64_t>> GetReconcileMark(const std::string& shop_id) = 0;
-      // Moves the mark; never backwards (a smaller value keeps the stored one).
-      virtual Status SetReconcileMark(const std::string& shop_id, int64_t high_water_ms,
-                                      int64_t now_ms) = 0;
-
-      // --- Customer tools (issue 7; sqlite_customers.cc). Defaults keep test doubles compiling.
-      // ---
-
-      virtual Result<CustomerSearchPage> SearchCustomers(const CustomerSearch& search) {
-        (void)search;
-        return Internal("SearchCustomers is not implemented");
-      }
-      // The customer's referral code if one was made; never makes one (GET must not write).
-      virtual Result<std::optional<std::string>> FindReferralCode(int64_t customer_id) {
-        (void)customer_id;
-        return Internal("FindReferralCode is not implemented");
-      }
-      // In one durable transaction, through PostPoints: an "adjustment" ledger entry (its lots like
-      // any credit or debit) and the adjustment record. NotFound for an unknown customer.
-      virtual Result<AdjustmentResult> CreateAdjustment(const NewAdjustment& adjustment,
-                                                        int64_t now_ms) {
-        (void)adjustment, (void)now_ms;
-        return Internal("CreateAdjustment is not implemented");
-      }
-      // Applies each row: finds or creates its customer and posts its "opening_balance" entry,
-      // once per customer ever. Rows commit in batches (a large file never holds the writer for
-      // long); one outcome per row, in order.
-      virtual Result<std::vector<OpeningBalanceOutcome>> ImportOpeningBalances(
-          const std::vector<OpeningBalanceRow>& rows, int64_t now_ms) {
-        (void)rows, (void)now_ms;
-        return Internal("ImportOpeningBalances is not implemented");
-        // --- Privacy (sqlite_privacy.cc; docs/storage.md, "Privacy") ---
-        // Not pure: a storage without privacy support (a test double) answers FailedPrecondition.
-
-        // Applies `action` in one durable transaction and records it as a privacy request (a data
-        // request with its export; a redaction with the customers it anonymised; a shop redaction
-        // as pending work for RunPrivacyWork). Deactivate/activate change the shop's state and
-        // return a record with id 0. NotFound when action.customer_id names no customer.
-        virtual Result<PrivacyRequestRecord> ApplyPrivacyAction(const PrivacyAction& action,
-                                                                int64_t now_ms) {
-          (void)action, (void)now_ms;
-          return FailedPrecondition("this storage keeps no privacy requests");
-        }
-        // Everything held on one customer, as a JSON document; nullopt for an unknown customer.
-        virtual Result<std::optional<std::string>> ExportCustomer(int64_t customer_id,
-                                                                  int64_t now_ms) {
-          (void)customer_id, (void)now_ms;
-          return FailedPrecondition("this storage cannot export customers");
-        }
-        // Newest first, without exports; ids < before_id when before_id > 0.
-        virtual Result<std::vector<PrivacyRequestRecord>> ListPrivacyRequests(int64_t before_id,
-                                                                              size_t limit) {
-          (void)before_id, (void)limit;
-          return std::vector<PrivacyRequestRecord>{};
-        }
-        // One request, with its export.
-        virtual Result<std::optional<PrivacyRequestRecord>> GetPrivacyRequest(int64_t id) {
-          (void)id;
-          return std::optional<PrivacyRequestRecord>{};
-        }
-        // One bounded step of pending privacy work (scrubbing inbox bodies after a redaction,
-        // deleting a redacted shop's rows), each its own short transaction so that the writer is
-        // never held for long. Returns true while work remains.
-        virtual Result<bool> RunPrivacyWork(int64_t now_ms) {
-          (void)now_ms;
-          return false;
-        }
-        // Every shop with a recorded state (a shop never deactivated has none and is active).
-        virtual Result<std::vector<ShopStateRecord>> ListShopStates() {
-          return std::vector<ShopStateRecord>{};
-        }
-      };
-
-    }  // namespace loyaltyd
+}  // namespace loyaltyd
