@@ -1121,6 +1121,7 @@ Result<bool> SqliteStorage::ShopRedactStep(int64_t request_id, const std::string
 bool SqliteStorage::TruncateWalLocked() {
   int log_frames = 0;
   int checkpointed = 0;
+  std::lock_guard<std::mutex> running(checkpoint_run_mu_);  // not beside the checkpoint thread
   const int rc = sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                                            &log_frames, &checkpointed);
   return rc == SQLITE_OK;

@@ -613,6 +613,7 @@ void SqliteStorage::CheckpointLoop() {
     }
     // PASSIVE never waits for the writer or readers; what it cannot copy now it copies next
     // time. Once readers have moved on, the writer restarts the WAL from the beginning.
+    std::lock_guard<std::mutex> running(checkpoint_run_mu_);
     sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 }

@@ -390,7 +390,11 @@ class SqliteStorage final : public Storage {
   bool checkpoint_wanted_ = false;    // GUARDED_BY(checkpoint_mu_)
   bool checkpoint_stopping_ = false;  // GUARDED_BY(checkpoint_mu_)
   sqlite3* checkpointer_ = nullptr;   // used only by checkpoint_thread_
-  int checkpoint_pages_ = 1000;       // WAL frames that wake it; fixed after Open
+  // Held while a checkpoint runs: the checkpoint thread's, or TruncateWalLocked's, which would
+  // otherwise fail SQLITE_BUSY whenever the thread happened to be checkpointing (a privacy
+  // test caught the WAL keeping erased pages that way). Taken after write_mu_, never before.
+  std::mutex checkpoint_run_mu_;
+  int checkpoint_pages_ = 1000;  // WAL frames that wake it; fixed after Open
   std::thread checkpoint_thread_;
 };
 
