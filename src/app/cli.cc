@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "app/daemon.h"
-#include "app/import_balances_command.h"
 #include "app/events_out_policy.h"
+#include "app/import_balances_command.h"
 #include "app/logging.h"
 #include "app/points_scheduler.h"
 #include "app/reconcile_scheduler.h"

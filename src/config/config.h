@@ -404,7 +404,7 @@ struct Config {
   ProgramConfig program;
   OutboxConfig outbox;
   ReconcileConfig reconcile;
-  StorefrontConfig storefront;  // issue 7
+  StorefrontConfig storefront;                // issue 7
   std::vector<EventsOutEndpoint> events_out;  // events out (docs/events.md)
   const EventsOutEndpoint* FindEventsOutEndpoint(std::string_view id) const;
 

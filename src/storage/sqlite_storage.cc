@@ -499,17 +499,20 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   storage->writer_ = *writer;
   sqlite3* db = storage->writer_;
   // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsynced.
-  // 16 KiB pages (for a new database; an existing one keeps its size): a 4-8 KB webhook body
-  // then takes one or two WAL frames instead of two or three, which cut the group committer's
-  // and the checkpointer's CPU per webhook by about a fifth (bench/README.md).
-  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA page_size=16384"));
+  // 4 KiB pages (SQLite's default; for a new database, an existing one keeps its size). 16 KiB
+  // pages took a webhook body in fewer WAL frames, but every event of a large store dirties
+  // index leaves scattered by customer, and each costs a whole page in the WAL and again in the
+  // checkpoint: with 10^5 customers and 10^7 ledger entries, ingest kept 0.62 of its
+  // empty-database rate with 16 KiB pages and 0.86 with 4 KiB (bench/README.md, "Scale"),
+  // while on an empty database the two measured alike.
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA page_size=4096"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
   // A burst can grow the WAL to hundreds of MB before a checkpoint catches up; once it has,
   // the file is cut back to this size instead of keeping its peak forever.
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_size_limit=67108864"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
-  // SQLite's default cache (2 MiB: 125 of our 16 KiB pages) cannot hold a large store's index
+  // SQLite's default cache (2 MiB: 500 pages of 4 KiB) cannot hold a large store's index
   // pages: with 10^7 ledger entries the processor spilled dirty pages to the WAL in the middle
   // of its transactions and re-read index pages for every event, 10 pwrite and 5 pread calls
   // per event, half its time (perf trace; bench/README.md "Scale").
