@@ -8,10 +8,10 @@
 
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/json_writer.h"
 #include "core/model.h"
 #include "core/money.h"
 #include "http/api_reply.h"
-#include "http/json_writer.h"
 #include "rules/tier_rules.h"
 
 namespace loyaltyd {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/identity.h"
+#include "core/json_writer.h"
 #include "core/model.h"
 #include "storage/sqlite_statement.h"
 
@@ -94,39 +95,6 @@ constexpr int kPrivacyEventChunk = 256;
 constexpr int kPrivacyCustomerChunk = 32;
 constexpr int kPrivacyOrderChunk = 256;
 
-void PrivacyJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 // The rows of `sql` (?1 bound to `a`, ?2 to `b` when given) as a JSON array of objects keyed
 // by column name, every column included. A column whose name ends in "_json" holds text that
 // SQL checked with json_valid and is embedded as JSON; NULL is null.
@@ -153,7 +121,7 @@ Status PrivacyRowsJson(sqlite3* db, const char* sql, int64_t a, const std::strin
     for (int i = 0; i < columns; ++i) {
       if (i > 0) out += ',';
       const std::string_view name = sqlite3_column_name(stmt, i);
-      PrivacyJsonString(out, name);
+      AppendJsonString(out, name);
       out += ':';
       switch (sqlite3_column_type(stmt, i)) {
         case SQLITE_NULL:
@@ -172,7 +140,7 @@ Status PrivacyRowsJson(sqlite3* db, const char* sql, int64_t a, const std::strin
           if (name.size() > 5 && name.substr(name.size() - 5) == "_json") {
             out += text;
           } else {
-            PrivacyJsonString(out, text);
+            AppendJsonString(out, text);
           }
         }
       }
@@ -273,7 +241,7 @@ Status AppendCustomerExport(sqlite3* db, int64_t customer_id, std::string& out) 
   for (const PrivacyExportPart& part : kPrivacyExportParts) {
     if (!first) out += ',';
     first = false;
-    PrivacyJsonString(out, part.name);
+    AppendJsonString(out, part.name);
     out += ':';
     LOYALTYD_RETURN_IF_ERROR(PrivacyRowsJson(db, part.sql, customer_id, nullptr, out, part.single));
   }
@@ -643,15 +611,15 @@ Result<PrivacyRequestRecord> SqliteStorage::ApplyPrivacyLocked(const PrivacyActi
   switch (action.kind) {
     case PrivacyAction::Kind::kDataRequest: {
       std::string doc = "{\"shop_id\":";
-      PrivacyJsonString(doc, action.shop_id);
+      AppendJsonString(doc, action.shop_id);
       doc += ",\"privacy_request_id\":" + std::to_string(record.id);
       doc += ",\"platform_request_id\":";
-      PrivacyJsonString(doc, action.platform_request_id);
+      AppendJsonString(doc, action.platform_request_id);
       doc += ",\"generated_at_ms\":" + std::to_string(now_ms);
       doc += ",\"orders_requested\":[";
       for (size_t i = 0; i < action.platform_order_ids.size(); ++i) {
         if (i > 0) doc += ',';
-        PrivacyJsonString(doc, action.platform_order_ids[i]);
+        AppendJsonString(doc, action.platform_order_ids[i]);
       }
       doc += "],\"customers\":[";
       for (size_t i = 0; i < customers.size(); ++i) {

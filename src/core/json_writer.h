@@ -21,6 +21,9 @@
 
 namespace loyaltyd {
 
+// Appends `value` to `out` as a JSON string, quotes included, escaped as described above.
+void AppendJsonString(std::string& out, std::string_view value);
+
 class JsonWriter {
  public:
   JsonWriter& BeginObject();
@@ -41,7 +44,6 @@ class JsonWriter {
  private:
   // Before a value or key: a comma unless it is the first in its container.
   void Separate();
-  void AppendEscaped(std::string_view value);
 
   std::string out_;
   // Per open container: whether it holds something yet. After a Key the next value is not

@@ -1,4 +1,4 @@
-#include "http/json_writer.h"
+#include "core/json_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -119,6 +119,16 @@ TEST(JsonWriterTest, ReplacesEachMaximalIllFormedSubpartWithOneReplacementCharac
     EXPECT_EQ(Quoted(c.in), "\"" + c.out + "\"")
         << json(c.in).dump(-1, ' ', true, json::error_handler_t::replace);
   }
+}
+
+TEST(JsonWriterTest, AppendJsonStringQuotesLikeTheWriter) {
+  // The privacy export (sqlite_privacy.cc) writes webhook bodies with it: bytes a store sent
+  // that are not UTF-8 must still give a document that parses.
+  std::string out = "[";
+  AppendJsonString(out, std::string("caf\xE9 \"x\"", 8));
+  out += "]";
+  EXPECT_EQ(out, "[\"caf\xEF\xBF\xBD \\\"x\\\"\"]");
+  EXPECT_EQ(json::parse(out)[0], "caf\xEF\xBF\xBD \"x\"");
 }
 
 TEST(JsonWriterTest, AnyBytesGiveAStringThatParses) {

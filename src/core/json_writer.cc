@@ -1,4 +1,4 @@
-#include "http/json_writer.h"
+#include "core/json_writer.h"
 
 #include <charconv>
 
@@ -91,18 +91,15 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   Separate();
-  out_ += '"';
-  AppendEscaped(key);
-  out_ += "\":";
+  AppendJsonString(out_, key);
+  out_ += ':';
   after_key_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::String(std::string_view value) {
   Separate();
-  out_ += '"';
-  AppendEscaped(value);
-  out_ += '"';
+  AppendJsonString(out_, value);
   return *this;
 }
 
@@ -131,7 +128,8 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
-void JsonWriter::AppendEscaped(std::string_view value) {
+void AppendJsonString(std::string& out, std::string_view value) {
+  out += '"';
   static constexpr char kHex[] = "0123456789abcdef";
   size_t run_start = 0;  // bytes [run_start, i) are copied as they are
   size_t i = 0;
@@ -148,44 +146,45 @@ void JsonWriter::AppendEscaped(std::string_view value) {
         i += length;  // well-formed: part of the run
         continue;
       }
-      out_.append(value.data() + run_start, i - run_start);
-      out_ += kReplacementCharacter;
+      out.append(value.data() + run_start, i - run_start);
+      out += kReplacementCharacter;
       i += subpart;
       run_start = i;
       continue;
     }
-    out_.append(value.data() + run_start, i - run_start);
+    out.append(value.data() + run_start, i - run_start);
     switch (c) {
       case '"':
-        out_ += "\\\"";
+        out += "\\\"";
         break;
       case '\\':
-        out_ += "\\\\";
+        out += "\\\\";
         break;
       case '\b':
-        out_ += "\\b";
+        out += "\\b";
         break;
       case '\f':
-        out_ += "\\f";
+        out += "\\f";
         break;
       case '\n':
-        out_ += "\\n";
+        out += "\\n";
         break;
       case '\r':
-        out_ += "\\r";
+        out += "\\r";
         break;
       case '\t':
-        out_ += "\\t";
+        out += "\\t";
         break;
       default: {
         const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out_.append(escape, sizeof escape);
+        out.append(escape, sizeof escape);
       }
     }
     ++i;
     run_start = i;
   }
-  out_.append(value.data() + run_start, value.size() - run_start);
+  out.append(value.data() + run_start, value.size() - run_start);
+  out += '"';
 }
 
 }  // namespace loyaltyd
