@@ -170,8 +170,8 @@ Result<PointsLiability> SqliteStorage::LiabilityReport(const LiabilityQuery& que
   PointsLiability out;
   out.expiring_points.assign(query.expiring_within_ms.size(), 0);
   {
-    // Cost: one pass over point_lots_open_remaining, which holds the open lots only and covers
-    // (expires_at_ms, remaining): O(open lots) index entries, no table rows, one result row.
+    // Cost: one pass over point_lots_expiry, which holds the open lots only and covers
+    // (expires_at_ms, id, remaining): O(open lots) index entries, no table rows, one result row.
     // The open lots sum to the positive balances (storage keeps them so): what the program
     // owes. One SUM per expiring bucket (?1 + i is the bucket's bound).
     std::string sql =
@@ -181,7 +181,7 @@ Result<PointsLiability> SqliteStorage::LiabilityReport(const LiabilityQuery& que
       sql += ", COALESCE(SUM(CASE WHEN expires_at_ms > 0 AND expires_at_ms <= ?" +
              std::to_string(i + 1) + " THEN remaining END), 0)";
     }
-    sql += " FROM point_lots INDEXED BY point_lots_open_remaining WHERE remaining > 0";
+    sql += " FROM point_lots INDEXED BY point_lots_expiry WHERE remaining > 0";
     Stmt s(db, sql.c_str());
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     for (size_t i = 0; i < query.expiring_within_ms.size(); ++i) {
