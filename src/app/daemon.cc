@@ -17,6 +17,7 @@
 #include "connectors/woocommerce/woocommerce_connector.h"
 #include "http/admin_api.h"
 #include "http/privacy_api.h"
+#include "http/route_table.h"
 #include "http/server_tuning.h"
 #include "ledger/config_tier_policy.h"
 #include "ledger/ledger.h"
@@ -44,6 +45,7 @@ struct Daemon::Components {
   std::unique_ptr<AdminApi> admin_api;
   std::unique_ptr<PrivacyApi> privacy_api;  // issue 7: exports, redaction, shop state
   std::unique_ptr<TunedServer> server;
+  std::unique_ptr<RouteTable> routes;        // every route added to `server`, for routes()
   std::unique_ptr<TierScheduler> tiers;      // VIP tiers' daily re-evaluation
   std::unique_ptr<ConfigReloader> reloader;  // null without a config file
   std::unique_ptr<PointsScheduler> points_scheduler;
@@ -86,7 +88,7 @@ ServerTuning TuningFrom(const ServerConfig& server) {
   return t;
 }
 
-void RegisterWebhookRoute(httplib::Server& server, const std::string& path,
+void RegisterWebhookRoute(RouteTable& server, const std::string& path,
                           const WebhookIngest& ingest) {
   server.Post(path, [&ingest](const httplib::Request& req, httplib::Response& res) {
     WebhookRequest request{
@@ -204,7 +206,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
       [outbox] { outbox->Wake(); });
 
   p.server = std::make_unique<TunedServer>(TuningFrom(cfg.server));
-  httplib::Server& server = p.server->server();
+  p.routes = std::make_unique<RouteTable>(p.server->server());
+  RouteTable& server = *p.routes;  // adds each route to the server and records it
   // 503 while the database refuses writes (disk full, read-only): webhooks and admin writes
   // then answer 503 too, and a monitor or load balancer should see it. The reason is in the
   // log (and in /api/v1/stats), not here: /healthz needs no token.
@@ -223,7 +226,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   RegisterWebhookRoute(server, "/webhooks/woocommerce", *p.woocommerce_ingest);
   p.admin_api->Register(server);
   p.privacy_api->Register(server);
-  server.set_exception_handler(
+  p.server->server().set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         spdlog::error("unhandled exception serving {} {}", req.method, req.path);
         res.status = 500;
@@ -231,6 +234,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
       });
   return daemon;
 }
+
+const std::vector<RouteEntry>& Daemon::routes() const { return parts_->routes->routes(); }
 
 void Daemon::Reload() {
   if (!parts_->reloader) {

@@ -40,6 +40,7 @@
 #include "config/config_source.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "http/route_table.h"
 
 namespace loyaltyd {
 
@@ -53,6 +54,10 @@ class Daemon {
   // Serves until RequestStop() or SIGTERM/SIGINT; returns once everything has shut down.
   Status Run();
   void RequestStop();
+
+  // Every HTTP route the daemon serves, as registered (http/route_table.h); complete once
+  // Create has returned. For tests that compare them with docs/openapi.yaml.
+  const std::vector<RouteEntry>& routes() const;
 
  private:
   struct Components;

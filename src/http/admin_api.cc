@@ -74,7 +74,7 @@ json JobJson(const OutboxJob& j) {
 
 }  // namespace
 
-void AdminApi::Register(httplib::Server& server) {
+void AdminApi::Register(RouteTable& server) {
   // One config snapshot per request: the token it is authorised with and whatever the handler
   // reads come from the same version.
   using Handler = void (AdminApi::*)(const httplib::Request&, httplib::Response&);

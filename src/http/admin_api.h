@@ -50,6 +50,7 @@
 #include "config/config.h"
 #include "config/config_source.h"
 #include "core/clock.h"
+#include "http/route_table.h"
 #include "http/server_tuning.h"
 #include "referrals/referral_service.h"
 #include "rewards/redemption_service.h"
@@ -78,8 +79,9 @@ class AdminApi {
       : AdminApi(ConfigSource::Unowned(config), storage, clock, redemptions, std::move(wake_outbox),
                  actions, referrals) {}
 
-  // Adds the routes to `server`. AdminApi must outlive the server.
-  void Register(httplib::Server& server);
+  // Adds the routes to `server` (through the RouteTable, which records each one). AdminApi
+  // must outlive the server.
+  void Register(RouteTable& server);
 
  private:
   // True when the request carries the admin token of `config`; otherwise fills a 401 answer.
@@ -124,7 +126,7 @@ class AdminApi {
   void ImportBalances(const Config& config, const httplib::Request& req, httplib::Response& res);
   void IssueCustomerToken(const Config& config, const httplib::Request& req,
                           httplib::Response& res);
-  void RegisterStorefront(httplib::Server& server);
+  void RegisterStorefront(RouteTable& server);
   // Events out (admin_events_out.cc): deliveries of events to the merchant's endpoints.
   void ListEventDeliveries(const httplib::Request& req, httplib::Response& res);
   // Reports (admin_reports.cc).

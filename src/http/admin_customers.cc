@@ -368,7 +368,7 @@ void AdminApi::IssueCustomerToken(const Config& config, const httplib::Request& 
              {"expires_at", FormatIso8601Millis(expires_at_s * 1000)}});
 }
 
-void AdminApi::RegisterStorefront(httplib::Server& server) {
+void AdminApi::RegisterStorefront(RouteTable& server) {
   // Authenticated by a customer token only: the admin token is not of its format and is never
   // compared here; the admin routes compare only the admin token (BearerTokenMatches).
   using MeHandler =

@@ -40,7 +40,7 @@ json PrivacyRequestJson(const PrivacyRequestRecord& r, bool with_export) {
 
 }  // namespace
 
-void PrivacyApi::Register(httplib::Server& server) {
+void PrivacyApi::Register(RouteTable& server) {
   auto guarded = [this](auto handle) {
     return [this, handle](const httplib::Request& req, httplib::Response& res) {
       const std::shared_ptr<const Config> config = config_->Current();

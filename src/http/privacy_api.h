@@ -24,6 +24,7 @@
 
 #include "config/config_source.h"
 #include "core/clock.h"
+#include "http/route_table.h"
 #include "http/server_tuning.h"
 #include "storage/storage.h"
 
@@ -40,8 +41,9 @@ class PrivacyApi {
         clock_(clock),
         wake_processor_(std::move(wake_processor)) {}
 
-  // Adds the routes to `server`. PrivacyApi must outlive the server.
-  void Register(httplib::Server& server);
+  // Adds the routes to `server` (through the RouteTable, which records each one). PrivacyApi
+  // must outlive the server.
+  void Register(RouteTable& server);
 
  private:
   void ListRequests(const httplib::Request& req, httplib::Response& res);
