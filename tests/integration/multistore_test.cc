@@ -205,5 +205,91 @@ TEST_F(MultistoreTest, UnverifiedAndGuestCustomersWithTheSameEmailStayApart) {
   EXPECT_EQ(total, 200);  // 100 + 50 + 30 + 20, each on its own balance
 }
 
+// Two Shopify stores sharing one membership: tier progress counts the spend on both, and the
+// tier's tag is written to the member's account in each store.
+class MultistoreTiersTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kSecondDomain = "it-second.myshopify.com";
+  static constexpr uint64_t kSecondCustomer = 8001;  // Ada's account in the second store
+
+  void SetUp() override {
+    ASSERT_TRUE(first_.Start());
+    first_.AddCustomer(std::to_string(kShopifyCustomer), "ada@example.com");
+    ASSERT_TRUE(second_.Start());
+    second_.AddCustomer(std::to_string(kSecondCustomer), "ada@example.com");
+    json& config = daemon_.config();
+    config["shops"][0]["api"] = {{"base_url", first_.base_url()},
+                                 {"access_token", first_.options().access_token},
+                                 {"api_version", "2025-07"},
+                                 {"timeout_seconds", 1}};
+    config["shops"].push_back({{"id", "it-second"},
+                               {"platform", "shopify"},
+                               {"domain", kSecondDomain},
+                               {"webhook_secret", kWebhookSecret},
+                               {"api",
+                                {{"base_url", second_.base_url()},
+                                 {"access_token", second_.options().access_token},
+                                 {"api_version", "2025-07"},
+                                 {"timeout_seconds", 1}}}});
+    config["program"]["shared_by"] = {"it", "it-second"};
+    config["program"]["tiers"] = json::parse(R"({
+      "metric": "spend",
+      "window": {"kind": "rolling", "days": 365},
+      "levels": [{"id": "silver", "name": "Silver", "threshold": "500.00",
+                  "tags": ["vip-silver"]}]
+    })");
+    config["outbox"] = {
+        {"initial_backoff_ms", 50}, {"max_backoff_ms", 200}, {"poll_interval_ms", 20}};
+    daemon_.Start();
+  }
+
+  void Order(const char* domain, uint64_t customer, uint64_t order_id, const std::string& total) {
+    ShopifySampleOptions options;
+    options.order_id = order_id;
+    options.customer_id = customer;
+    options.email = "ada@example.com";
+    options.subtotal = total;
+    Result<std::string> body = ShopifySampleBody("orders/paid", options);
+    ASSERT_TRUE(body.ok());
+    ASSERT_EQ(daemon_
+                  .PostShopifyWebhook("orders/paid", *body, "evt-" + std::to_string(order_id),
+                                      kWebhookSecret, domain)
+                  .status,
+              200);
+    ASSERT_TRUE(daemon_.WaitUntilProcessed());
+  }
+
+  static std::vector<std::string> WaitForTags(const FakeShopifyAdmin& store, uint64_t customer) {
+    std::vector<std::string> tags;
+    for (int i = 0; i < 500; ++i) {
+      tags = store.customer_tags(std::to_string(customer));
+      if (!tags.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return tags;
+  }
+
+  FakeShopifyAdmin first_;
+  FakeShopifyAdmin second_;
+  DaemonHarness daemon_;
+};
+
+TEST_F(MultistoreTiersTest, SpendOnBothStoresReachesATierTaggedInEachStore) {
+  Order(kShopDomain, kShopifyCustomer, 6'000'000'000'000'001, "300.00");
+  Order(kSecondDomain, kSecondCustomer, 6'000'000'000'000'002, "300.00");  // 600.00 together
+
+  const json found = daemon_.Get("/api/v1/customers?email=ada@example.com").Json();
+  ASSERT_EQ(found["customers"].size(), 2u) << found.dump();
+  int64_t member_id = 0;
+  for (const json& c : found["customers"]) {
+    if (c["shop_id"] == "it") member_id = c["id"];
+  }
+  const json member = daemon_.Get("/api/v1/customers/" + std::to_string(member_id)).Json();
+  EXPECT_EQ(member["points_balance"], 600) << member.dump();
+  EXPECT_EQ(member["tier"]["level"], "silver") << member.dump();
+  EXPECT_EQ(WaitForTags(first_, kShopifyCustomer), std::vector<std::string>{"vip-silver"});
+  EXPECT_EQ(WaitForTags(second_, kSecondCustomer), std::vector<std::string>{"vip-silver"});
+}
+
 }  // namespace
 }  // namespace loyaltyd::testing::multistore_test
