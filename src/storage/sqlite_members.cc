@@ -69,6 +69,9 @@ Result<int64_t> SqliteStorage::LinkedMemberLocked(int64_t customer_id) {
 
 Result<int64_t> SqliteStorage::ResolveMemberLocked(const CustomerIdentity& who, int64_t account_id,
                                                    int64_t source_event_id, int64_t now_ms) {
+  // Without sharing (no shop in program.shared_by) nothing links, and while no account is
+  // linked to another member each account is its own: no lookup on the ingest path.
+  if (!who.link_by_email && !members_linked_.load(std::memory_order_relaxed)) return account_id;
   {
     // Linked once, linked for good: the account's books are the member's from then on, even
     // if its email later changes (the platform id, not the email, is the account).
