@@ -49,6 +49,7 @@ class MultistoreTest : public ::testing::Test {
     config["program"]["rewards"] = json::array(
         {{{"id", "five-off"}, {"points", 500}, {"kind", "fixed_discount"}, {"amount", "5.00"}},
          {{"id", "free-ship"}, {"points", 200}, {"kind", "free_shipping"}}});
+    config["storefront"] = {{"token_secret", "multistore-token-secret-0123456789abcdef"}};
     config["outbox"] = {{"max_attempts", 5},
                         {"initial_backoff_ms", 50},
                         {"max_backoff_ms", 200},
@@ -134,6 +135,13 @@ TEST_F(MultistoreTest, OrdersOnBothStoresEarnIntoOneBalanceAndRewardsIssueWhereR
   EXPECT_EQ(member["member"]["accounts"][1]["shop_id"], "it-woo");
   EXPECT_EQ(member["member"]["accounts"][1]["platform_customer_id"], "12");
   EXPECT_EQ(Detail(woo_id)["member"]["member_id"], shopify_id);
+  // A storefront token of the WooCommerce account shows the member's balance.
+  const HttpAnswer token =
+      daemon_.Post("/api/v1/customers/" + std::to_string(woo_id) + "/token", "");
+  ASSERT_EQ(token.status, 201) << token.body;
+  const HttpAnswer me = daemon_.Get("/api/v1/me", token.Json()["token"].get<std::string>());
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.Json()["points_balance"], 700) << me.body;
 
   // Redeemed through the WooCommerce account: the coupon is created in the WooCommerce store.
   HttpAnswer on_woo = Redeem(woo_id, {{"reward", "five-off"}}, "woo-1");
