@@ -126,6 +126,9 @@ Customer ReadCustomer(const json& c, const std::string& path) {
   customer.last_name = Text(c, "last_name");
   customer.tags = SplitTags(Text(c, "tags"));
   customer.phone = Text(c, "phone");
+  // Whether the customer proved the address (shared membership: only a verified email joins
+  // accounts of two stores). https://shopify.dev/docs/api/admin-rest/latest/resources/customer
+  customer.email_verified = Flag(c, "verified_email", false) && !customer.email.empty();
   return customer;
 }
 
@@ -402,6 +405,7 @@ constexpr std::string_view kKeysRead[] = {
     "value",
     "variant_id",
     "vendor",
+    "verified_email",
     "zip",
 };
 

@@ -263,6 +263,11 @@ Customer ReadCustomer(const json& c) {
   Customer customer;
   customer.platform_customer_id = IdText(c, "id", "", true);
   customer.email = Text(c, "email");
+  // The registered account's own email (the WP user's user_email), unlike the billing address
+  // below or an order's billing.email; WooCommerce verifies neither
+  // (https://woocommerce.github.io/woocommerce-rest-api-docs/#customer-properties), so the
+  // ledger trusts it only under program.shared_trust_woocommerce_email.
+  customer.email_verified = !customer.email.empty();
   if (customer.email.empty()) {
     if (const json* billing = Field(c, "billing")) customer.email = Text(*billing, "email");
   }

@@ -1443,6 +1443,56 @@ void ReadProgram(ObjectReader& r, ProgramConfig& program) {
   });
 }
 
+// --- Shared membership (issue 7; docs/configuration.md, "Several stores, one program") ---
+// program.shared_by: at least two distinct ids of shops[]; program.shared_trust_woocommerce_email.
+void ReadSharing(ObjectReader& r, SharingConfig& sharing, const std::vector<ShopConfig>& shops) {
+  const json* list = r.Find("shared_by", false);
+  r.Boolean("shared_trust_woocommerce_email", sharing.trust_woocommerce_email);
+  if (list == nullptr) {
+    if (sharing.trust_woocommerce_email) {
+      r.Problem(r.PathOf("shared_trust_woocommerce_email"),
+                "applies only to shops sharing one membership; name them in "
+                "program.shared_by or leave this key out");
+    }
+    return;
+  }
+  const std::string path = r.PathOf("shared_by");
+  if (!list->is_array()) {
+    r.Problem(path,
+              "must be an array of the ids of the shops (from shops[]) that share one "
+              "membership, such as [\"shop-a\", \"shop-b\"], not " +
+                  TypeName(*list));
+    return;
+  }
+  std::string known;
+  for (const ShopConfig& shop : shops) known += (known.empty() ? "" : ", ") + shop.id;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& element = (*list)[i];
+    const std::string element_path = path + "[" + std::to_string(i) + "]";
+    if (!element.is_string()) {
+      r.Problem(element_path, "must be a shop id (a string), not " + TypeName(element));
+      continue;
+    }
+    const std::string id = element.get<std::string>();
+    if (std::none_of(shops.begin(), shops.end(),
+                     [&](const ShopConfig& shop) { return shop.id == id; })) {
+      r.Problem(element_path, "unknown shop '" + id + "'; shops[] has: " + known);
+      continue;
+    }
+    if (sharing.Shares(id)) {
+      r.Problem(element_path, "shop '" + id + "' is listed twice");
+      continue;
+    }
+    sharing.shop_ids.push_back(id);
+  }
+  if (list->size() < 2) {
+    r.Problem(path,
+              "must name at least two shops: a shop alone shares its membership with no "
+              "other (leave the key out)");
+  }
+}
+// --- end shared membership ---
+
 // --- Events out (events_out[]; docs/events.md) ---
 
 // http(s)://host[:port][/path][?query]: no user info, fragment, spaces or control characters.
@@ -1690,7 +1740,10 @@ ConfigLoadResult ParseConfig(std::string_view json_text) {
     if (shops != nullptr && shops->is_array() && shops->empty()) {
       problems.push_back({"shops", "at least one shop is required; loyaltyd has nothing to serve"});
     }
-    top.Object("program", true, [&](ObjectReader& r) { ReadProgram(r, config.program); });
+    top.Object("program", true, [&](ObjectReader& r) {
+      ReadProgram(r, config.program);
+      ReadSharing(r, config.program.sharing, config.shops);  // shared membership (issue 7)
+    });
     top.Object("outbox", false, [&](ObjectReader& r) { ReadOutbox(r, config.outbox); });
     top.Object("reconcile", false,
                [&](ObjectReader& r) { ReadReconcile(r, config.reconcile, config.shops); });

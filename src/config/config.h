@@ -320,6 +320,29 @@ struct ReferralsConfig {
   bool operator==(const ReferralsConfig&) const = default;
 };
 
+// --- Shared membership (issue 7, "One customer across stores"; docs/configuration.md,
+// "Several stores, one program") ---
+// The shops whose customers share one membership: one balance, one ledger, one tier. A
+// customer with the same VERIFIED email on two of these shops is one member (docs/storage.md,
+// member_links). Shops not listed keep their own customers, as without the key.
+struct SharingConfig {
+  std::vector<std::string> shop_ids;  // program.shared_by; empty: nothing is shared
+  // program.shared_trust_woocommerce_email: whether a WooCommerce registered account's email
+  // counts as verified. WooCommerce verifies no email (its customer resource has no such
+  // field), so by default its accounts never join a member; a merchant whose store proves
+  // ownership (a password-setup link sent to the address, or a verification plugin) may say so.
+  bool trust_woocommerce_email = false;
+
+  bool Shares(std::string_view shop_id) const {
+    for (const std::string& id : shop_ids) {
+      if (id == shop_id) return true;
+    }
+    return false;
+  }
+  bool operator==(const SharingConfig&) const = default;
+};
+// --- end shared membership ---
+
 struct ProgramConfig {
   std::string currency = "USD";
   int currency_exponent = 2;
@@ -331,6 +354,9 @@ struct ProgramConfig {
   AwardConfig award;
   std::vector<CampaignConfig> campaigns;
   ReferralsConfig referrals;
+  // --- Shared membership (issue 7, "One customer across stores") ---
+  SharingConfig sharing;
+  // --- end shared membership ---
 
   const RewardConfig* FindReward(std::string_view id) const;
   // The action rule for an action name, or nullptr when no rule configures it.

@@ -39,6 +39,13 @@ struct Customer {
   // written before the field (Customer{id, email, first, last, tags}) free of
   // -Wmissing-field-initializers.
   std::string phone{};
+  // Shared membership (issue 7): the platform vouches that `email` is this account's own,
+  // proven address. Shopify: the customer's `verified_email`
+  // (https://shopify.dev/docs/api/admin-rest/latest/resources/customer; GraphQL
+  // Customer.verifiedEmail). WooCommerce verifies no email: true when `email` is the registered
+  // account's own (the customer resource's `email`, not a billing address), which the ledger
+  // trusts only under program.shared_trust_woocommerce_email.
+  bool email_verified{};
 };
 
 // A postal address as sent, for telling that two orders ship to the same door

@@ -239,6 +239,7 @@ void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
     out["tier"] = std::move(*tier);
   }
   if (!AddCustomerDetail(*customer, out, res)) return;  // admin_customers.cc
+  if (!AddMemberDetail(*customer, out, res)) return;    // shared membership (admin_members.cc)
   Reply(res, 200, out);
 }
 
@@ -371,19 +372,26 @@ void AdminApi::Redeem(const Config& config, const httplib::Request& req, httplib
   }
   for (const auto& [key, value] : body.items()) {
     (void)value;
-    if (key != "reward")
+    // "shop_id" (shared membership) is optional; the message names the one required key.
+    if (key != "reward" && key != "shop_id")
       return ReplyError(res, 400, "unknown key '" + key + "'; send {\"reward\": ID}");
   }
   if (!body.contains("reward") || !body["reward"].is_string()) {
     return ReplyError(res, 400, "'reward' is required: the id of a reward in GET /api/v1/rewards");
   }
+  // Shared membership: the store the reward is issued in (docs/api.md, "Redemptions").
+  if (body.contains("shop_id") && !body["shop_id"].is_string()) {
+    return ReplyError(res, 400, "'shop_id' must be the id of a shop in the config (a string)");
+  }
+  const std::string shop_id = body.value("shop_id", std::string());
   if (!req.has_header("Idempotency-Key")) {
     return ReplyError(res, 400,
                       "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
                       "redemption, sent again unchanged when retrying the same request");
   }
-  Result<RedeemResult> result = redemptions_.Redeem(config, *id, body["reward"].get<std::string>(),
-                                                    req.get_header_value("Idempotency-Key"));
+  Result<RedeemResult> result =
+      redemptions_.Redeem(config, *id, body["reward"].get<std::string>(),
+                          req.get_header_value("Idempotency-Key"), shop_id);
   if (!result.ok()) return ReplyServiceError(res, result.status());
   json out = RedemptionJson(result->redemption);
   out["points_balance"] = result->balance_after;
@@ -637,10 +645,15 @@ void AdminApi::PayOutCredit(const Config& config, const httplib::Request& req,
   }
   for (const auto& [key, value] : body.items()) {
     (void)value;
-    if (key != "amount") {
+    if (key != "amount" && key != "shop_id") {
       return ReplyError(res, 400, "unknown key '" + key + "'; send {\"amount\": \"12.50\"}");
     }
   }
+  // Shared membership: the store the credit is paid into (docs/api.md).
+  if (body.contains("shop_id") && !body["shop_id"].is_string()) {
+    return ReplyError(res, 400, "'shop_id' must be the id of a shop in the config (a string)");
+  }
+  const std::string shop_id = body.value("shop_id", std::string());
   if (!body.contains("amount") || !body["amount"].is_string()) {
     // A JSON number may be a binary float; money is a decimal string.
     return ReplyError(res, 400,
@@ -652,8 +665,9 @@ void AdminApi::PayOutCredit(const Config& config, const httplib::Request& req,
                       "the Idempotency-Key header is required: a unique value (e.g. a UUID) per "
                       "payout, sent again unchanged when retrying the same request");
   }
-  Result<PayoutResult> result = redemptions_.PayOutCredit(
-      config, *id, body["amount"].get<std::string>(), req.get_header_value("Idempotency-Key"));
+  Result<PayoutResult> result =
+      redemptions_.PayOutCredit(config, *id, body["amount"].get<std::string>(),
+                                req.get_header_value("Idempotency-Key"), shop_id);
   if (!result.ok()) return ReplyServiceError(res, result.status());
   const json balance = CreditBalanceJson(result->credit_balance_minor, config.program);
   if (result->outcome == PayoutResult::Outcome::kInsufficientCredit) {

@@ -122,6 +122,10 @@ class AdminApi {
   // filled in when storage fails.
   bool AddCustomerDetail(const CustomerRecord& customer, nlohmann::json& out,
                          httplib::Response& res);
+  // Shared membership (admin_members.cc): adds "member" (the member whose books the customer
+  // uses, and its account on each store) to GET /api/v1/customers/{id}; false with an answer
+  // filled in when storage fails.
+  bool AddMemberDetail(const CustomerRecord& customer, nlohmann::json& out, httplib::Response& res);
   void CreateAdjustment(const Config& config, const httplib::Request& req, httplib::Response& res);
   void ImportBalances(const Config& config, const httplib::Request& req, httplib::Response& res);
   void IssueCustomerToken(const Config& config, const httplib::Request& req,

@@ -395,7 +395,13 @@ void AdminApi::RegisterStorefront(RouteTable& server) {
                               clock_.NowMillis() / 1000);
       if (!claims.ok()) return unauthorized(claims.status().message());
       try {
-        Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer(claims->customer_id);
+        // Shared membership (docs/configuration.md, "Several stores, one program"): a token of
+        // any of a member's accounts shows the member's books, which its points are.
+        Result<std::optional<MembershipRecord>> member =
+            storage_.GetMembership(claims->customer_id);
+        if (!member.ok()) return ReplyStorageError(res, member.status());
+        if (!member->has_value()) return unauthorized("the token's customer no longer exists");
+        Result<std::optional<CustomerRecord>> customer = storage_.GetCustomer((*member)->member_id);
         if (!customer.ok()) return ReplyStorageError(res, customer.status());
         if (!customer->has_value()) return unauthorized("the token's customer no longer exists");
         handle(*config, **customer, *claims, req, res);

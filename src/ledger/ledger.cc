@@ -39,6 +39,18 @@ std::optional<CustomerIdentity> OrderOwner(const std::string& shop_id, const Ord
   return who;
 }
 
+// Shared membership (issue 7; docs/configuration.md, "Several stores, one program"): whether
+// this account may join the member with the same email on another sharing shop. Only an
+// account (never a guest) on a sharing shop whose email the platform vouches for: a false
+// merge would let one person spend another's points. WooCommerce vouches for nothing, so its
+// registered accounts' emails count only when the merchant says so.
+bool LinksByEmail(const Config& config, const InboxEvent& event, const std::string& account_id,
+                  const std::string& email_normalised, bool email_verified) {
+  if (account_id.empty() || email_normalised.empty() || !email_verified) return false;
+  if (!config.program.sharing.Shares(event.shop_id)) return false;
+  return event.platform != "woocommerce" || config.program.sharing.trust_woocommerce_email;
+}
+
 // What each refund in the event gives back, on the lines that earn (the earn rules' definition
 // of eligible spend: no gift cards). Shopify says it per line; WooCommerce's order payload has
 // only each refund's total, which is taken as the same share of the eligible spend as of the
@@ -182,6 +194,8 @@ EventOutcome Ledger::DecideCustomer(const InboxEvent& event,
   EventOutcome outcome = Outcome(event, EventStatus::kProcessed, "customer recorded");
   outcome.customer = CustomerIdentity{event.shop_id,           c.platform_customer_id, c.email,
                                       NormaliseEmail(c.email), c.first_name,           c.last_name};
+  outcome.customer->link_by_email = LinksByEmail(
+      config_, event, c.platform_customer_id, outcome.customer->email_normalised, c.email_verified);
   AddTierInputs(outcome);
   if (referrals_) {
     outcome.referrals = referrals_;
@@ -217,6 +231,12 @@ EventOutcome Ledger::DecideOrder(const InboxEvent& event, const OrderEvent& orde
   }
 
   outcome.customer = OrderOwner(event.shop_id, order);
+  // Only the account's own email vouched for by the platform (never an order's contact email).
+  if (outcome.customer && order.customer && outcome.customer->email == order.customer->email) {
+    outcome.customer->link_by_email =
+        LinksByEmail(config_, event, outcome.customer->platform_customer_id,
+                     outcome.customer->email_normalised, order.customer->email_verified);
+  }
   if (order.customer && event.platform == "shopify") outcome.platform_tags = order.customer->tags;
   outcome.order =
       OrderRecord{event.shop_id,     order.platform_order_id,   order.name, order.currency,

@@ -45,6 +45,18 @@ RewardRequest BuildRequest(const RedemptionRecord& redemption, const CustomerRec
   return request;
 }
 
+// Shared membership: the account of `member_id` on `shop_id` (the member's own row when it is
+// on that shop, as for every customer of one store); nullopt when it has none there.
+Result<std::optional<CustomerRecord>> OutboxAccountOnShop(Storage& storage, int64_t member_id,
+                                                          const std::string& shop_id) {
+  Result<std::optional<MembershipRecord>> membership = storage.GetMembership(member_id);
+  if (!membership.ok()) return membership.status();
+  if (!membership->has_value()) return std::optional<CustomerRecord>();
+  for (CustomerRecord& account : (*membership)->accounts) {
+    if (account.shop_id == shop_id) return std::optional<CustomerRecord>(std::move(account));
+  }
+  return std::optional<CustomerRecord>();
+}
 }  // namespace
 
 OutboxWorker::OutboxWorker(std::shared_ptr<const ConfigSource> config, Storage& storage,
@@ -191,9 +203,11 @@ bool OutboxWorker::HandleJob(const OutboxJob& job) {
   RewardClient& client = *client_it->second;
 
   Result<std::optional<RedemptionRecord>> redemption = storage_.GetRedemption(job.redemption_id);
+  // Shared membership (rewards/member_shop.h): the redemption is the member's; the reward is
+  // for the member's account on the redemption's shop.
   Result<std::optional<CustomerRecord>> customer =
       redemption.ok() && redemption->has_value()
-          ? storage_.GetCustomer((*redemption)->customer_id)
+          ? OutboxAccountOnShop(storage_, (*redemption)->customer_id, (*redemption)->shop_id)
           : Result<std::optional<CustomerRecord>>(std::optional<CustomerRecord>());
   if (!redemption.ok() || !customer.ok()) {
     spdlog::warn("outbox: job {}: cannot read its redemption; will retry", job.id);

@@ -5,7 +5,7 @@
 #include "core/crypto.h"
 #include "core/idempotency_key.h"
 #include "core/money.h"
-#include "rewards/customer_shop.h"
+#include "rewards/member_shop.h"
 
 namespace loyaltyd {
 namespace {
@@ -25,7 +25,8 @@ Result<RedeemResult> RedemptionService::Redeem(int64_t customer_id, std::string_
 
 Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t customer_id,
                                                std::string_view reward_id,
-                                               std::string_view idempotency_key) {
+                                               std::string_view idempotency_key,
+                                               std::string_view shop_id) {
   LOYALTYD_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key, "redemption"));
   const RewardConfig* reward = config.program.FindReward(reward_id);
   if (reward == nullptr) {
@@ -35,9 +36,10 @@ Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t cus
     return InvalidArgument("no reward '" + std::string(reward_id) + "' in program.rewards" +
                            (known.empty() ? " (the catalogue is empty)" : "; rewards: " + known));
   }
-  Result<CustomerShop> found = FindCustomerShop(storage_, config, customer_id);
+  // Shared membership: the member's points pay; the reward is for its account on the shop.
+  Result<MemberShop> found = FindMemberShop(storage_, config, customer_id, shop_id);
   if (!found.ok()) return found.status();
-  const CustomerRecord& who = found->customer;
+  const CustomerRecord& who = found->member;
   const ShopConfig* shop = found->shop;
   if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
@@ -45,7 +47,7 @@ Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t cus
                               "shops[].api in the config");
   }
   // A guest has no account to hold store credit or to restrict a Shopify code to.
-  const bool is_guest = who.platform_customer_id.empty();
+  const bool is_guest = found->account.platform_customer_id.empty();
   if (is_guest && (reward->kind == RewardKind::kStoreCredit ||
                    (reward->restrict_to_customer && shop->platform == Platform::kShopify))) {
     return FailedPrecondition("customer " + std::to_string(customer_id) +
@@ -54,7 +56,7 @@ Result<RedeemResult> RedemptionService::Redeem(const Config& config, int64_t cus
   }
 
   NewRedemption redemption;
-  redemption.customer_id = customer_id;
+  redemption.customer_id = who.id;
   redemption.shop_id = shop->id;
   redemption.idempotency_key = std::string(idempotency_key);
   redemption.reward_id = reward->id;
@@ -102,7 +104,8 @@ Result<PayoutResult> RedemptionService::PayOutCredit(int64_t customer_id, std::s
 
 Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64_t customer_id,
                                                      std::string_view amount,
-                                                     std::string_view idempotency_key) {
+                                                     std::string_view idempotency_key,
+                                                     std::string_view shop_id) {
   LOYALTYD_RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key, "payout"));
   const std::string& currency = config.program.currency;
   const int exponent = config.program.currency_exponent;
@@ -112,22 +115,22 @@ Result<PayoutResult> RedemptionService::PayOutCredit(const Config& config, int64
                            " with at most " + std::to_string(exponent) +
                            " decimals, such as \"12.50\"");
   }
-  Result<CustomerShop> found = FindCustomerShop(storage_, config, customer_id);
+  Result<MemberShop> found = FindMemberShop(storage_, config, customer_id, shop_id);
   if (!found.ok()) return found.status();
-  const CustomerRecord& who = found->customer;
+  const CustomerRecord& who = found->member;
   const ShopConfig* shop = found->shop;
   if (!shop_can_issue_(*shop)) {
     return FailedPrecondition("shop '" + shop->id +
                               "' cannot issue store credit: add its admin API credentials under "
                               "shops[].api in the config");
   }
-  if (who.platform_customer_id.empty()) {
+  if (found->account.platform_customer_id.empty()) {
     return FailedPrecondition("customer " + std::to_string(customer_id) +
                               " is a guest (no account in the store to hold store credit)");
   }
 
   NewCreditPayout payout;
-  payout.customer_id = customer_id;
+  payout.customer_id = who.id;
   payout.shop_id = shop->id;
   payout.idempotency_key = std::string(idempotency_key);
   payout.amount_minor = *amount_minor;

@@ -81,8 +81,12 @@ class RedemptionService {
   Result<RedeemResult> Redeem(int64_t customer_id, std::string_view reward_id,
                               std::string_view idempotency_key);
   // The same under a snapshot the caller already took (the admin API takes one per request).
+  // Shared membership (rewards/member_shop.h): customer_id may name any account of a member,
+  // whose points pay; `shop_id` is the store the reward is issued in, for the member's account
+  // there (empty: the store of the account customer_id names). The idempotency key is the
+  // member's. A shop the member has no account on is InvalidArgument.
   Result<RedeemResult> Redeem(const Config& config, int64_t customer_id, std::string_view reward_id,
-                              std::string_view idempotency_key);
+                              std::string_view idempotency_key, std::string_view shop_id = {});
 
   // Pays `amount` (a decimal string in the program currency, e.g. "12.50") of the customer's
   // store credit (cashback) out into the store as platform store credit: one transaction
@@ -94,8 +98,10 @@ class RedemptionService {
   Result<PayoutResult> PayOutCredit(int64_t customer_id, std::string_view amount,
                                     std::string_view idempotency_key);
   // The same under a snapshot the caller already took (the admin API takes one per request).
+  // `shop_id` as for Redeem: the store the credit is paid into.
   Result<PayoutResult> PayOutCredit(const Config& config, int64_t customer_id,
-                                    std::string_view amount, std::string_view idempotency_key);
+                                    std::string_view amount, std::string_view idempotency_key,
+                                    std::string_view shop_id = {});
 
   // A fresh code: the reward's prefix and 10 characters from an alphabet without look-alikes
   // (no 0/O, 1/I/L): 31^10, about 8 * 10^14 codes, so guessing one is hopeless.

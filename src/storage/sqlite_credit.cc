@@ -35,6 +35,17 @@ Result<int64_t> SqliteStorage::CreditBalanceLocked(int64_t customer_id) {
 }
 
 Result<bool> SqliteStorage::PostCredit(const CreditPosting& p, int64_t now_ms) {
+  // Shared membership: to the member's books, as PostPoints (sqlite_members.cc).
+  if (!p.exact_customer) {
+    Result<int64_t> member = LinkedMemberLocked(p.customer_id);
+    if (!member.ok()) return member.status();
+    if (*member != p.customer_id) {
+      CreditPosting to_member = p;
+      to_member.customer_id = *member;
+      to_member.exact_customer = true;
+      return PostCredit(to_member, now_ms);
+    }
+  }
   Result<int64_t> before = CreditBalanceLocked(p.customer_id);
   if (!before.ok()) return before.status();
   int64_t after = 0;

@@ -23,6 +23,19 @@ Result<int64_t> SqliteStorage::PointsBalanceLocked(int64_t customer_id) {
 }
 
 Result<bool> SqliteStorage::PostPoints(const Posting& p, int64_t now_ms) {
+  // Shared membership (sqlite_members.cc): a posting that names an account linked to another
+  // member (a clawback of an order it earned before, a held award, a referral reward) goes to
+  // the member's books.
+  if (!p.exact_customer) {
+    Result<int64_t> member = LinkedMemberLocked(p.customer_id);
+    if (!member.ok()) return member.status();
+    if (*member != p.customer_id) {
+      Posting to_member = p;
+      to_member.customer_id = *member;
+      to_member.exact_customer = true;
+      return PostPoints(to_member, now_ms);
+    }
+  }
   Result<int64_t> before = PointsBalanceLocked(p.customer_id);
   if (!before.ok()) return before.status();
   const int64_t after = *before + p.points;

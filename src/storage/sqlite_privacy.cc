@@ -182,6 +182,10 @@ constexpr PrivacyExportPart kPrivacyExportParts[] = {
     {"tier_changes", "SELECT * FROM tier_changes WHERE customer_id = ?1 ORDER BY id", false},
     // Events out (sqlite_events_out.cc): what was sent about them to the merchant's tools.
     {"events_out", "SELECT * FROM out_events WHERE customer_id = ?1 ORDER BY id", false},
+    // Shared membership (sqlite_members.cc): the account's link and the accounts linked to it.
+    {"member_links",
+     "SELECT * FROM member_links WHERE customer_id = ?1 OR member_id = ?1 ORDER BY customer_id",
+     false},
     {"tier_orders", "SELECT * FROM tier_orders WHERE customer_id = ?1 ORDER BY order_id", false},
     {"tier_grants", "SELECT * FROM tier_grants WHERE customer_id = ?1 ORDER BY id", false},
     {"tag_updates", "SELECT * FROM tag_updates WHERE customer_id = ?1 ORDER BY job_id", false},
@@ -342,6 +346,7 @@ std::vector<std::string> SqliteStorage::PrivacyKnownTables() {
           "inbox_bodies",
           "inbox_events",
           "ledger_entries",
+          "member_links",  // shared membership (sqlite_members.cc)
           "order_refunds",
           "orders",
           "out_deliveries",
@@ -423,6 +428,8 @@ Status SqliteStorage::RedactCustomerLocked(int64_t customer_id, int64_t request_
       return NotFound("no customer with id " + std::to_string(customer_id));
     email = s.Text(0);
   }
+  // Shared membership (sqlite_members.cc): the account stays its member's, without the email.
+  LOYALTYD_RETURN_IF_ERROR(RedactMemberLinkLocked(customer_id));
   // Names the referral code's owner gave a friend, masked, in the referrers' ledger
   // descriptions and the referrals' reasons.
   const std::string masked = PrivacyMaskedEmail(email);
@@ -977,7 +984,11 @@ Result<bool> SqliteStorage::ShopRedactStep(int64_t request_id, const std::string
                kPrivacyCustomerChunk);
     if (!ids.ok()) return ids.status();
     if (ids->empty()) return next_phase("orders");
-    for (const int64_t id : *ids) LOYALTYD_RETURN_IF_ERROR(DeleteCustomerLocked(id));
+    for (const int64_t id : *ids) {
+      // Shared membership (sqlite_members.cc): a member's books go on in its other stores.
+      LOYALTYD_RETURN_IF_ERROR(UnlinkMemberForDeletionLocked(id, now_ms));
+      LOYALTYD_RETURN_IF_ERROR(DeleteCustomerLocked(id));
+    }
     LOYALTYD_RETURN_IF_ERROR(add_removed(ids->size()));
     return true;
   }

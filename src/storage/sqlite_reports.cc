@@ -78,6 +78,8 @@ LedgerCategory LedgerKindCategory(std::string_view kind) {
   if (kind == "expire") return LedgerCategory::kExpired;
   if (kind == "clawback") return LedgerCategory::kClawedBack;
   if (kind == "tier") return LedgerCategory::kNone;
+  // Shared membership: a merge moves points between customers, and its pair nets to zero.
+  if (kind == "merge_in" || kind == "merge_out") return LedgerCategory::kNone;
   return LedgerCategory::kAdjusted;
 }
 

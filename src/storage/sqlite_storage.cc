@@ -544,10 +544,12 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kSchema));
     LOYALTYD_RETURN_IF_ERROR(Exec(db, kCustomerToolsSchema));  // sqlite_customers.cc
     LOYALTYD_RETURN_IF_ERROR(Exec(db, PrivacySchema()));       // sqlite_privacy.cc
+    LOYALTYD_RETURN_IF_ERROR(Exec(db, MembersSchema()));       // sqlite_members.cc
     return Exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }));
 
   storage->writer_statements_ = std::make_unique<StatementCache>(db);
+  LOYALTYD_RETURN_IF_ERROR(storage->LoadMembersLinkedLocked());  // shared membership
   {
     Stmt page_size(db, "PRAGMA page_size");  // the file's own, which an old database keeps
     LOYALTYD_RETURN_IF_ERROR(page_size.prepare_status());
@@ -824,6 +826,12 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const int rc = upsert.Step();
     if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording customer");
     customer_id = upsert.Int(0);
+    upsert.Reset();
+    // Shared membership (sqlite_members.cc): the books are the member's, which the account
+    // may join now by its verified email.
+    Result<int64_t> member = ResolveMemberLocked(c, customer_id, outcome.event_id, now_ms);
+    if (!member.ok()) return member.status();
+    customer_id = *member;
   }
 
   int64_t order_id = 0;
@@ -1038,12 +1046,17 @@ Status SqliteStorage::ApplyBookClawbacks(Book book, int64_t order_id, int64_t ev
   earned_stmt.Bind(1, order_id);
   if (earned_stmt.Step() != SQLITE_ROW) return Internal("order vanished during processing");
   const int64_t earned = earned_stmt.Int(0);
-  const int64_t customer_id = earned_stmt.Int(1);
+  const int64_t earned_by = earned_stmt.Int(1);
   const int64_t eligible = earned_stmt.Int(2);
   const bool taxes_included = earned_stmt.Int(3) != 0;
   const std::string currency = earned_stmt.Text(4);  // credit only
   earned_stmt.Reset();
-  if (earned <= 0 || customer_id == 0) return Status::Ok();  // refunds wait for the earn
+  if (earned <= 0 || earned_by == 0) return Status::Ok();  // refunds wait for the earn
+  // Shared membership (sqlite_members.cc): an order an account earned before it joined a
+  // member is taken back from the member's books, which hold its points now.
+  Result<int64_t> member = LinkedMemberLocked(earned_by);
+  if (!member.ok()) return member.status();
+  const int64_t customer_id = *member;
 
   // How an amount of this book reads in a description.
   Result<int> currency_exponent = CurrencyExponent(currency);

@@ -160,6 +160,8 @@ class SqliteStorage final : public Storage {
   Result<PointsLiability> LiabilityReport(const LiabilityQuery& query) override;
   Result<TierFigures> TierReport(const std::vector<ReportMonth>& months) override;
   Result<std::vector<TierChangeRecord>> ListTierChanges(int64_t customer_id, size_t limit) override;
+  // Shared membership (sqlite_members.cc).
+  Result<std::optional<MembershipRecord>> GetMembership(int64_t customer_id) override;
 
  private:
   class ReadLease;
@@ -188,6 +190,9 @@ class SqliteStorage final : public Storage {
     // Negative postings: take the points from this lot only (an "expire" entry); 0: from the
     // customer's lots, oldest expiry first (a clawback first from its own order's lots).
     int64_t from_lot_id = 0;
+    // Shared membership: post to customer_id itself even when it is an account linked to
+    // another member (a merge's "merge_out" entry); false: to its member (sqlite_members.cc).
+    bool exact_customer = false;
   };
   // Under write_mu_, inside the caller's transaction: the one place a balance changes. Writes
   // the ledger entry with the balance after it and updates the customer's balance; does
@@ -258,6 +263,7 @@ class SqliteStorage final : public Storage {
     int64_t amount_minor = 0;  // signed
     std::string currency;
     std::string description;
+    bool exact_customer = false;  // as Posting::exact_customer
   };
   // Under write_mu_, inside the caller's transaction: the one place a credit balance changes.
   // Writes the credit entry with the balance after it and updates the customer's credit
@@ -309,6 +315,31 @@ class SqliteStorage final : public Storage {
                                 int64_t changed_at_ms, int64_t ledger_entry_id,
                                 int64_t source_event_id, int64_t now_ms);
   Status MarkEvent(int64_t event_id, EventStatus status, const std::string& reason, int64_t now_ms);
+
+  // --- Shared membership, under write_mu_ (sqlite_members.cc; docs/storage.md, member_links) ---
+  // The member_links table; run by Open after the main schema.
+  static const char* MembersSchema();
+  // Sets members_linked_ from the database (Open).
+  Status LoadMembersLinkedLocked();
+  // Inside ApplyOutcome's savepoint, after the account's row is upserted: the customers row
+  // whose books the event changes. The account's own id unless it is (or now becomes, by its
+  // verified email: who.link_by_email) an account of another member; becoming one moves its
+  // books to the member in this transaction ("merge_out"/"merge_in" entries), once.
+  Result<int64_t> ResolveMemberLocked(const CustomerIdentity& who, int64_t account_id,
+                                      int64_t source_event_id, int64_t now_ms);
+  // The member an account is linked to; the account's own id when it is linked to no other.
+  Result<int64_t> LinkedMemberLocked(int64_t customer_id);
+  Status MergeAccountLocked(int64_t account_id, int64_t member_id, int64_t source_event_id,
+                            int64_t now_ms);
+  // Privacy (sqlite_privacy.cc calls these): a redacted account's link keeps its member but
+  // forgets the email; an account about to be deleted (shop redaction) leaves its member, and
+  // a member about to be deleted first hands its books to its oldest other account, which
+  // becomes the member of the rest.
+  Status RedactMemberLinkLocked(int64_t customer_id);
+  Status UnlinkMemberForDeletionLocked(int64_t customer_id, int64_t now_ms);
+  // Whether any account is linked to a member other than itself: until then PostPoints and
+  // PostCredit skip the lookup (single-store configs pay nothing).
+  std::atomic<bool> members_linked_{false};
 
   // --- Privacy, under write_mu_ (sqlite_privacy.cc) ---
   // The privacy tables; run by Open after the main schema.

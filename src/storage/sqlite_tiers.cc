@@ -182,6 +182,11 @@ Result<bool> SqliteStorage::EvaluateTierOfOutcome(const EventOutcome& outcome, i
 Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t customer_id,
                                                int64_t as_of_ms, int64_t source_event_id,
                                                int64_t now_ms) {
+  // Shared membership (sqlite_members.cc): an account linked to another member has no tier of
+  // its own; the member's is written to its store.
+  Result<int64_t> member = LinkedMemberLocked(customer_id);
+  if (!member.ok()) return member.status();
+  if (*member != customer_id) return false;
   Result<TierStanding> current = TierStandingOn(writer_, customer_id);
   if (!current.ok()) return current.status();
   Result<TierFacts> facts =
@@ -225,39 +230,55 @@ Result<bool> SqliteStorage::EvaluateTierLocked(const TierPolicy& policy, int64_t
                                                   next.level_id, as_of_ms, entry_id,
                                                   source_event_id, now_ms));
 
-  Stmt who(*writer_statements_,
-           "SELECT shop_id, COALESCE(platform_customer_id, '') FROM customers WHERE id = ?1");
-  LOYALTYD_RETURN_IF_ERROR(who.prepare_status());
-  who.Bind(1, customer_id);
-  if (who.Step() != SQLITE_ROW) return Internal("customer vanished during tier evaluation");
-  const std::string shop_id = who.Text(0);
-  const std::string platform_customer_id = who.Text(1);
-  who.Reset();
-  // Guests have no customer record in the store to tag.
-  if (platform_customer_id.empty() || !policy.WritesTagsTo(shop_id)) return true;
+  // The member's tier is written to every store it has an account on (shared membership,
+  // sqlite_members.cc): a merchant tags the customer they see in each store. A member of one
+  // has just its own account.
+  struct TagAccount {
+    int64_t id;
+    std::string shop_id, platform_customer_id;
+  };
+  std::vector<TagAccount> accounts;
+  {
+    Stmt who(*writer_statements_,
+             "SELECT id, shop_id, COALESCE(platform_customer_id, '') FROM customers WHERE id = ?1 "
+             "UNION ALL SELECT c.id, c.shop_id, COALESCE(c.platform_customer_id, '') "
+             "FROM member_links l JOIN customers c ON c.id = l.customer_id "
+             "WHERE l.member_id = ?1 AND l.customer_id <> ?1");
+    LOYALTYD_RETURN_IF_ERROR(who.prepare_status());
+    who.Bind(1, customer_id);
+    int rc;
+    while ((rc = who.Step()) == SQLITE_ROW)
+      accounts.push_back({who.Int(0), who.Text(1), who.Text(2)});
+    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "reading member accounts");
+  }
+  if (accounts.empty()) return Internal("customer vanished during tier evaluation");
   const std::vector<std::string> add = policy.TagsOf(next.level_id);
   std::vector<std::string> remove;
   for (const std::string& tag : policy.AllTierTags()) {
     if (std::find(add.begin(), add.end(), tag) == add.end()) remove.push_back(tag);
   }
   if (add.empty() && remove.empty()) return true;
-
-  Stmt job(*writer_statements_,
-           "INSERT INTO outbox_jobs (shop_id, kind, idempotency_key, next_attempt_at_ms, "
-           "created_at_ms, updated_at_ms) VALUES (?1, 'update_tags', ?2, ?3, ?3, ?3)");
-  LOYALTYD_RETURN_IF_ERROR(job.prepare_status());
-  const std::string key = shop_id + ":tags:" + std::to_string(entry_id);
-  job.Bind(1, shop_id).Bind(2, key).Bind(3, now_ms);
-  LOYALTYD_RETURN_IF_ERROR(StepDone(job, writer_, "queueing tag job"));
-  const int64_t job_id = sqlite3_last_insert_rowid(writer_);
-  Stmt tags(*writer_statements_,
-            "INSERT INTO tag_updates (job_id, customer_id, add_tags, remove_tags) "
-            "VALUES (?1, ?2, ?3, ?4)");
-  LOYALTYD_RETURN_IF_ERROR(tags.prepare_status());
   const std::string add_text = JoinLines(add);
   const std::string remove_text = JoinLines(remove);
-  tags.Bind(1, job_id).Bind(2, customer_id).Bind(3, add_text).Bind(4, remove_text);
-  LOYALTYD_RETURN_IF_ERROR(StepDone(tags, writer_, "recording tag job"));
+  for (const TagAccount& account : accounts) {
+    const std::string& shop_id = account.shop_id;
+    // Guests have no customer record in the store to tag.
+    if (account.platform_customer_id.empty() || !policy.WritesTagsTo(shop_id)) continue;
+    Stmt job(*writer_statements_,
+             "INSERT INTO outbox_jobs (shop_id, kind, idempotency_key, next_attempt_at_ms, "
+             "created_at_ms, updated_at_ms) VALUES (?1, 'update_tags', ?2, ?3, ?3, ?3)");
+    LOYALTYD_RETURN_IF_ERROR(job.prepare_status());
+    const std::string key = shop_id + ":tags:" + std::to_string(entry_id);
+    job.Bind(1, shop_id).Bind(2, key).Bind(3, now_ms);
+    LOYALTYD_RETURN_IF_ERROR(StepDone(job, writer_, "queueing tag job"));
+    const int64_t job_id = sqlite3_last_insert_rowid(writer_);
+    Stmt tags(*writer_statements_,
+              "INSERT INTO tag_updates (job_id, customer_id, add_tags, remove_tags) "
+              "VALUES (?1, ?2, ?3, ?4)");
+    LOYALTYD_RETURN_IF_ERROR(tags.prepare_status());
+    tags.Bind(1, job_id).Bind(2, account.id).Bind(3, add_text).Bind(4, remove_text);
+    LOYALTYD_RETURN_IF_ERROR(StepDone(tags, writer_, "recording tag job"));
+  }
   return true;
 }
 

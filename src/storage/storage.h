@@ -326,6 +326,10 @@ struct CustomerIdentity {
   std::string email_normalised;      // key for guests; may be empty for a known customer
   std::string first_name;
   std::string last_name;
+  // Shared membership (issue 7; docs/storage.md, member_links): the shop shares its membership
+  // (program.shared_by) and the platform vouches for the account's email, so that an account
+  // with the same email on another sharing shop is the same member. Never for a guest.
+  bool link_by_email{};
 };
 
 struct OrderRecord {
@@ -529,6 +533,16 @@ struct CustomerRecord {
   int64_t updated_at_ms = 0;
   int64_t credit_balance_minor = 0;  // store credit (cashback), program currency
 };
+
+// --- Shared membership (issue 7; docs/storage.md, member_links; sqlite_members.cc) ---
+// A member: the customers row that holds the books (balance, lots, ledger, credit, tier) and
+// every account, one per shop, that is that member. An account that shares with no one is a
+// member of one: member_id is its own id and accounts holds just it.
+struct MembershipRecord {
+  int64_t member_id = 0;
+  std::vector<CustomerRecord> accounts;  // the member's own account first, then by link order
+};
+// --- end shared membership ---
 
 struct LedgerEntryRecord {
   int64_t id = 0;
@@ -1219,6 +1233,20 @@ class Storage {
     return std::vector<EventDeliveryRecord>();
   }
   // --- end events out ---
+
+  // --- Shared membership (sqlite_members.cc; docs/storage.md, member_links) ---
+  // Not pure: a storage without shared membership (a test double) answers that every customer
+  // is a member of one.
+
+  // The member `customer_id` belongs to (customer_id may name any of its accounts) with every
+  // account; nullopt for an unknown customer.
+  virtual Result<std::optional<MembershipRecord>> GetMembership(int64_t customer_id) {
+    Result<std::optional<CustomerRecord>> customer = GetCustomer(customer_id);
+    if (!customer.ok()) return customer.status();
+    if (!customer->has_value()) return std::optional<MembershipRecord>();
+    return std::optional<MembershipRecord>(MembershipRecord{customer_id, {std::move(**customer)}});
+  }
+  // --- end shared membership ---
 
   // --- Reports (sqlite_reports.cc; docs/api.md, "Reports") ---
   // Each read runs on a reader connection in one short read transaction.
