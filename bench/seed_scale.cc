@@ -32,7 +32,7 @@ constexpr const char* kUsage =
     "  --customers N   registered customers of shop 'bench' (the ingest's customers)\n"
     "  --entries N     paid orders, each with its earn entry and point lot\n"
     "  --seed N        random seed for the Zipf draw (default 7)\n"
-    "  --page-size N   the database's page size in bytes (default: loyaltyd's, 16384), to\n"
+    "  --page-size N   the database's page size in bytes (default: loyaltyd's, 4096), to\n"
     "                  measure another\n";
 
 constexpr int64_t kSeedEpochMs = 1714536000000;  // 2024-05-01, before the ingest's orders
