@@ -44,24 +44,10 @@ constexpr size_t kImportBatchRows = 500;
 // The once-ever ledger key of a customer's imported opening balance.
 constexpr const char* kOpeningBalanceKey = "opening_balance";
 
+// sqlite_internal::kCustomerRowColumns of the alias c, for sqlite_internal::ReadCustomerRow.
 constexpr const char* kSearchCustomerColumns =
     "c.id, c.shop_id, c.platform_customer_id, c.email, c.first_name, c.last_name, "
     "c.points_balance, c.created_at_ms, c.updated_at_ms, c.credit_balance_minor";
-
-CustomerRecord ReadSearchCustomer(const Stmt& s) {
-  CustomerRecord c;
-  c.id = s.Int(0);
-  c.shop_id = s.Text(1);
-  c.platform_customer_id = s.Text(2);
-  c.email = s.Text(3);
-  c.first_name = s.Text(4);
-  c.last_name = s.Text(5);
-  c.points_balance = s.Int(6);
-  c.created_at_ms = s.Int(7);
-  c.updated_at_ms = s.Int(8);
-  c.credit_balance_minor = s.Int(9);
-  return c;
-}
 
 // `text` as a LIKE pattern matching it anywhere, with LIKE's own wildcards escaped.
 std::string ContainsPattern(const std::string& text) {
@@ -120,7 +106,7 @@ Result<CustomerSearchPage> SqliteStorage::SearchCustomers(const CustomerSearch& 
   CustomerSearchPage page;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    page.rows.push_back({ReadSearchCustomer(s), s.Text(10)});
+    page.rows.push_back({sqlite_internal::ReadCustomerRow(s), s.Text(10)});
   }
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "searching customers");
   const bool more = page.rows.size() > q.limit;

@@ -324,25 +324,6 @@ Status SqliteStorage::UnlinkMemberForDeletionLocked(int64_t customer_id, int64_t
   return StepDone(s, writer_, "removing member link");
 }
 
-namespace {
-
-CustomerRecord ReadMemberAccount(const Stmt& s) {
-  CustomerRecord c;
-  c.id = s.Int(0);
-  c.shop_id = s.Text(1);
-  c.platform_customer_id = s.Text(2);
-  c.email = s.Text(3);
-  c.first_name = s.Text(4);
-  c.last_name = s.Text(5);
-  c.points_balance = s.Int(6);
-  c.created_at_ms = s.Int(7);
-  c.updated_at_ms = s.Int(8);
-  c.credit_balance_minor = s.Int(9);
-  return c;
-}
-
-}  // namespace
-
 Result<std::optional<MembershipRecord>> SqliteStorage::GetMembership(int64_t customer_id) {
   ReadLease lease(*this);
   MembershipRecord membership;
@@ -369,7 +350,7 @@ Result<std::optional<MembershipRecord>> SqliteStorage::GetMembership(int64_t cus
   accounts.Bind(1, membership.member_id);
   int rc;
   while ((rc = accounts.Step()) == SQLITE_ROW) {
-    membership.accounts.push_back(ReadMemberAccount(accounts));
+    membership.accounts.push_back(sqlite_internal::ReadCustomerRow(accounts));
   }
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "reading member accounts");
   return std::optional<MembershipRecord>(std::move(membership));

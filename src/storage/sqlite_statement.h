@@ -231,6 +231,25 @@ inline Status StepDone(Stmt& s, sqlite3* db, std::string_view what) {
   return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, what);
 }
 
+// A customers row selected as kCustomerRowColumns (with a table alias where a query joins).
+constexpr const char* kCustomerRowColumns =
+    "id, shop_id, platform_customer_id, email, first_name, last_name, points_balance, "
+    "created_at_ms, updated_at_ms, credit_balance_minor";
+inline CustomerRecord ReadCustomerRow(const Stmt& s) {
+  CustomerRecord c;
+  c.id = s.Int(0);
+  c.shop_id = s.Text(1);
+  c.platform_customer_id = s.Text(2);
+  c.email = s.Text(3);
+  c.first_name = s.Text(4);
+  c.last_name = s.Text(5);
+  c.points_balance = s.Int(6);
+  c.created_at_ms = s.Int(7);
+  c.updated_at_ms = s.Int(8);
+  c.credit_balance_minor = s.Int(9);
+  return c;
+}
+
 }  // namespace sqlite_internal
 
 template <typename Fn>

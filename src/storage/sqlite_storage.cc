@@ -426,25 +426,6 @@ constexpr int kSchemaVersion = 1;
 // kept in bytes so that a database with larger pages is checkpointed as often.
 constexpr int64_t kCheckpointWalBytes = 1000 * 4096;
 
-CustomerRecord ReadCustomer(const Stmt& s) {
-  CustomerRecord c;
-  c.id = s.Int(0);
-  c.shop_id = s.Text(1);
-  c.platform_customer_id = s.Text(2);
-  c.email = s.Text(3);
-  c.first_name = s.Text(4);
-  c.last_name = s.Text(5);
-  c.points_balance = s.Int(6);
-  c.created_at_ms = s.Int(7);
-  c.updated_at_ms = s.Int(8);
-  c.credit_balance_minor = s.Int(9);
-  return c;
-}
-
-constexpr const char* kCustomerColumns =
-    "id, shop_id, platform_customer_id, email, first_name, last_name, points_balance, "
-    "created_at_ms, updated_at_ms, credit_balance_minor";
-
 }  // namespace
 
 std::string_view EventStatusName(EventStatus status) {
@@ -1179,26 +1160,27 @@ Status SqliteStorage::MarkEvent(int64_t event_id, EventStatus status, const std:
 Result<std::vector<CustomerRecord>> SqliteStorage::FindCustomersByEmail(
     const std::string& email_normalised) {
   ReadLease lease(*this);
-  Stmt s(lease.statements(), (std::string("SELECT ") + kCustomerColumns +
+  Stmt s(lease.statements(), (std::string("SELECT ") + sqlite_internal::kCustomerRowColumns +
                               " FROM customers WHERE email_normalised = ?1 ORDER BY id LIMIT 100")
                                  .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, email_normalised);
   std::vector<CustomerRecord> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadCustomer(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(sqlite_internal::ReadCustomerRow(s));
   if (rc != SQLITE_DONE) return SqliteError(lease.db(), rc, "finding customers");
   return out;
 }
 
 Result<std::optional<CustomerRecord>> SqliteStorage::GetCustomer(int64_t id) {
   ReadLease lease(*this);
-  Stmt s(lease.statements(),
-         (std::string("SELECT ") + kCustomerColumns + " FROM customers WHERE id = ?1").c_str());
+  Stmt s(lease.statements(), (std::string("SELECT ") + sqlite_internal::kCustomerRowColumns +
+                              " FROM customers WHERE id = ?1")
+                                 .c_str());
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
   s.Bind(1, id);
   const int rc = s.Step();
-  if (rc == SQLITE_ROW) return std::optional<CustomerRecord>(ReadCustomer(s));
+  if (rc == SQLITE_ROW) return std::optional<CustomerRecord>(sqlite_internal::ReadCustomerRow(s));
   if (rc == SQLITE_DONE) return std::optional<CustomerRecord>();
   return SqliteError(lease.db(), rc, "reading customer");
 }

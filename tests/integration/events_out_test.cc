@@ -145,8 +145,14 @@ TEST_F(EventsOutTest, AnOrdersPointsArriveAsASignedPointsEarnedEvent) {
   EXPECT_EQ(body["data"]["order"]["platform_order_id"], std::to_string(6'000'000'000'000'001));
   EXPECT_FALSE(body["data"]["reason"].get<std::string>().empty());
 
-  // The admin API lists the delivery as done, with the event as sent.
+  // The admin API lists the delivery as done, with the event as sent. The receiver has the event
+  // before the worker records the 200, so wait (bounded) for the record.
   json list = Deliveries("?status=done&endpoint=tool");
+  const auto recorded = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (list.empty() && std::chrono::steady_clock::now() < recorded) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    list = Deliveries("?status=done&endpoint=tool");
+  }
   ASSERT_EQ(list.size(), 1u) << list.dump();
   EXPECT_EQ(list[0]["event_id"], got.event_id);
   EXPECT_EQ(list[0]["topic"], "points.earned");
