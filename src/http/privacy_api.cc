@@ -101,8 +101,10 @@ void PrivacyApi::ListRequests(const httplib::Request& req, httplib::Response& re
   if (!list.ok()) return ReplyStorageError(res, list.status());
   json items = json::array();
   for (const PrivacyRequestRecord& r : *list) items.push_back(PrivacyRequestJson(r, false));
-  json body = {{"requests", items}};
-  if (list->size() == limit && !list->empty()) body["next_before"] = list->back().id;
+  // Like every other list: null on the last page.
+  json body = {{"requests", items},
+               {"next_before",
+                list->size() == limit && !list->empty() ? json(list->back().id) : json(nullptr)}};
   Reply(res, 200, body);
 }
 

@@ -218,7 +218,13 @@ TEST_F(PrivacyTest, DataRequestThenRedactionThroughSignedComplianceWebhooks) {
   ASSERT_TRUE(second.is_object());
   EXPECT_TRUE(second["customer_ids"].empty());
   EXPECT_EQ(daemon_.Get("/api/v1/customers/" + std::to_string(id)).Json()["points_balance"], 49);
-  EXPECT_EQ(daemon_.Get("/api/v1/privacy/requests").Json()["requests"].size(), 3u);
+  const json requests = daemon_.Get("/api/v1/privacy/requests").Json();
+  EXPECT_EQ(requests["requests"].size(), 3u);
+  EXPECT_TRUE(requests.contains("next_before") && requests["next_before"].is_null())
+      << requests.dump();  // the last page, as every list says it
+  const json first_page = daemon_.Get("/api/v1/privacy/requests?limit=2").Json();
+  ASSERT_EQ(first_page["requests"].size(), 2u);
+  EXPECT_EQ(first_page["next_before"], first_page["requests"][1]["id"]);
 
   // Nothing of hers is left in the database's bytes (file and WAL), the daemon running. The
   // WAL is truncated right after the request completes: poll for that moment.
