@@ -1002,7 +1002,8 @@ Result<bool> SqliteStorage::ShopRedactStep(int64_t request_id, const std::string
         "UPDATE referrals SET order_id = NULL WHERE order_id = ?1",
         "UPDATE ledger_entries SET order_id = NULL WHERE order_id = ?1",
         "UPDATE credit_entries SET order_id = NULL WHERE order_id = ?1",
-        "UPDATE point_lots SET order_id = NULL WHERE order_id = ?1",
+        // INDEXED BY: without point_lots_order this scanned every lot per order; now an error.
+        "UPDATE point_lots INDEXED BY point_lots_order SET order_id = NULL WHERE order_id = ?1",
         "DELETE FROM pending_awards WHERE order_id = ?1",
         "DELETE FROM tier_orders WHERE order_id = ?1",
         "DELETE FROM tier_grants WHERE order_id = ?1",

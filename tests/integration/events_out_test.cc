@@ -112,6 +112,18 @@ class EventsOutTest : public ::testing::Test {
     return answer.Json()["deliveries"];
   }
 
+  // The deliveries `query` lists once there are at least `count` (or after 20 s, whatever they
+  // are then): a receiver has an event before the worker records its answer.
+  json WaitForDeliveries(const std::string& query, size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    json list = Deliveries(query);
+    while (list.size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      list = Deliveries(query);
+    }
+    return list;
+  }
+
   FakeEventReceiver receiver_{kEventSecret};
   FakeShopifyAdmin store_;
   DaemonHarness daemon_;
@@ -145,14 +157,8 @@ TEST_F(EventsOutTest, AnOrdersPointsArriveAsASignedPointsEarnedEvent) {
   EXPECT_EQ(body["data"]["order"]["platform_order_id"], std::to_string(6'000'000'000'000'001));
   EXPECT_FALSE(body["data"]["reason"].get<std::string>().empty());
 
-  // The admin API lists the delivery as done, with the event as sent. The receiver has the event
-  // before the worker records the 200, so wait (bounded) for the record.
-  json list = Deliveries("?status=done&endpoint=tool");
-  const auto recorded = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (list.empty() && std::chrono::steady_clock::now() < recorded) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    list = Deliveries("?status=done&endpoint=tool");
-  }
+  // The admin API lists the delivery as done, with the event as sent.
+  json list = WaitForDeliveries("?status=done&endpoint=tool", 1);
   ASSERT_EQ(list.size(), 1u) << list.dump();
   EXPECT_EQ(list[0]["event_id"], got.event_id);
   EXPECT_EQ(list[0]["topic"], "points.earned");
@@ -195,11 +201,7 @@ TEST_F(EventsOutTest, AReceiverThatIsDownThenFailsThenRecoversGetsEachEventOnce)
   ASSERT_TRUE(receiver_.Start(port));
   ASSERT_TRUE(receiver_.WaitForDelivered(3));
   // Settled: every job done, so nothing more is sent.
-  const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (Deliveries("?status=done").size() < 3 && std::chrono::steady_clock::now() < settle) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_EQ(Deliveries("?status=done").size(), 3u);
+  ASSERT_EQ(WaitForDeliveries("?status=done", 3).size(), 3u);
   const std::vector<ReceivedEvent> delivered = receiver_.delivered();
   std::set<std::string> ids;
   for (const ReceivedEvent& e : delivered) ids.insert(e.event_id);
