@@ -238,7 +238,10 @@ DROP INDEX IF EXISTS point_lots_expiring;
 DROP INDEX IF EXISTS point_lots_open_remaining;
 CREATE INDEX IF NOT EXISTS point_lots_expiry ON point_lots(expires_at_ms, id, remaining)
   WHERE remaining > 0;
-CREATE INDEX IF NOT EXISTS point_lots_customer ON point_lots(customer_id, id);
+-- A customer's lots, all of them, are found through its ledger entries (ledger_entries_customer
+-- and the unique ledger_entry_id): an index of lots by customer filed each new lot at a page
+-- scattered by customer, one more page written per order on a large store.
+DROP INDEX IF EXISTS point_lots_customer;
 -- The lots of an order, for privacy (a shop's redaction unlinks each order's lots; a customer's
 -- deletes them): without it each order's step scanned every lot of the store. Order ids grow,
 -- so a new entry lands on the index's last leaf.

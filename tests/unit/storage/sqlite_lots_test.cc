@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "storage/sqlite_storage.h"
+#include "support/lot_entry_check.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_lots_test {
@@ -127,6 +128,8 @@ class SqliteLotsTest : public ::testing::Test {
     ASSERT_TRUE(entries.ok());
     for (const auto& e : *entries) ledger += e.points;
     EXPECT_EQ(ledger, balance) << "customer " << platform_id;
+    // Remaining() read the lots through the customer's entries: each lot must follow its own.
+    EXPECT_EQ(testing::LotsNotFollowingTheirEntries(dir_.File("loyaltyd.db")), 0);
   }
 
   testing::TempDir dir_;
@@ -172,6 +175,45 @@ TEST_F(SqliteLotsTest, SpendingTakesTheOldestExpiryFirst) {
     EXPECT_EQ(Remaining(customer), c.remaining);
     CheckInvariant(customer);
   }
+}
+
+// A customer's lots page newest first, `before` a lot id, open only or all; the lots are read
+// through the customer's ledger entries, so another customer's lots in between (ids interleave)
+// and spent lots must neither appear nor break the pages.
+TEST_F(SqliteLotsTest, ACustomersLotsPageNewestFirstAmongAnotherCustomersLots) {
+  for (int i = 1; i <= 7; ++i) {
+    Commit(Paid("a-" + std::to_string(i), 10 * i, Day(i), "7001"));
+    Commit(Paid("b-" + std::to_string(i), 1, Day(i), "7002"));
+  }
+  Redeem(30, "spend-two", Day(8), "7001");  // the lots of 10 and 20 points, all of them
+  const auto all = storage_->ListLots(CustomerId("7001"), false, 0, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 7u);
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].points, 10 * static_cast<int64_t>(7 - i));  // newest first
+    EXPECT_EQ((*all)[i].customer_id, CustomerId("7001"));
+    if (i > 0) {
+      EXPECT_LT((*all)[i].id, (*all)[i - 1].id);
+    }
+  }
+  for (const bool open_only : {false, true}) {
+    SCOPED_TRACE(open_only ? "open lots" : "all lots");
+    std::vector<int64_t> paged;
+    int64_t before = 0;
+    for (int page = 0; page < 10; ++page) {
+      const auto lots = storage_->ListLots(CustomerId("7001"), open_only, before, 2);
+      ASSERT_TRUE(lots.ok()) << lots.status().ToString();
+      for (const PointLotRecord& lot : *lots) paged.push_back(lot.points);
+      if (lots->size() < 2) break;
+      before = lots->back().id;
+    }
+    std::vector<int64_t> expected = {70, 60, 50, 40, 30};
+    if (!open_only) expected.insert(expected.end(), {20, 10});
+    EXPECT_EQ(paged, expected);
+  }
+  // Before the customer's oldest lot, and before the very first lot of the database: nothing.
+  EXPECT_TRUE(storage_->ListLots(CustomerId("7001"), false, all->back().id, 10)->empty());
+  EXPECT_TRUE(storage_->ListLots(CustomerId("7001"), false, 1, 10)->empty());
 }
 
 TEST_F(SqliteLotsTest, LotsExpireAYearAfterTheEventThatCreditedThem) {
