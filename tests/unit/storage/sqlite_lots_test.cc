@@ -235,6 +235,22 @@ TEST_F(SqliteLotsTest, AClawbackTakesItsOwnOrdersLotFirst) {
   EXPECT_EQ(Balance(), 100);
 }
 
+// Lots that never expire (earned while the program had no expiry) go last, after newer lots
+// that do; a clawback larger than what its own order's lot has left goes on in that order and
+// never takes its own lot twice.
+TEST_F(SqliteLotsTest, LotsThatNeverExpireGoLastAndAClawbackGoesOnPastItsOwnLot) {
+  storage_->SetPointsPolicy(PointsPolicy{0, 0});
+  Commit(Paid("1001", 100, Day(0)));  // never expires
+  storage_->SetPointsPolicy(PointsPolicy{365 * kDay, 0});
+  Commit(Paid("1002", 50, Day(1)));
+  Commit(Paid("1003", 30, Day(2)));
+  Redeem(60, "r1", Day(3));  // 1002's 50, then 10 of 1003's
+  EXPECT_EQ(Remaining(), (std::vector<int64_t>{100, 0, 20}));
+  Commit(Refund("1003", "full", 0, Day(4)));  // 30 back: 1003's 20, then 10 of 1001's
+  EXPECT_EQ(Remaining(), (std::vector<int64_t>{90, 0, 0}));
+  EXPECT_EQ(Balance(), 90);
+}
+
 // --- Expiry ---
 
 TEST_F(SqliteLotsTest, ExpiryWritesOneEntryPerLotAndRepeatsWriteNothing) {
