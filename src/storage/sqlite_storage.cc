@@ -429,10 +429,6 @@ CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, paid);
 
 constexpr int kSchemaVersion = 1;
 
-// WAL size that wakes the checkpointer: SQLite's own default threshold (1000 pages of 4 KiB),
-// kept in bytes so that a database with larger pages is checkpointed as often.
-constexpr int64_t kCheckpointWalBytes = 1000 * 4096;
-
 }  // namespace
 
 std::string_view EventStatusName(EventStatus status) {

@@ -288,7 +288,9 @@ namespace {
 // the database file stayed empty.
 TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
   const std::string body(6000, 'x');
-  for (int batch = 0; batch < 20; ++batch) {  // 20 x 64 x 6 KB: well past 1000 pages of WAL
+  // Batches of 64 bodies of 6 KB until past the checkpointer's threshold, and 10 more.
+  const int64_t batches = SqliteStorage::kCheckpointWalBytes / (64 * 6000) + 10;
+  for (int64_t batch = 0; batch < batches; ++batch) {
     std::vector<NewInboxEvent> events;
     for (int i = 0; i < 64; ++i) {
       const std::string key = std::to_string(batch) + "-" + std::to_string(i);
