@@ -42,8 +42,9 @@ class SqliteStorage final : public Storage {
   // pages (4 MB): each checkpoint writes the pages the WAL holds into the database file and
   // fsyncs it, and on a large store those are index leaves scattered over gigabytes; with 16
   // times fewer checkpoints a leaf that several batches dirtied is written back once, not once
-  // each. Ingest with 10^5 customers and 10^7 ledger entries: 3,346 and 3,553 requests/s at
-  // 4 MB, 4,269 and 3,828 at 64 MiB (empty database: 5,179 and 5,450; bench/README.md,
+  // each. Ingest, alternating runs of one build (2026-11-26): 10^5 customers and 10^7 ledger
+  // entries 3,346 and 3,553 requests/s at 4 MB, 4,269 and 3,828 at 64 MiB; 10^6 customers
+  // 3,881 and 3,951 against 4,480 and 3,749; empty 5,179 against 5,450 (bench/README.md,
   // "Scale"). The cost: up to 64 MiB more WAL on disk, replayed at start after a crash.
   static constexpr int64_t kCheckpointWalBytes = int64_t{64} << 20;
   static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path,
