@@ -427,10 +427,11 @@ Result<std::vector<PointLotRecord>> SqliteStorage::ListLots(int64_t customer_id,
   ReadLease lease(*this);
   // Through the customer's ledger entries: a lot is its positive entry's, for the same
   // customer (CreditLot, the members merge), and made right after it, so lots in entry order
-  // are in lot id order. No index of lots by customer: it filed every new lot at a place
-  // scattered by customer, a page written per order on a large store (bench/README.md,
-  // "Scale"). A page before lot B is the entries up to the one of the last lot below B (any
-  // customer's), a range of ledger_entries_customer; `l.id < ?3` keeps that exact.
+  // are in lot id order. No index of lots by customer: it filed every new lot at a leaf
+  // scattered by customer, one more page to write per order on a large store (the scale runs
+  // could not tell the rate apart, bench/README.md; one index fewer). A page before lot B is the
+  // entries up to the one of the last lot below B (any customer's), a range of
+  // ledger_entries_customer; `l.id < ?3` keeps that exact.
   Stmt s(lease.statements(),
          "SELECT l.id, l.customer_id, l.ledger_entry_id, e.kind, e.rule_id, "
          "COALESCE(o.platform_order_id, ''), COALESCE(o.name, ''), l.points, l.remaining, "
