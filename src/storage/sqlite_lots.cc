@@ -425,27 +425,16 @@ Result<ReleaseRunResult> SqliteStorage::ReleasePendingPoints(int64_t now_ms) {
 Result<std::vector<PointLotRecord>> SqliteStorage::ListLots(int64_t customer_id, bool open_only,
                                                             int64_t before_id, size_t limit) {
   ReadLease lease(*this);
-  // Through the customer's ledger entries: a lot is its positive entry's, for the same
-  // customer (CreditLot, the members merge), and made right after it, so lots in entry order
-  // are in lot id order. No index of lots by customer: it filed every new lot at a leaf
-  // scattered by customer, one more page to write per order on a large store (the scale runs
-  // could not tell the rate apart, bench/README.md; one index fewer). A page before lot B is the
-  // entries up to the one of the last lot below B (any customer's), a range of
-  // ledger_entries_customer; `l.id < ?3` keeps that exact.
   Stmt s(lease.statements(),
          "SELECT l.id, l.customer_id, l.ledger_entry_id, e.kind, e.rule_id, "
          "COALESCE(o.platform_order_id, ''), COALESCE(o.name, ''), l.points, l.remaining, "
-         "l.earned_at_ms, l.expires_at_ms, l.expired_reason "
-         "FROM ledger_entries e INDEXED BY ledger_entries_customer "
-         "JOIN point_lots l ON l.ledger_entry_id = e.id "
+         "l.earned_at_ms, l.expires_at_ms, l.expired_reason FROM point_lots l "
+         "JOIN ledger_entries e ON e.id = l.ledger_entry_id "
          "LEFT JOIN orders o ON o.id = l.order_id "
-         "WHERE e.customer_id = ?1 AND e.points > 0 AND (?2 = 0 OR l.remaining > 0) "
-         "AND e.id <= (SELECT ledger_entry_id FROM point_lots WHERE id < ?3 "
-         "ORDER BY id DESC LIMIT 1) AND l.id < ?3 "
-         "ORDER BY e.id DESC LIMIT ?4");
+         "WHERE l.customer_id = ?1 AND (?2 = 0 OR l.remaining > 0) AND (?3 <= 0 OR l.id < ?3) "
+         "ORDER BY l.id DESC LIMIT ?4");
   LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
-  s.Bind(1, customer_id).Bind(2, int64_t{open_only ? 1 : 0});
-  s.Bind(3, before_id > 0 ? before_id : std::numeric_limits<int64_t>::max());
+  s.Bind(1, customer_id).Bind(2, int64_t{open_only ? 1 : 0}).Bind(3, before_id);
   s.Bind(4, static_cast<int64_t>(limit));
   std::vector<PointLotRecord> out;
   int rc;

@@ -172,11 +172,7 @@ constexpr PrivacyExportPart kPrivacyExportParts[] = {
     {"activity", "SELECT * FROM customer_activity WHERE customer_id = ?1", true},
     {"referral_code", "SELECT * FROM referral_codes WHERE customer_id = ?1", true},
     {"ledger_entries", "SELECT * FROM ledger_entries WHERE customer_id = ?1 ORDER BY id", false},
-    // A lot is its ledger entry's, for the same customer (sqlite_lots.cc, ListLots).
-    {"point_lots",
-     "SELECT l.* FROM ledger_entries e INDEXED BY ledger_entries_customer JOIN point_lots l ON "
-     "l.ledger_entry_id = e.id WHERE e.customer_id = ?1 ORDER BY e.id",
-     false},
+    {"point_lots", "SELECT * FROM point_lots WHERE customer_id = ?1 ORDER BY id", false},
     {"pending_awards", "SELECT * FROM pending_awards WHERE customer_id = ?1 ORDER BY id", false},
     {"credit_entries", "SELECT * FROM credit_entries WHERE customer_id = ?1 ORDER BY id", false},
     {"redemptions", "SELECT * FROM redemptions WHERE customer_id = ?1 ORDER BY id", false},
@@ -903,8 +899,8 @@ Status SqliteStorage::DeleteCustomerLocked(int64_t customer_id) {
   if (!jobs.ok()) return jobs.status();
   // Children before parents: the schema's foreign keys are enforced.
   static constexpr const char* kBefore[] = {
-      "DELETE FROM point_lots WHERE ledger_entry_id IN (SELECT id FROM ledger_entries WHERE "
-      "customer_id = ?1) OR order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+      "DELETE FROM point_lots WHERE customer_id = ?1 OR order_id IN "
+      "(SELECT id FROM orders WHERE customer_id = ?1)",
       "DELETE FROM customer_activity WHERE customer_id = ?1",
       "DELETE FROM pending_awards WHERE customer_id = ?1 OR order_id IN "
       "(SELECT id FROM orders WHERE customer_id = ?1)",

@@ -238,10 +238,11 @@ DROP INDEX IF EXISTS point_lots_expiring;
 DROP INDEX IF EXISTS point_lots_open_remaining;
 CREATE INDEX IF NOT EXISTS point_lots_expiry ON point_lots(expires_at_ms, id, remaining)
   WHERE remaining > 0;
--- A customer's lots, all of them, are found through its ledger entries (ledger_entries_customer
--- and the unique ledger_entry_id): an index of lots by customer filed each new lot at a page
--- scattered by customer, one more page written per order on a large store.
-DROP INDEX IF EXISTS point_lots_customer;
+-- A customer's lots, newest first (the lots API, the privacy export). Also what the foreign key
+-- point_lots.customer_id needs: deleting a customer (privacy) checks its lots through it, a scan
+-- of every lot without it. (Dropped for a day on 2026-11-26 to save its scattered leaf per
+-- order; the scale runs could not show a difference in rate, and erasure became a full scan.)
+CREATE INDEX IF NOT EXISTS point_lots_customer ON point_lots(customer_id, id);
 -- The lots of an order, for privacy (a shop's redaction unlinks each order's lots; a customer's
 -- deletes them): without it each order's step scanned every lot of the store. Order ids grow,
 -- so a new entry lands on the index's last leaf.
@@ -501,8 +502,11 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
   // A burst can grow the WAL to hundreds of MB before a checkpoint catches up; once it has,
-  // the file is cut back to this size instead of keeping its peak forever.
-  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_size_limit=67108864"));
+  // the file is cut back to this size instead of keeping its peak forever. Twice the
+  // checkpointer's threshold (kCheckpointWalBytes), which every cycle passes a little: at the
+  // threshold itself the file would be cut back and grown again on every cycle.
+  LOYALTYD_RETURN_IF_ERROR(
+      Exec(db, ("PRAGMA journal_size_limit=" + std::to_string(2 * kCheckpointWalBytes)).c_str()));
   LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
   // SQLite's default cache (2 MiB: 500 pages of 4 KiB) cannot hold a large store's index
   // pages: with 10^7 ledger entries the processor spilled dirty pages to the WAL in the middle

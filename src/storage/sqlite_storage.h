@@ -38,10 +38,10 @@ class SqliteStorage final : public Storage {
   // gets a quarter of it.
   static constexpr int kDefaultCacheMb = 64;
   // WAL size that wakes the checkpointer thread, in bytes (so that a database with larger pages
-  // is checkpointed as often). 64 MiB, the WAL's journal_size_limit, rather than SQLite's 1000
-  // pages (4 MB): each checkpoint writes the pages the WAL holds into the database file and
-  // fsyncs it, and on a large store those are index leaves scattered over gigabytes; with 16
-  // times fewer checkpoints a leaf that several batches dirtied is written back once, not once
+  // is checkpointed as often). 64 MiB (the WAL's journal_size_limit is twice that) rather than
+  // SQLite's 1000 pages (4 MB): each checkpoint writes the pages the WAL holds into the database
+  // file and fsyncs it, and on a large store those are index leaves scattered over gigabytes; with
+  // 16 times fewer checkpoints a leaf that several batches dirtied is written back once, not once
   // each. Ingest, alternating runs of one build (2026-11-26): 10^5 customers and 10^7 ledger
   // entries 3,346 and 3,553 requests/s at 4 MB, 4,269 and 3,828 at 64 MiB; 10^6 customers
   // 3,881 and 3,951 against 4,480 and 3,749; empty 5,179 against 5,450 (bench/README.md,

@@ -6,7 +6,6 @@
 
 #include "core/model.h"
 #include "storage/sqlite_storage.h"
-#include "support/lot_entry_check.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_members_test {
@@ -250,9 +249,6 @@ TEST_F(SqliteMembersTest, AnAccountWithBooksIsMergedOnceWithItsLotsAndCredit) {
   EXPECT_EQ(On("shop-a").credit_balance_minor, 500);
   EXPECT_EQ(On("woo-b").points_balance, 0);
   EXPECT_EQ(OpenLots(On("shop-a").id), 100);
-  // The merge_in lots are the member's own entries', made in entry order (ListLots reads a
-  // customer's lots through its entries).
-  EXPECT_EQ(testing::LotsNotFollowingTheirEntries(dir_.File("loyaltyd.db")), 0);
 }
 
 TEST_F(SqliteMembersTest, AFailingEventLeavesNeitherTheLinkNorTheMerge) {
