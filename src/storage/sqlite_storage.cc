@@ -369,6 +369,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS referrals_live_friend
   ON referrals(friend_key) WHERE status IN ('pending', 'converted');
 CREATE INDEX IF NOT EXISTS referrals_friend ON referrals(friend_key, status);
 CREATE INDEX IF NOT EXISTS referrals_referrer ON referrals(referrer_customer_id, id);
+-- For the foreign key friend_customer_id: deleting a customer (privacy) checks it, a scan of
+-- every referral without it (SqliteStorageTest.EveryForeignKeyToCustomersHasAnIndex).
+CREATE INDEX IF NOT EXISTS referrals_friend_customer ON referrals(friend_customer_id);
 CREATE INDEX IF NOT EXISTS referrals_due ON referrals(status, release_at_ms);
 
 -- Reconciliation (docs/storage.md, "Reconciliation"; sqlite_reconcile.cc): per shop, the order
@@ -400,6 +403,8 @@ CREATE TABLE IF NOT EXISTS out_deliveries (
   delivered_at_ms  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS out_deliveries_endpoint ON out_deliveries(endpoint_id, job_id);
+-- For the foreign key customer_id, as referrals_friend_customer above.
+CREATE INDEX IF NOT EXISTS out_events_customer ON out_events(customer_id);
 -- Reports (docs/storage.md, "Reports"; sqlite_reports.cc). Every tier change, written in the
 -- transaction that changes customer_tiers (with its "tier" ledger entry), so that movement
 -- between levels can be reported per month. Recorded from the version that added it on: tier

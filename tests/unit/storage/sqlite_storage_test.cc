@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/model.h"
 #include "support/temp_dir.h"
@@ -306,6 +310,59 @@ TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
+}
+
+// Deleting a customer (privacy erasure) makes SQLite check every foreign key that references
+// customers: each child column needs an index it leads (not a partial one), or every deletion
+// scans that whole table under the writer lock. point_lots_customer was dropped once for ingest
+// speed and erasure became a scan of every lot.
+TEST_F(SqliteStorageTest, EveryForeignKeyToCustomersHasAnIndex) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir_.File("loyaltyd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  const auto rows = [db](const std::string& sql) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* text = sqlite3_column_text(stmt, i);
+        row.push_back(text ? reinterpret_cast<const char*>(text) : "");
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  std::vector<std::string> unindexed;
+  int checked = 0;
+  for (const auto& table :
+       rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
+    const std::string& t = table[0];
+    // Columns some full (non-partial) index of the table starts with, and the rowid alias.
+    std::set<std::string> leading;
+    for (const auto& index :
+         rows("PRAGMA index_list('" + t + "')")) {  // seq name unique origin partial
+      if (index[4] != "0") continue;
+      const auto columns = rows("PRAGMA index_info('" + index[1] + "')");
+      if (!columns.empty()) leading.insert(columns[0][2]);
+    }
+    for (const auto& column :
+         rows("PRAGMA table_info('" + t + "')")) {  // cid name type notnull dflt pk
+      if (column[5] == "1" && column[2] == "INTEGER") leading.insert(column[1]);
+    }
+    // id seq table from to on_update on_delete match
+    for (const auto& fk : rows("PRAGMA foreign_key_list('" + t + "')")) {
+      if (fk[2] != "customers") continue;
+      ++checked;
+      if (leading.count(fk[3]) == 0) unindexed.push_back(t + "." + fk[3]);
+    }
+  }
+  sqlite3_close(db);
+  EXPECT_GT(checked, 10);  // the schema has many; none found means the pragmas were misread
+  EXPECT_TRUE(unindexed.empty()) << "foreign keys to customers without an index: "
+                                 << ::testing::PrintToString(unindexed);
 }
 
 // A refund of `merchandise` on order `order_id` sent on its own (refunds/create).
