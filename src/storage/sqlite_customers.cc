@@ -44,11 +44,6 @@ constexpr size_t kImportBatchRows = 500;
 // The once-ever ledger key of a customer's imported opening balance.
 constexpr const char* kOpeningBalanceKey = "opening_balance";
 
-// sqlite_internal::kCustomerRowColumns of the alias c, for sqlite_internal::ReadCustomerRow.
-constexpr const char* kSearchCustomerColumns =
-    "c.id, c.shop_id, c.platform_customer_id, c.email, c.first_name, c.last_name, "
-    "c.points_balance, c.created_at_ms, c.updated_at_ms, c.credit_balance_minor";
-
 // `text` as a LIKE pattern matching it anywhere, with LIKE's own wildcards escaped.
 std::string ContainsPattern(const std::string& text) {
   std::string out = "%";
@@ -71,7 +66,7 @@ std::string SqliteStorage::CustomerSearchSql(const CustomerSearch& q) {
   // FTS5 trigram index would, at the cost of a second copy of every name and email).
   const bool by_tier = !q.tier_level.empty();
   const std::string id = by_tier ? "t.customer_id" : "c.id";
-  std::string sql = std::string("SELECT ") + kSearchCustomerColumns +
+  std::string sql = std::string("SELECT ") + sqlite_internal::kCustomerRowColumnsOfC +
                     ", COALESCE(t.level_id, '') FROM " +
                     (by_tier ? "customer_tiers t JOIN customers c ON c.id = t.customer_id"
                              : "customers c LEFT JOIN customer_tiers t ON t.customer_id = c.id") +

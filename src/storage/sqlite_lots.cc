@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "core/clock.h"
 #include "core/money.h"
@@ -124,47 +123,41 @@ Status SqliteStorage::DebitLots(const Posting& p, int64_t now_ms) {
     // its own order credited, so that refunding an order removes that order's points rather
     // than shortening the life of older ones. Three reads in index order, each stopped once
     // the amount is covered: one ORDER BY over the whole order sorted every open lot of the
-    // customer per debit (a temp B-tree), however few it took.
+    // customer per debit (a temp B-tree), however few it took. The later reads leave out the
+    // order's own lots: when they run, the first took all of them (its updates come after).
+    struct Read {
+      const char* sql;  // ?1 the customer, ?2 the order refunded (0: none)
+      const char* what;
+    };
+    static constexpr Read kReads[] = {
+        // An order has a lot per rule that credited it: a handful, sorted here.
+        {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_order "
+         "WHERE order_id = ?2 AND customer_id = ?1 AND remaining > 0 "
+         "ORDER BY expires_at_ms = 0, expires_at_ms, id",
+         "reading the order's point lots"},
+        {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
+         "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms > 0 AND order_id IS NOT ?2 "
+         "ORDER BY expires_at_ms, id",
+         "reading point lots"},
+        {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
+         "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms = 0 AND order_id IS NOT ?2 "
+         "ORDER BY id",
+         "reading point lots that never expire"},
+    };
     const int64_t own_order = p.kind == "clawback" ? p.order_id : int64_t{0};
-    std::set<int64_t> taken;  // the order's own lots, all of them when the reads go on
-    const auto take_from = [&](Stmt& open, const char* what) -> Status {
+    for (const Read& read : kReads) {
+      if (amount <= 0) break;
+      if (&read == &kReads[0] && own_order == 0) continue;
+      Stmt open(*writer_statements_, read.sql);
+      LOYALTYD_RETURN_IF_ERROR(open.prepare_status());
+      open.Bind(1, p.customer_id).Bind(2, own_order);
       int rc = SQLITE_DONE;
       while (amount > 0 && (rc = open.Step()) == SQLITE_ROW) {
-        if (taken.count(open.Int(0)) != 0) continue;
         const int64_t take = std::min(open.Int(1), amount);
         takes.push_back({open.Int(0), take});
-        taken.insert(open.Int(0));
         amount -= take;
       }
-      if (amount > 0 && rc != SQLITE_DONE) return SqliteError(writer_, rc, what);
-      return Status::Ok();
-    };
-    if (own_order != 0) {
-      // An order has a lot per rule that credited it: a handful, sorted here.
-      Stmt open(*writer_statements_,
-                "SELECT id, remaining FROM point_lots INDEXED BY point_lots_order "
-                "WHERE order_id = ?1 AND customer_id = ?2 AND remaining > 0 "
-                "ORDER BY expires_at_ms = 0, expires_at_ms, id");
-      LOYALTYD_RETURN_IF_ERROR(open.prepare_status());
-      open.Bind(1, own_order).Bind(2, p.customer_id);
-      LOYALTYD_RETURN_IF_ERROR(take_from(open, "reading the order's point lots"));
-    }
-    if (amount > 0) {
-      Stmt open(*writer_statements_,
-                "SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
-                "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms > 0 "
-                "ORDER BY expires_at_ms, id");
-      LOYALTYD_RETURN_IF_ERROR(open.prepare_status());
-      open.Bind(1, p.customer_id);
-      LOYALTYD_RETURN_IF_ERROR(take_from(open, "reading point lots"));
-    }
-    if (amount > 0) {
-      Stmt open(*writer_statements_,
-                "SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
-                "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms = 0 ORDER BY id");
-      LOYALTYD_RETURN_IF_ERROR(open.prepare_status());
-      open.Bind(1, p.customer_id);
-      LOYALTYD_RETURN_IF_ERROR(take_from(open, "reading point lots that never expire"));
+      if (amount > 0 && rc != SQLITE_DONE) return SqliteError(writer_, rc, read.what);
     }
   }
   // What the lots cannot cover (a balance allowed to go negative) is the debt: it is the

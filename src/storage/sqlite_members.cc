@@ -342,19 +342,17 @@ Result<std::optional<MembershipRecord>> SqliteStorage::GetMembership(int64_t cus
   // one join with "c.id = ?1 OR l.member_id = ?1": that OR across a LEFT JOIN made SQLite scan
   // every customer, and a customer's detail took 177 ms with 10^5 customers and 1.4 s with 10^6
   // (bench/run_scale.sh). INDEXED BY makes a plan without the index an error, not a scan.
-  Stmt accounts(lease.statements(),
-                "SELECT c.id, c.shop_id, c.platform_customer_id, c.email, c.first_name, "
-                "c.last_name, c.points_balance, c.created_at_ms, c.updated_at_ms, "
-                "c.credit_balance_minor, 0 AS joined_rank, 0 AS joined_at FROM customers c "
-                "WHERE c.id = ?1 "
-                "UNION ALL "
-                "SELECT c.id, c.shop_id, c.platform_customer_id, c.email, c.first_name, "
-                "c.last_name, c.points_balance, c.created_at_ms, c.updated_at_ms, "
-                "c.credit_balance_minor, 1, l.linked_at_ms "
-                "FROM member_links l INDEXED BY member_links_member "
-                "JOIN customers c ON c.id = l.customer_id "
-                "WHERE l.member_id = ?1 AND l.customer_id <> ?1 "
-                "ORDER BY joined_rank, joined_at, 1");
+  // Built once: the customer detail asks for it on every read.
+  static const std::string kAccountsSql =
+      std::string("SELECT ") + sqlite_internal::kCustomerRowColumnsOfC +
+      ", 0 AS joined_rank, 0 AS joined_at FROM customers c WHERE c.id = ?1 "
+      "UNION ALL SELECT " +
+      sqlite_internal::kCustomerRowColumnsOfC +
+      ", 1, l.linked_at_ms FROM member_links l INDEXED BY member_links_member "
+      "JOIN customers c ON c.id = l.customer_id "
+      "WHERE l.member_id = ?1 AND l.customer_id <> ?1 "
+      "ORDER BY joined_rank, joined_at, 1";
+  Stmt accounts(lease.statements(), kAccountsSql.c_str());
   LOYALTYD_RETURN_IF_ERROR(accounts.prepare_status());
   accounts.Bind(1, membership.member_id);
   int rc;

@@ -231,10 +231,14 @@ inline Status StepDone(Stmt& s, sqlite3* db, std::string_view what) {
   return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc, what);
 }
 
-// A customers row selected as kCustomerRowColumns (with a table alias where a query joins).
+// A customers row selected as kCustomerRowColumns, or as kCustomerRowColumnsOfC where a query
+// joins and names the customers table c (the same columns, qualified).
 constexpr const char* kCustomerRowColumns =
     "id, shop_id, platform_customer_id, email, first_name, last_name, points_balance, "
     "created_at_ms, updated_at_ms, credit_balance_minor";
+constexpr const char* kCustomerRowColumnsOfC =
+    "c.id, c.shop_id, c.platform_customer_id, c.email, c.first_name, c.last_name, "
+    "c.points_balance, c.created_at_ms, c.updated_at_ms, c.credit_balance_minor";
 inline CustomerRecord ReadCustomerRow(const Stmt& s) {
   CustomerRecord c;
   c.id = s.Int(0);
