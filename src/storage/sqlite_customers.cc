@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS adjustments (
   created_at_ms   INTEGER NOT NULL,
   UNIQUE (customer_id, idempotency_key)
 );
+-- For the foreign key (see "Foreign keys" in sqlite_storage.cc's schema).
+CREATE INDEX IF NOT EXISTS adjustments_ledger_entry ON adjustments(ledger_entry_id);
 )sql";
 
 namespace {

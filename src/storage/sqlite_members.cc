@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS member_links (
 );
 CREATE INDEX IF NOT EXISTS member_links_member ON member_links(member_id, customer_id);
 CREATE INDEX IF NOT EXISTS member_links_email ON member_links(email_normalised, member_id);
+-- For the foreign key (see "Foreign keys" in sqlite_storage.cc's schema).
+CREATE INDEX IF NOT EXISTS member_links_source_event
+  ON member_links(source_event_id) WHERE source_event_id IS NOT NULL;
 )sql";
 }
 

@@ -67,6 +67,9 @@ CREATE TABLE IF NOT EXISTS privacy_scrub_terms (
   phone                TEXT NOT NULL,
   platform_customer_id TEXT NOT NULL
 );
+-- For the foreign key (see "Foreign keys" in sqlite_storage.cc's schema), and the deletion of
+-- a completed request's terms.
+CREATE INDEX IF NOT EXISTS privacy_scrub_terms_request ON privacy_scrub_terms(request_id);
 -- Customers whose personal data was erased; their rows stay, anonymous, for the books.
 CREATE TABLE IF NOT EXISTS customer_redactions (
   customer_id    INTEGER PRIMARY KEY REFERENCES customers(id),

@@ -312,11 +312,14 @@ TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
   EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
 }
 
-// Deleting a customer (privacy erasure) makes SQLite check every foreign key that references
-// customers: each child column needs an index it leads (not a partial one), or every deletion
+// Deleting a row (a customer's erasure, a shop's redaction) makes SQLite look up every table
+// whose foreign key references it: each child column needs an index it leads, or every deletion
 // scans that whole table under the writer lock. point_lots_customer was dropped once for ingest
-// speed and erasure became a scan of every lot.
-TEST_F(SqliteStorageTest, EveryForeignKeyToCustomersHasAnIndex) {
+// speed and erasure became a scan of every lot; a shop redaction scanned the ledger for each
+// inbox event. A partial index serves when its condition is `column IS NOT NULL` (the lookup's
+// `column = ?` implies it; measured: 100 parent deletions over 10^6 children, 4.8 s unindexed,
+// under 10 ms with it); any other partial index does not.
+TEST_F(SqliteStorageTest, EveryForeignKeyHasAnIndex) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(dir_.File("loyaltyd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
@@ -340,13 +343,20 @@ TEST_F(SqliteStorageTest, EveryForeignKeyToCustomersHasAnIndex) {
   for (const auto& table :
        rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
     const std::string& t = table[0];
-    // Columns some full (non-partial) index of the table starts with, and the rowid alias.
+    // Columns an index of the table starts with (full, or partial on `column IS NOT NULL`), and
+    // the rowid alias.
     std::set<std::string> leading;
     for (const auto& index :
          rows("PRAGMA index_list('" + t + "')")) {  // seq name unique origin partial
-      if (index[4] != "0") continue;
       const auto columns = rows("PRAGMA index_info('" + index[1] + "')");
-      if (!columns.empty()) leading.insert(columns[0][2]);
+      if (columns.empty()) continue;
+      const std::string& column = columns[0][2];
+      if (index[4] != "0") {
+        const auto sql = rows("SELECT sql FROM sqlite_master WHERE name = '" + index[1] + "'");
+        const std::string not_null = " WHERE " + column + " IS NOT NULL";
+        if (sql.empty() || !sql[0][0].ends_with(not_null)) continue;
+      }
+      leading.insert(column);
     }
     for (const auto& column :
          rows("PRAGMA table_info('" + t + "')")) {  // cid name type notnull dflt pk
@@ -354,14 +364,13 @@ TEST_F(SqliteStorageTest, EveryForeignKeyToCustomersHasAnIndex) {
     }
     // id seq table from to on_update on_delete match
     for (const auto& fk : rows("PRAGMA foreign_key_list('" + t + "')")) {
-      if (fk[2] != "customers") continue;
       ++checked;
       if (leading.count(fk[3]) == 0) unindexed.push_back(t + "." + fk[3]);
     }
   }
   sqlite3_close(db);
-  EXPECT_GT(checked, 10);  // the schema has many; none found means the pragmas were misread
-  EXPECT_TRUE(unindexed.empty()) << "foreign keys to customers without an index: "
+  EXPECT_GT(checked, 40);  // the schema has 50 odd; none found means the pragmas were misread
+  EXPECT_TRUE(unindexed.empty()) << "foreign keys without an index: "
                                  << ::testing::PrintToString(unindexed);
 }
 
