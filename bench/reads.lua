@@ -2,10 +2,14 @@
 -- of its ledger, for customers drawn uniformly from ids 1..CUSTOMERS (a merchant's admin looks
 -- anyone up, so most reads miss the cache of recent writes).
 --
---   wrk -t2 -c16 -d10s -s bench/reads.lua http://127.0.0.1:PORT -- TOKEN CUSTOMERS MODE
+--   wrk -t2 -c16 -d10s -s bench/reads.lua http://127.0.0.1:PORT -- TOKEN CUSTOMERS MODE [PACE_MS]
 --
 -- MODE is "balance" (GET /api/v1/customers/ID) or "ledger" (GET /api/v1/customers/ID/ledger,
--- 50 entries, newest first). done() prints one line for scripts, like ingest.lua:
+-- 50 entries, newest first). Without PACE_MS (or 0) each connection sends its next request as
+-- soon as the answer is in: the load saturates the machine and latency is mostly queueing.
+-- With PACE_MS, each connection waits that long after an answer before its next request (wrk's
+-- delay()), a load below saturation whose latency is the service time. done() prints one line
+-- for scripts, like ingest.lua:
 --   BENCH requests=N seconds=S rps=R p50_ms=.. p99_ms=.. p999_ms=.. max_ms=.. ok=N non2xx=N ...
 
 local threads = {}
@@ -15,7 +19,7 @@ function setup(thread)
   thread:set("thread_index", #threads)
 end
 
-local auth, customers, path_of = "", 1, nil
+local auth, customers, path_of, pace_ms = "", 1, nil, 0
 statuses = {}
 
 function init(args)
@@ -29,6 +33,9 @@ function init(args)
   else
     error("MODE must be balance or ledger")
   end
+  pace_ms = tonumber(args[4] or "0") or error("PACE_MS must be a number")
+  -- Defined only when pacing: wrk sends through its delay path whenever the script has one.
+  if pace_ms > 0 then delay = function() return pace_ms end end
   math.randomseed(thread_index * 7919)
 end
 

@@ -24,6 +24,10 @@
 #                         by default): reads.lua over customer ids 1..BENCH_CUSTOMERS, which
 #                         exist in a seeded database
 #   BENCH_READ_CONNECTIONS  connections for the reads (16)
+#   BENCH_READ_PACE_MS    each read mode runs twice: saturated (each connection sends again as
+#                         soon as answered), then paced, each connection waiting this many ms
+#                         between answer and next request (10: at most 1,600 reads/s at 16
+#                         connections); 0 skips the paced run
 #
 # Traffic goes to 127.0.0.1 only; every step is bounded in time; the servers it started are
 # stopped whatever happens.
@@ -44,6 +48,7 @@ drain_seconds=${BENCH_DRAIN_SECONDS:-60}
 seed_db=${BENCH_SEED_DB:-}
 reads=${BENCH_READS:-}
 read_connections=${BENCH_READ_CONNECTIONS:-16}
+read_pace_ms=${BENCH_READ_PACE_MS:-10}
 [ -z "$seed_db" ] || [ -f "$seed_db" ] || { echo "BENCH_SEED_DB: no file $seed_db" >&2; exit 2; }
 
 shop_domain=bench-shop.myshopify.com
@@ -218,14 +223,21 @@ JSON
   done
   drain_note="${counts%% *} pending after the last drain"
   read -r pending processed failed ignored <<<"$counts"
-  local mode out
+  local mode out pace paces=0
+  [ "$read_pace_ms" = 0 ] || paces="0 $read_pace_ms"
   for mode in $reads; do
-    out=$work/wrk-reads-$mode.txt
-    log "reads: GET $mode, $read_connections connections for ${duration} s"
-    timeout --foreground $((duration + 60)) wrk -t"$wrk_threads" -c"$read_connections" \
-      -d"${duration}s" --timeout 2s -s bench/reads.lua "http://127.0.0.1:$port" -- \
-      "$token" "$customers" "$mode" >"$out" 2>&1 || die "wrk reads failed:$(printf '\n'; cat "$out")"
-    result[reads,$mode]=$(grep '^BENCH ' "$out" | sed 's/^BENCH //') || die "no BENCH line in $out"
+    for pace in $paces; do
+      out=$work/wrk-reads-$mode-$pace.txt
+      log "reads: GET $mode, $read_connections connections for ${duration} s," \
+        "$([ "$pace" = 0 ] && echo saturated || echo "$pace ms between requests")"
+      timeout --foreground $((duration + 60)) wrk -t"$wrk_threads" -c"$read_connections" \
+        -d"${duration}s" --timeout 2s -s bench/reads.lua "http://127.0.0.1:$port" -- \
+        "$token" "$customers" "$mode" "$pace" >"$out" 2>&1 ||
+        die "wrk reads failed:$(printf '\n'; cat "$out")"
+      local key=reads,$mode
+      [ "$pace" = 0 ] || key=reads_paced,$mode
+      result[$key]=$(grep '^BENCH ' "$out" | sed 's/^BENCH //') || die "no BENCH line in $out"
+    done
   done
   stop_server
 }
@@ -297,9 +309,15 @@ echo "rss_mb / bare_rss: each server's peak resident memory (VmHWM) since it sta
 [ -z "$seed_db" ] || echo "database: a copy of $seed_db"
 for mode in $reads; do
   r=${result[reads,$mode]:-}
-  echo "reads $mode ($read_connections connections, customers 1..$customers):" \
+  echo "reads $mode ($read_connections connections, saturated, customers 1..$customers):" \
     "rps $(field rps "$r") p50_ms $(field p50_ms "$r") p99_ms $(field p99_ms "$r")" \
     "p99.9_ms $(field p999_ms "$r") max_ms $(field max_ms "$r") errors $(errors_of "$r")"
+  [ "$read_pace_ms" != 0 ] || continue
+  r=${result[reads_paced,$mode]:-}
+  echo "reads_paced $mode ($read_connections connections, $read_pace_ms ms between requests," \
+    "customers 1..$customers): rps $(field rps "$r") p50_ms $(field p50_ms "$r")" \
+    "p99_ms $(field p99_ms "$r") p99.9_ms $(field p999_ms "$r") max_ms $(field max_ms "$r")" \
+    "errors $(errors_of "$r")"
 done
 echo "backlog: events pending right after each level; drain_s: time until none were pending" \
   "(each level starts with none); drain_ev/s: backlog / drain_s, events processed per second" \

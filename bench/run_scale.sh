@@ -68,17 +68,18 @@ done
 
 # The summary: the ingest row of each run, its rate against the empty baseline, and the reads.
 rate_of() { awk -v c="$conns" '$1 == c { print $2 }' "$reports/$1.txt"; }
-read_field() {  # LABEL MODE FIELD
-  sed -n "s/^reads $2 .* $3 \([0-9.?]*\).*/\1/p" "$reports/$1.txt"
+read_field() {  # LABEL KIND MODE FIELD; KIND reads (saturated) or reads_paced
+  sed -n "s/^$2 $3 .* $4 \([0-9.?]*\).*/\1/p" "$reports/$1.txt"
 }
 base_rate=$(rate_of empty)
 echo
 echo "loyaltyd scale benchmark: ingest at $conns connections, $(nproc) cores" \
   "(run_ingest.sh settings: ${BENCH_DURATION:-10} s per level)"
-row='%-18s %12s %9s %7s %7s %9s %12s %12s %11s %11s\n'
+row='%-18s %10s %8s %6s %6s %6s | %7s %7s %7s %7s | %7s %7s %7s %7s\n'
+echo "$(printf '%50s' '')| reads, saturated                | reads, paced"
 # shellcheck disable=SC2059
-printf "$row" database ingest_rps vs_empty p50_ms p99_ms rss_mb balance_p50 balance_p99 \
-  ledger_p50 ledger_p99
+printf "$row" database ingest_rps vs_empty p50_ms p99_ms rss_mb bal_p50 bal_p99 led_p50 \
+  led_p99 bal_p50 bal_p99 led_p50 led_p99
 for label in "${labels[@]}"; do
   line=$(awk -v c="$conns" '$1 == c' "$reports/$label.txt")
   rate=$(rate_of "$label")
@@ -86,9 +87,15 @@ for label in "${labels[@]}"; do
   # shellcheck disable=SC2059
   printf "$row" "$label" "$rate" "$vs" "$(awk '{ print $5 }' <<<"$line")" \
     "$(awk '{ print $6 }' <<<"$line")" "$(awk '{ print $13 }' <<<"$line")" \
-    "$(read_field "$label" balance p50_ms)" "$(read_field "$label" balance p99_ms)" \
-    "$(read_field "$label" ledger p50_ms)" "$(read_field "$label" ledger p99_ms)"
+    "$(read_field "$label" reads balance p50_ms)" "$(read_field "$label" reads balance p99_ms)" \
+    "$(read_field "$label" reads ledger p50_ms)" "$(read_field "$label" reads ledger p99_ms)" \
+    "$(read_field "$label" reads_paced balance p50_ms)" \
+    "$(read_field "$label" reads_paced balance p99_ms)" \
+    "$(read_field "$label" reads_paced ledger p50_ms)" \
+    "$(read_field "$label" reads_paced ledger p99_ms)"
 done
 echo "database: empty, or CUSTOMERS-ENTRIES seeded by loyaltyd_bench_seed; vs_empty: ingest rate" \
-  "over the empty database's (target >= 0.80); balance / ledger: GET a customer / its first" \
-  "ledger page, customers drawn uniformly (target p99 < 5 ms)."
+  "over the empty database's (target >= 0.80); bal / led: GET a customer / its first ledger" \
+  "page, customers drawn uniformly, from ${BENCH_READ_CONNECTIONS:-16} connections, saturated" \
+  "(each sends again once answered) and paced (each waits ${BENCH_READ_PACE_MS:-10} ms between" \
+  "answer and next request); target p99 < 5 ms."

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -72,8 +73,17 @@ void EventProcessor::Notify() {
   cv_.notify_one();
 }
 
+void EventProcessor::NotifyInboxCommit() {
+  inbox_commits_.fetch_add(1);
+  Notify();
+}
+
 Result<size_t> EventProcessor::ProcessBatch() {
-  Result<std::vector<InboxEvent>> events = storage_.LoadPendingEvents(0, batch_size_);
+  const uint64_t inbox_commits = inbox_commits_.load();
+  const bool ingesting = inbox_commits != inbox_commits_seen_;
+  inbox_commits_seen_ = inbox_commits;
+  const size_t limit = ingesting ? std::min(batch_size_, kBatchSizeWhileIngesting) : batch_size_;
+  Result<std::vector<InboxEvent>> events = storage_.LoadPendingEvents(0, limit);
   if (!events.ok()) return events.status();
   if (events->empty()) return size_t{0};
 

@@ -149,7 +149,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config, std::string config
   EventProcessor* processor = p.processor.get();
   p.committer = std::make_unique<GroupCommitter>(
       *p.storage, static_cast<size_t>(cfg.storage.group_commit_max_batch),
-      [processor] { processor->Notify(); });
+      [processor] { processor->NotifyInboxCommit(); });
   p.shopify_ingest = std::make_unique<WebhookIngest>(
       Platform::kShopify, p.shopify->verifier(), *p.committer, daemon->clock_,
       static_cast<size_t>(cfg.server.max_body_bytes));

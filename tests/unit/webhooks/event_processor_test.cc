@@ -117,5 +117,36 @@ TEST_F(EventProcessorTest, AnEventOfAShopRemovedByAReloadFailsSayingSo) {
       << failed->front().status_reason;
 }
 
+// The inbox and the processor share the one database writer: while webhooks are being
+// committed a batch is kept short, so that the next inbox commit waits less behind it; with the
+// inbox quiet, batches are full again.
+TEST_F(EventProcessorTest, BatchesAreShortWhileWebhooksAreBeingCommitted) {
+  auto source = std::make_shared<ConfigSource>(ConfigEarning(1));
+  HookedNormaliser normaliser;
+  EventProcessor processor(source, *storage_, clock_, {{"shopify", &normaliser}},
+                           /*batch_size=*/64);
+  for (int n = 1; n <= 150; ++n) StorePaidOrder(n);
+
+  processor.NotifyInboxCommit();
+  Result<size_t> first = processor.ProcessBatch();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, EventProcessor::kBatchSizeWhileIngesting);
+  // No inbox commit since that batch began: the inbox is quiet.
+  Result<size_t> second = processor.ProcessBatch();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 64u);
+  // Several commits count as one sign; Notify alone (privacy work) is none.
+  processor.NotifyInboxCommit();
+  processor.NotifyInboxCommit();
+  Result<size_t> third = processor.ProcessBatch();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(*third, EventProcessor::kBatchSizeWhileIngesting);
+  processor.Notify();
+  Result<size_t> rest = processor.ProcessBatch();
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, 150u - 16u - 64u - 16u);
+  EXPECT_EQ(Balance(150), 10);  // every event applied, the last one too
+}
+
 }  // namespace
 }  // namespace loyaltyd::event_processor_test
