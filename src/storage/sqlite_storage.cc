@@ -556,6 +556,14 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   // of its transactions and re-read index pages for every event, 10 pwrite and 5 pread calls
   // per event, half its time (perf trace; bench/README.md "Scale").
   LOYALTYD_RETURN_IF_ERROR(SetConnectionCacheMb(db, cache_mb));
+  // Statement journals in memory. Each processed event runs in a savepoint, and its statements
+  // (upserts, foreign keys) in statement transactions; SQLite keeps what they would roll back
+  // in a sub-journal, a temporary file ("etilqs_*" in /var/tmp) once it passes 64 KiB, which a
+  // batch of events always did: 57 pwrite calls per processed event went to such files (strace
+  // of loyaltyd_bench_ledger), against 7.5 to the WAL, and their pages were written back to
+  // the disk the inbox fsyncs on. In memory, a sub-journal holds at most the original pages a
+  // savepoint or statement changed (a batch's, or a privacy step's: both bounded).
+  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA temp_store=MEMORY"));
 
   {
     Stmt version(db, "PRAGMA user_version");
