@@ -76,7 +76,7 @@ echo
 echo "loyaltyd scale benchmark: ingest at $conns connections, $(nproc) cores" \
   "(run_ingest.sh settings: ${BENCH_DURATION:-10} s per level)"
 row='%-18s %10s %8s %6s %6s %6s | %7s %7s %7s %7s | %7s %7s %7s %7s\n'
-echo "$(printf '%50s' '')| reads, saturated                | reads, paced"
+echo "$(printf '%60s' '')| reads, saturated                | reads, paced"
 # shellcheck disable=SC2059
 printf "$row" database ingest_rps vs_empty p50_ms p99_ms rss_mb bal_p50 bal_p99 led_p50 \
   led_p99 bal_p50 bal_p99 led_p50 led_p99

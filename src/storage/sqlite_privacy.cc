@@ -1050,6 +1050,10 @@ Result<bool> SqliteStorage::ShopRedactStep(int64_t request_id, const std::string
         "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
         "UPDATE order_refunds SET source_event_id = NULL WHERE source_event_id IN "
         "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
+        "UPDATE tier_changes SET source_event_id = NULL WHERE source_event_id IN "
+        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
+        "UPDATE member_links SET source_event_id = NULL WHERE source_event_id IN "
+        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
     };
     for (const char* sql : kRefSql) {
       LOYALTYD_RETURN_IF_ERROR(PrivacyExec(db, sql, request_id, &shop_id));

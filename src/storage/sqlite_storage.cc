@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <system_error>
 #include <unordered_map>
 
@@ -505,8 +506,31 @@ Status SetConnectionCacheMb(sqlite3* db, int mb) {
 }
 }  // namespace
 
+namespace {
+// Statement journals stay in memory up to this size. Each processed event runs in a savepoint,
+// and its statements (upserts, foreign keys) in statement transactions; SQLite keeps what they
+// would roll back in a sub-journal, a temporary file ("etilqs_*" in /var/tmp) once it passes
+// SQLite's default of 64 KiB, which a batch of events always did: 57 pwrite calls per
+// processed event went to such files (strace of loyaltyd_bench_ledger), against 7.5 to the
+// WAL, and their pages were written back to the disk the inbox fsyncs on. An event's
+// sub-journal is far smaller than this; the rare statement that changes more (a privacy
+// erasure deleting a regular's whole ledger, a member merge) still spills to a file rather
+// than holding its pages in memory, as temp_store=MEMORY would.
+constexpr int kStatementJournalSpillBytes = 8 << 20;
+
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Only before SQLite initialises, which the first connection does; a program that used
+    // SQLite before opening loyaltyd's storage keeps the default (slower, same results).
+    (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalSpillBytes);
+  });
+}
+}  // namespace
+
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path,
                                                            int read_connections, int cache_mb) {
+  ConfigureSqliteOnce();
   std::error_code ec;
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -556,14 +580,6 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   // of its transactions and re-read index pages for every event, 10 pwrite and 5 pread calls
   // per event, half its time (perf trace; bench/README.md "Scale").
   LOYALTYD_RETURN_IF_ERROR(SetConnectionCacheMb(db, cache_mb));
-  // Statement journals in memory. Each processed event runs in a savepoint, and its statements
-  // (upserts, foreign keys) in statement transactions; SQLite keeps what they would roll back
-  // in a sub-journal, a temporary file ("etilqs_*" in /var/tmp) once it passes 64 KiB, which a
-  // batch of events always did: 57 pwrite calls per processed event went to such files (strace
-  // of loyaltyd_bench_ledger), against 7.5 to the WAL, and their pages were written back to
-  // the disk the inbox fsyncs on. In memory, a sub-journal holds at most the original pages a
-  // savepoint or statement changed (a batch's, or a privacy step's: both bounded).
-  LOYALTYD_RETURN_IF_ERROR(Exec(db, "PRAGMA temp_store=MEMORY"));
 
   {
     Stmt version(db, "PRAGMA user_version");

@@ -419,6 +419,62 @@ TEST_F(SqlitePrivacyTest, ShopRedactionRemovesEveryRowOfThatShopAndNothingOfAnot
   EXPECT_EQ((*list)[0].status, "completed");
 }
 
+// A row of another shop may name one of the redacted shop's webhooks as its cause (a member's
+// tier change or account link made by an order there): the link goes, the row stays, and the
+// webhook can be deleted (a foreign key would otherwise stop the redaction for good).
+TEST_F(SqlitePrivacyTest, ShopRedactionUnlinksOtherShopsRowsCausedByItsWebhooks) {
+  Populate();
+  const int64_t demo_event = Scalar("SELECT MIN(id) FROM inbox_events WHERE shop_id = 'demo'");
+  ASSERT_GT(demo_event, 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string olga = std::to_string(olga_), event = std::to_string(demo_event);
+    const std::string sql =
+        "INSERT INTO tier_changes (customer_id, from_level_id, to_level_id, direction, "
+        "changed_at_ms, source_event_id, created_at_ms) VALUES (" +
+        olga + ", '', 'gold', 'up', 1, " + event +
+        ", 1);"
+        "INSERT OR IGNORE INTO member_links (customer_id, member_id, email_normalised, "
+        "linked_at_ms) VALUES (" +
+        olga + ", " + olga +
+        ", 'olga.other@elsewhere.example', 1);"
+        "UPDATE member_links SET source_event_id = " +
+        event + " WHERE customer_id = " + olga + ";";
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  const int64_t redact_event = StoreEvent("demo", "shop/redact", "demo-shop-redact", "{}");
+  EventOutcome outcome;
+  outcome.event_id = redact_event;
+  outcome.reason = "shop redaction";
+  PrivacyAction action;
+  action.kind = PrivacyAction::Kind::kShopRedact;
+  action.shop_id = "demo";
+  action.source = "webhook";
+  outcome.privacy = action;
+  ASSERT_TRUE(storage_->CommitEventOutcomes({outcome}, now_).ok());
+  RunPrivacyWorkToEnd();
+
+  auto list = storage_->ListPrivacyRequests(0, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].status, "completed") << (*list)[0].last_error;
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM inbox_events WHERE id = " + std::to_string(demo_event)),
+            0);
+  const std::string olga = std::to_string(olga_);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM tier_changes WHERE customer_id = " + olga +
+                   " AND source_event_id IS NULL"),
+            1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM member_links WHERE customer_id = " + olga +
+                   " AND source_event_id IS NULL"),
+            1);
+}
+
 TEST_F(SqlitePrivacyTest, AnInactiveShopsJobsWaitUntilItIsActivatedAgain) {
   Populate();
   NewRedemption spend;

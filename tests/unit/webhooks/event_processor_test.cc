@@ -152,10 +152,10 @@ TEST_F(EventProcessorTest, BatchesAreShortWhileWebhooksAreBeingCommitted) {
 }
 
 // SQLite keeps what a savepoint or statement would roll back in a sub-journal, spilled to a
-// temporary file past 64 KiB unless temp_store is MEMORY: every batch of events did, and 57
-// pwrite calls per processed event went to such files. The files are unlinked as soon as they
-// are opened, so the test points SQLite's temporary directory at one of its own and watches it
-// for created files.
+// temporary file past a threshold (SQLite's default 64 KiB; loyaltyd's 8 MiB): every batch of
+// events passed the default, and 57 pwrite calls per processed event went to such files. The
+// files are unlinked as soon as they are opened, so the test points SQLite's temporary
+// directory at one of its own and watches it for created files.
 TEST_F(EventProcessorTest, ProcessingWritesNoTemporaryFiles) {
   testing::TempDir temp_dir;
   const int watch_fd = inotify_init1(IN_NONBLOCK);
