@@ -135,8 +135,9 @@ int RunProgram(const Options& options, const std::string& program) {
     // Write the copy out before measuring: otherwise the kernel writes back gigabytes of the
     // copy while the redemptions fsync, and their latency measures that (p99 about 1 s).
     const int fd = open(db_path.c_str(), O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) return Fail("cannot write out the copy " + db_path);
-    close(fd);
+    const bool written = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    if (!written) return Fail("cannot write out the copy " + db_path);
   }
   Result<Config> config = MakeConfig(program, db_path);
   if (!config.ok()) return Fail(config.status().ToString());

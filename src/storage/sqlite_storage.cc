@@ -504,9 +504,7 @@ Status SetConnectionCacheMb(sqlite3* db, int mb) {
   const std::string pragma = "PRAGMA cache_size=-" + std::to_string(int64_t{mb} * 1024);
   return Exec(db, pragma.c_str());
 }
-}  // namespace
 
-namespace {
 // Statement journals stay in memory up to this size. Each processed event runs in a savepoint,
 // and its statements (upserts, foreign keys) in statement transactions; SQLite keeps what they
 // would roll back in a sub-journal, a temporary file ("etilqs_*" in /var/tmp) once it passes

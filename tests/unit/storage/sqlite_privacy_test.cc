@@ -151,6 +151,22 @@ class SqlitePrivacyTest : public ::testing::Test {
     FAIL() << "privacy work never finished";
   }
 
+  // The demo shop's shop/redact webhook, applied and its work run to the end; its event id.
+  int64_t RedactDemoShop() {
+    const int64_t redact_event = StoreEvent("demo", "shop/redact", "demo-shop-redact", "{}");
+    EventOutcome outcome;
+    outcome.event_id = redact_event;
+    outcome.reason = "shop redaction";
+    PrivacyAction action;
+    action.kind = PrivacyAction::Kind::kShopRedact;
+    action.shop_id = "demo";
+    action.source = "webhook";
+    outcome.privacy = action;
+    EXPECT_TRUE(storage_->CommitEventOutcomes({outcome}, now_).ok());
+    RunPrivacyWorkToEnd();
+    return redact_event;
+  }
+
   // Every byte loyaltyd keeps: the database file and its WAL.
   std::string DatabaseBytes() { return ReadBytes(path_) + ReadBytes(path_ + "-wal"); }
 
@@ -374,17 +390,7 @@ TEST_F(SqlitePrivacyTest, ShopRedactionRemovesEveryRowOfThatShopAndNothingOfAnot
   Populate();
   const int64_t olga_balance = Balance(olga_);
   const int64_t other_events = Scalar("SELECT COUNT(*) FROM inbox_events WHERE shop_id = 'other'");
-  const int64_t redact_event = StoreEvent("demo", "shop/redact", "demo-shop-redact", "{}");
-  EventOutcome outcome;
-  outcome.event_id = redact_event;
-  outcome.reason = "shop redaction";
-  PrivacyAction action;
-  action.kind = PrivacyAction::Kind::kShopRedact;
-  action.shop_id = "demo";
-  action.source = "webhook";
-  outcome.privacy = action;
-  ASSERT_TRUE(storage_->CommitEventOutcomes({outcome}, now_).ok());
-  RunPrivacyWorkToEnd();
+  const int64_t redact_event = RedactDemoShop();
 
   for (const char* table : {"customers", "orders", "redemptions", "outbox_jobs"}) {
     EXPECT_EQ(Scalar(std::string("SELECT COUNT(*) FROM ") + table + " WHERE shop_id = 'demo'"), 0)
@@ -448,17 +454,7 @@ TEST_F(SqlitePrivacyTest, ShopRedactionUnlinksOtherShopsRowsCausedByItsWebhooks)
     sqlite3_free(error);
     sqlite3_close(db);
   }
-  const int64_t redact_event = StoreEvent("demo", "shop/redact", "demo-shop-redact", "{}");
-  EventOutcome outcome;
-  outcome.event_id = redact_event;
-  outcome.reason = "shop redaction";
-  PrivacyAction action;
-  action.kind = PrivacyAction::Kind::kShopRedact;
-  action.shop_id = "demo";
-  action.source = "webhook";
-  outcome.privacy = action;
-  ASSERT_TRUE(storage_->CommitEventOutcomes({outcome}, now_).ok());
-  RunPrivacyWorkToEnd();
+  RedactDemoShop();
 
   auto list = storage_->ListPrivacyRequests(0, 10);
   ASSERT_TRUE(list.ok());
