@@ -128,26 +128,27 @@ Status SqliteStorage::DebitLots(const Posting& p, int64_t now_ms) {
     struct Read {
       const char* sql;  // ?1 the customer, ?2 the order refunded (0: none)
       const char* what;
+      bool only_for_a_refund;  // reads the refunded order's own lots
     };
     static constexpr Read kReads[] = {
         // An order has a lot per rule that credited it: a handful, sorted here.
         {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_order "
          "WHERE order_id = ?2 AND customer_id = ?1 AND remaining > 0 "
          "ORDER BY expires_at_ms = 0, expires_at_ms, id",
-         "reading the order's point lots"},
+         "reading the order's point lots", true},
         {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
          "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms > 0 AND order_id IS NOT ?2 "
          "ORDER BY expires_at_ms, id",
-         "reading point lots"},
+         "reading point lots", false},
         {"SELECT id, remaining FROM point_lots INDEXED BY point_lots_open "
          "WHERE customer_id = ?1 AND remaining > 0 AND expires_at_ms = 0 AND order_id IS NOT ?2 "
          "ORDER BY id",
-         "reading point lots that never expire"},
+         "reading point lots that never expire", false},
     };
     const int64_t own_order = p.kind == "clawback" ? p.order_id : int64_t{0};
     for (const Read& read : kReads) {
       if (amount <= 0) break;
-      if (&read == &kReads[0] && own_order == 0) continue;
+      if (read.only_for_a_refund && own_order == 0) continue;
       Stmt open(*writer_statements_, read.sql);
       LOYALTYD_RETURN_IF_ERROR(open.prepare_status());
       open.Bind(1, p.customer_id).Bind(2, own_order);

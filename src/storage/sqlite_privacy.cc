@@ -1034,29 +1034,28 @@ Result<bool> SqliteStorage::ShopRedactStep(int64_t request_id, const std::string
   }
   if (phase == "references") {
     // Rows of other shops that name one of this shop's webhooks as their cause (a referral
-    // reward for a friend's order here): the link goes, the row stays. One pass per table.
-    static constexpr const char* kRefSql[] = {
-        "UPDATE ledger_entries SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE credit_entries SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE referrals SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE pending_awards SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE tier_orders SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE tier_grants SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE order_refunds SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE tier_changes SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-        "UPDATE member_links SET source_event_id = NULL WHERE source_event_id IN "
-        "(SELECT id FROM inbox_events WHERE shop_id = ?2)",
-    };
-    for (const char* sql : kRefSql) {
-      LOYALTYD_RETURN_IF_ERROR(PrivacyExec(db, sql, request_id, &shop_id));
+    // reward for a friend's order here, a member's tier change or account link): the link goes,
+    // the row stays. One pass per nullable column with a foreign key to inbox_events, read from
+    // the schema: a hand-kept list missed tier_changes and member_links, whose foreign keys then
+    // stopped the "events" step for good. (inbox_bodies.event_id is a key: deleted below.)
+    std::vector<std::string> updates;
+    {
+      Stmt refs(db,
+                "SELECT m.name, f.\"from\" FROM sqlite_master m, "
+                "pragma_foreign_key_list(m.name) f, pragma_table_info(m.name) c "
+                "WHERE m.type = 'table' AND f.\"table\" = 'inbox_events' AND c.name = f.\"from\" "
+                "AND c.\"notnull\" = 0 AND c.pk = 0 ORDER BY m.name");
+      LOYALTYD_RETURN_IF_ERROR(refs.prepare_status());
+      int rc;
+      while ((rc = refs.Step()) == SQLITE_ROW) {
+        const std::string table = refs.Text(0), column = refs.Text(1);  // names from our schema
+        updates.push_back("UPDATE " + table + " SET " + column + " = NULL WHERE " + column +
+                          " IN (SELECT id FROM inbox_events WHERE shop_id = ?2)");
+      }
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the references to inbox events");
+    }
+    for (const std::string& sql : updates) {
+      LOYALTYD_RETURN_IF_ERROR(PrivacyExec(db, sql.c_str(), request_id, &shop_id));
     }
     return next_phase("events");
   }
