@@ -17,6 +17,12 @@
 #   BENCH_TMPDIR          where the database goes (${TMPDIR:-/tmp}); a disk, not tmpfs, or fsync
 #                         costs nothing
 #   BENCH_DRAIN_SECONDS   how long to wait at the end for the backlog to drain (60)
+#   BENCH_WARMUP          seconds of load loyaltyd gets at the first level's connections before
+#                         the measured levels (10; 0: none), then its backlog drains. The
+#                         daemon's first seconds grow a new WAL file page by page and fill its
+#                         caches, and on a copied seed database also follow the copy of
+#                         gigabytes: they measure the start, not the store (bench/README.md,
+#                         "Warm-up"). The warm-up's own rate is reported as the cold start.
 #   BENCH_KEEP=1          keep the scratch directory (config, database, logs, wrk output)
 #   BENCH_SEED_DB         start loyaltyd on a copy of this database (bench/run_scale.sh makes
 #                         them with loyaltyd_bench_seed) instead of an empty one
@@ -45,6 +51,7 @@ customers=${BENCH_CUSTOMERS:-10000}
 servers=${BENCH_SERVERS:-loyaltyd bare}
 build_dir=${BENCH_BUILD_DIR:-build-release}
 drain_seconds=${BENCH_DRAIN_SECONDS:-60}
+warmup=${BENCH_WARMUP:-10}
 seed_db=${BENCH_SEED_DB:-}
 reads=${BENCH_READS:-}
 read_connections=${BENCH_READ_CONNECTIONS:-16}
@@ -134,11 +141,12 @@ inbox_counts() {
   echo "${out% }"
 }
 
-# run_wrk NAME CONNECTIONS URL RUN_ID: one load level; prints its BENCH fields (k=v ...).
+# run_wrk NAME CONNECTIONS URL RUN_ID [SECONDS]: one load level (SECONDS: BENCH_DURATION); prints
+# its BENCH fields (k=v ...).
 run_wrk() {
-  local out=$work/wrk-$1-$2.txt
-  log "$1: $2 connections for ${duration} s"
-  timeout --foreground $((duration + 60)) wrk -t"$wrk_threads" -c"$2" -d"${duration}s" --timeout 2s \
+  local out=$work/wrk-$1-$2-$4.txt seconds=${5:-$duration}
+  log "$1: $2 connections for ${seconds} s"
+  timeout --foreground $((seconds + 60)) wrk -t"$wrk_threads" -c"$2" -d"${seconds}s" --timeout 2s \
     -s bench/ingest.lua "$3" -- "$work/payloads.dat" "$4" "$wrk_threads" >"$out" 2>&1 ||
     die "wrk failed against $1 at $2 connections:$(printf '\n'; cat "$out")"
   grep '^BENCH ' "$out" | sed 's/^BENCH //' || die "no BENCH line in $out"
@@ -166,8 +174,40 @@ peak_rss_mb() {
 declare -A result  # result[loyaltyd|bare,CONNS]: BENCH fields; result[backlog,CONNS]: pending
 run_index=0        # each wrk run gets its own event-id prefix
 ok_total=0
+in_flight_total=0  # wrk stops without reading the answers in flight: at most one per connection
+counts=""
 drain_note="loyaltyd not measured"
 pending="?" processed="?" failed="?" ignored="?"
+
+# ingest_level KEY CONNECTIONS SECONDS: one load level against loyaltyd, its results kept under
+# result[*,KEY]; then waits (bounded) for the backlog to drain. Sets `counts`.
+ingest_level() {
+  local key=$1 c=$2 ok drain_start label=$2
+  [ "$key" != warmup ] || label="$c (warm-up)"
+  run_index=$((run_index + 1))
+  result[loyaltyd,$key]=$(run_wrk loyaltyd "$c" "http://127.0.0.1:$port" "$run_index" "$3")
+  result[rss,$key]=$(peak_rss_mb)
+  counts=$(inbox_counts)
+  result[backlog,$key]=${counts%% *}
+  ok=$(field ok "${result[loyaltyd,$key]}")
+  [ "$ok" = "?" ] || ok_total=$((ok_total + ok))
+  log "loyaltyd at $label: $(field rps "${result[loyaltyd,$key]}") requests/s;" \
+    "inbox pending/processed/failed/ignored: $counts"
+  # Processing keeps up if the backlog drains. Wait for it (bounded) so that each level starts
+  # with an empty backlog, and time it: backlog / drain time is the rate at which the processor
+  # works through events once the requests stop.
+  drain_start=$(date +%s.%N)
+  while [ "${counts%% *}" != 0 ] && [ "${counts%% *}" != "?" ] &&
+    awk -v s="$drain_start" -v now="$(date +%s.%N)" -v max="$drain_seconds" \
+      'BEGIN { exit !(now - s < max) }'; do
+    sleep 0.2
+    counts=$(inbox_counts)
+  done
+  result[drain,$key]=$(awk -v s="$drain_start" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - s }')
+  result[drain_rate,$key]=$(awk -v n="${result[backlog,$key]}" -v t="${result[drain,$key]}" \
+    'BEGIN { if (n + 0 > 0 && t + 0 > 0) printf "%d", n / t; else print "-" }')
+  log "backlog of ${result[backlog,$key]} drained to ${counts%% *} in ${result[drain,$key]} s"
+}
 
 bench_loyaltyd() {
   port=$(free_port)
@@ -195,31 +235,15 @@ JSON
     die "loyaltyd is not answering on port $port:$(printf '\n'; tail -n 20 "$work/loyaltyd.log")"
   log "loyaltyd ready on 127.0.0.1:$port (pid $server_pid, database $work/loyaltyd.db)"
 
-  local c ok counts drain_start
+  local c first
+  if [ "$warmup" != 0 ]; then
+    first=${connections%% *}
+    ingest_level warmup "$first" "$warmup"
+    in_flight_total=$((in_flight_total + first))
+  fi
   for c in $connections; do
-    run_index=$((run_index + 1))
-    result[loyaltyd,$c]=$(run_wrk loyaltyd "$c" "http://127.0.0.1:$port" "$run_index")
-    result[rss,$c]=$(peak_rss_mb)
-    counts=$(inbox_counts)
-    result[backlog,$c]=${counts%% *}
-    ok=$(field ok "${result[loyaltyd,$c]}")
-    [ "$ok" = "?" ] || ok_total=$((ok_total + ok))
-    log "loyaltyd at $c: $(field rps "${result[loyaltyd,$c]}") requests/s;" \
-      "inbox pending/processed/failed/ignored: $counts"
-    # Processing keeps up if the backlog drains. Wait for it (bounded) so that each level
-    # starts with an empty backlog, and time it: backlog / drain time is the rate at which the
-    # processor works through events once the requests stop.
-    drain_start=$(date +%s.%N)
-    while [ "${counts%% *}" != 0 ] && [ "${counts%% *}" != "?" ] &&
-      awk -v s="$drain_start" -v now="$(date +%s.%N)" -v max="$drain_seconds" \
-        'BEGIN { exit !(now - s < max) }'; do
-      sleep 0.2
-      counts=$(inbox_counts)
-    done
-    result[drain,$c]=$(awk -v s="$drain_start" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - s }')
-    result[drain_rate,$c]=$(awk -v n="${result[backlog,$c]}" -v t="${result[drain,$c]}" \
-      'BEGIN { if (n + 0 > 0 && t + 0 > 0) printf "%d", n / t; else print "-" }')
-    log "backlog of ${result[backlog,$c]} drained to ${counts%% *} in ${result[drain,$c]} s"
+    ingest_level "$c" "$c" "$duration"
+    in_flight_total=$((in_flight_total + c))
   done
   drain_note="${counts%% *} pending after the last drain"
   read -r pending processed failed ignored <<<"$counts"
@@ -307,6 +331,12 @@ echo "rss_mb / bare_rss: each server's peak resident memory (VmHWM) since it sta
   "after the level."
 [[ " $servers " == *" loyaltyd "* ]] || exit 0
 [ -z "$seed_db" ] || echo "database: a copy of $seed_db"
+if [ "$warmup" != 0 ]; then
+  w=${result[loyaltyd,warmup]:-}
+  echo "warm-up (cold start, not in the table): $warmup s at ${connections%% *} connections right" \
+    "after the start: $(field rps "$w") requests/s, p99_ms $(field p99_ms "$w"); backlog" \
+    "${result[backlog,warmup]:-?} drained in ${result[drain,warmup]:-?} s"
+fi
 for mode in $reads; do
   r=${result[reads,$mode]:-}
   echo "reads $mode ($read_connections connections, saturated, customers 1..$customers):" \
@@ -325,13 +355,10 @@ echo "backlog: events pending right after each level; drain_s: time until none w
 echo "inbox: $processed processed, $failed failed, $ignored ignored, $pending pending;" \
   "wrk read $ok_total 2xx answers from loyaltyd, each for a distinct event."
 if [ "$pending" != "?" ] && [ "$processed" != "?" ]; then
-  # wrk stops without reading the answers in flight: at most one per connection per level.
   stored=$((pending + processed + failed + ignored))
-  in_flight=0
-  for c in $connections; do in_flight=$((in_flight + c)); done
-  if [ "$stored" -lt "$ok_total" ] || [ "$stored" -gt $((ok_total + in_flight)) ]; then
+  if [ "$stored" -lt "$ok_total" ] || [ "$stored" -gt $((ok_total + in_flight_total)) ]; then
     echo "warning: the inbox holds $stored events; expected $ok_total acknowledged plus at most" \
-      "$in_flight in flight when wrk stopped"
+      "$in_flight_total in flight when wrk stopped (one per connection per level)"
   fi
 fi
 if [ "$failed" != "?" ] && [ "$failed" != 0 ]; then

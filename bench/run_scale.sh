@@ -68,25 +68,30 @@ done
 
 # The summary: the ingest row of each run, its rate against the empty baseline, and the reads.
 rate_of() { awk -v c="$conns" '$1 == c { print $2 }' "$reports/$1.txt"; }
+# The warm-up's rate: the daemon's first seconds after its start (run_ingest.sh, BENCH_WARMUP).
+cold_rate_of() { sed -n 's/^warm-up .*after the start: \([0-9]*\) requests\/s.*/\1/p' "$reports/$1.txt"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }'; }
 read_field() {  # LABEL KIND MODE FIELD; KIND reads (saturated) or reads_paced
   sed -n "s/^$2 $3 .* $4 \([0-9.?]*\).*/\1/p" "$reports/$1.txt"
 }
 base_rate=$(rate_of empty)
+base_cold=$(cold_rate_of empty)
 echo
 echo "loyaltyd scale benchmark: ingest at $conns connections, $(nproc) cores" \
   "(run_ingest.sh settings: ${BENCH_DURATION:-10} s per level)"
-row='%-18s %10s %8s %6s %6s %6s | %7s %7s %7s %7s | %7s %7s %7s %7s\n'
-echo "$(printf '%60s' '')| reads, saturated                | reads, paced"
+row='%-18s %10s %8s %6s %6s %6s | %8s %7s | %7s %7s %7s %7s | %7s %7s %7s %7s\n'
+echo "$(printf '%60s' '')| cold start       | reads, saturated                | reads, paced"
 # shellcheck disable=SC2059
-printf "$row" database ingest_rps vs_empty p50_ms p99_ms rss_mb bal_p50 bal_p99 led_p50 \
-  led_p99 bal_p50 bal_p99 led_p50 led_p99
+printf "$row" database ingest_rps vs_empty p50_ms p99_ms rss_mb cold_rps vs_cold bal_p50 \
+  bal_p99 led_p50 led_p99 bal_p50 bal_p99 led_p50 led_p99
 for label in "${labels[@]}"; do
   line=$(awk -v c="$conns" '$1 == c' "$reports/$label.txt")
   rate=$(rate_of "$label")
-  vs=$(awk -v a="$rate" -v b="$base_rate" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }')
+  cold=$(cold_rate_of "$label")
   # shellcheck disable=SC2059
-  printf "$row" "$label" "$rate" "$vs" "$(awk '{ print $5 }' <<<"$line")" \
+  printf "$row" "$label" "$rate" "$(ratio "$rate" "$base_rate")" "$(awk '{ print $5 }' <<<"$line")" \
     "$(awk '{ print $6 }' <<<"$line")" "$(awk '{ print $13 }' <<<"$line")" \
+    "${cold:-?}" "$(ratio "$cold" "$base_cold")" \
     "$(read_field "$label" reads balance p50_ms)" "$(read_field "$label" reads balance p99_ms)" \
     "$(read_field "$label" reads ledger p50_ms)" "$(read_field "$label" reads ledger p99_ms)" \
     "$(read_field "$label" reads_paced balance p50_ms)" \
@@ -95,7 +100,9 @@ for label in "${labels[@]}"; do
     "$(read_field "$label" reads_paced ledger p99_ms)"
 done
 echo "database: empty, or CUSTOMERS-ENTRIES seeded by loyaltyd_bench_seed; vs_empty: ingest rate" \
-  "over the empty database's (target >= 0.80); bal / led: GET a customer / its first ledger" \
+  "over the empty database's (target >= 0.80), after the warm-up (${BENCH_WARMUP:-10} s of the" \
+  "same load, drained); cold_rps / vs_cold: the warm-up's own rate, the daemon's first seconds" \
+  "after its start on a database just copied; bal / led: GET a customer / its first ledger" \
   "page, customers drawn uniformly, from ${BENCH_READ_CONNECTIONS:-16} connections, saturated" \
   "(each sends again once answered) and paced (each waits ${BENCH_READ_PACE_MS:-10} ms between" \
   "answer and next request); target p99 < 5 ms."
