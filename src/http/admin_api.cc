@@ -154,6 +154,15 @@ std::optional<CustomerRecord> AdminApi::FindCustomer(const httplib::Request& req
   return std::move(customer).value();
 }
 
+std::unique_ptr<ReadSnapshot> AdminApi::PinReads(httplib::Response& res) {
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = storage_.PinReadSnapshot();
+  if (!snapshot.ok()) {
+    ReplyStorageError(res, snapshot.status());
+    return nullptr;
+  }
+  return std::move(snapshot).value();
+}
+
 bool BearerTokenMatches(std::string_view authorization, std::string_view token) {
   static constexpr std::string_view kBearer = "Bearer ";
   if (!authorization.starts_with(kBearer) || token.empty()) return false;
@@ -220,6 +229,8 @@ Result<json> TierJson(const Config& config_, Storage& storage_, const Clock& clo
 
 void AdminApi::GetCustomer(const Config& config, const httplib::Request& req,
                            httplib::Response& res) {
+  const std::unique_ptr<ReadSnapshot> snapshot = PinReads(res);
+  if (!snapshot) return;
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
   json out = CustomerWithCreditJson(*customer, config.program);
@@ -255,6 +266,8 @@ void AdminApi::ListLots(const httplib::Request& req, httplib::Response& res) {
     }
     open_only = status == "open";
   }
+  const std::unique_ptr<ReadSnapshot> snapshot = PinReads(res);
+  if (!snapshot) return;
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
   Result<std::vector<PointLotRecord>> lots =
@@ -289,6 +302,9 @@ void AdminApi::GetLedger(const httplib::Request& req, httplib::Response& res) {
   size_t limit;
   int64_t before;
   if (!ReadPage(req, res, limit, before)) return;
+  // The balance beside the entries is the newest entry's balance_after, not a later one.
+  const std::unique_ptr<ReadSnapshot> snapshot = PinReads(res);
+  if (!snapshot) return;
   std::optional<CustomerRecord> customer = FindCustomer(req, res);
   if (!customer) return;
   Result<std::vector<LedgerEntryRecord>> entries = storage_.ListLedger(customer->id, before, limit);

@@ -88,6 +88,9 @@ class AdminApi {
   bool Authorize(const Config& config, const httplib::Request& req, httplib::Response& res) const;
   // The customer named by the route's first capture; nullopt with a 404 or 503 filled in.
   std::optional<CustomerRecord> FindCustomer(const httplib::Request& req, httplib::Response& res);
+  // One snapshot for the several reads of a page (Storage::PinReadSnapshot), so that its
+  // balance, entries and lots agree; null with a 503 filled in. Hold it for the handler.
+  std::unique_ptr<ReadSnapshot> PinReads(httplib::Response& res);
 
   // Handlers that read the config take the request's snapshot first.
   void GetCustomer(const Config& config, const httplib::Request& req, httplib::Response& res);

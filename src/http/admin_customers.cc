@@ -395,6 +395,9 @@ void AdminApi::RegisterStorefront(RouteTable& server) {
                               clock_.NowMillis() / 1000);
       if (!claims.ok()) return unauthorized(claims.status().message());
       try {
+        // Every /me route is a read of the customer's own figures: one snapshot for all of them.
+        const std::unique_ptr<ReadSnapshot> snapshot = PinReads(res);
+        if (!snapshot) return;
         // Shared membership (docs/configuration.md, "Several stores, one program"): a token of
         // any of a member's accounts shows the member's books, which its points are.
         Result<std::optional<MembershipRecord>> member =

@@ -716,7 +716,50 @@ StorageWriteHealth SqliteStorage::CheckWritable() {
   return {!write_failing_.load(), write_error_};
 }
 
+namespace {
+
+// The reader this thread has pinned (PinReadSnapshot), and whose pool it came from.
+struct PinnedReader {
+  const SqliteStorage* owner = nullptr;
+  sqlite3* db = nullptr;
+};
+thread_local PinnedReader pinned_reader;
+
+}  // namespace
+
+class SqliteStorage::PinnedSnapshot final : public ReadSnapshot {
+ public:
+  PinnedSnapshot(SqliteStorage& storage, sqlite3* db) : storage_(storage), db_(db) {}
+  ~PinnedSnapshot() override {
+    // Ends the read transaction (a read-only COMMIT writes nothing, so it has nothing to fail
+    // on), then the reader goes back to the pool.
+    (void)sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    pinned_reader = {};
+    storage_.ReleaseReader(db_);
+  }
+  PinnedSnapshot(const PinnedSnapshot&) = delete;
+  PinnedSnapshot& operator=(const PinnedSnapshot&) = delete;
+
+ private:
+  SqliteStorage& storage_;
+  sqlite3* db_;
+};
+
+Result<std::unique_ptr<ReadSnapshot>> SqliteStorage::PinReadSnapshot() {
+  // Nested: the outer pin holds the snapshot, and releases it.
+  if (pinned_reader.owner == this) return std::unique_ptr<ReadSnapshot>(new ReadSnapshot());
+  sqlite3* db = AcquireReader();
+  const Status begin = Exec(db, "BEGIN");
+  if (!begin.ok()) {
+    ReleaseReader(db);
+    return begin;
+  }
+  pinned_reader = {this, db};
+  return std::unique_ptr<ReadSnapshot>(new PinnedSnapshot(*this, db));
+}
+
 sqlite3* SqliteStorage::AcquireReader() {
+  if (pinned_reader.owner == this) return pinned_reader.db;
   std::unique_lock<std::mutex> lock(read_mu_);
   read_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
   sqlite3* db = idle_readers_.back();
@@ -734,6 +777,7 @@ SqliteStorage::StatementCache& SqliteStorage::StatementsFor(sqlite3* db) {
 }
 
 void SqliteStorage::ReleaseReader(sqlite3* db) {
+  if (pinned_reader.owner == this && pinned_reader.db == db) return;  // the pin releases it
   {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.push_back(db);

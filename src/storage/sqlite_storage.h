@@ -53,6 +53,10 @@ class SqliteStorage final : public Storage {
   ~SqliteStorage() override;
 
   StorageWriteHealth CheckWritable() override;
+  // Leases one reader for the pin's life and opens a read transaction on it (BEGIN; the
+  // snapshot is taken by the first read): this thread's reads use that reader instead of taking
+  // one from the pool per call.
+  Result<std::unique_ptr<ReadSnapshot>> PinReadSnapshot() override;
 
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
@@ -175,6 +179,7 @@ class SqliteStorage final : public Storage {
 
  private:
   class ReadLease;
+  class PinnedSnapshot;
   SqliteStorage() = default;
 
  public:
@@ -396,6 +401,8 @@ class SqliteStorage final : public Storage {
   template <typename Fn>
   Status InTransaction(sqlite3* db, Fn&& body);
   void NoteWriteOutcome(const Status& status);
+  // A reader from the pool, or the one this thread has pinned (PinReadSnapshot), which
+  // ReleaseReader then keeps.
   sqlite3* AcquireReader();
   void ReleaseReader(sqlite3* db);
   // The prepared-statement cache of a connection the caller holds: the writer's (under

@@ -946,9 +946,27 @@ struct ExpiryWarningRunResult {
 
 // --- end events out ---
 
+// Held while a thread makes several reads that must agree with each other (Storage::
+// PinReadSnapshot). Releasing it (destruction) ends the snapshot.
+class ReadSnapshot {
+ public:
+  virtual ~ReadSnapshot() = default;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // Until the returned object is destroyed, every read this thread makes through this storage
+  // sees the database as of the first of them: one snapshot, so that a page assembled from
+  // several reads (a customer's balance beside their ledger and open lots) cannot mix states
+  // from before and after an event committed in between. For reads only: a write this thread
+  // makes meanwhile is not visible to them. Nested pins share the outermost snapshot. Destroy
+  // it on the thread that pinned it. The default reads as without a pin (each read its own
+  // snapshot).
+  virtual Result<std::unique_ptr<ReadSnapshot>> PinReadSnapshot() {
+    return std::make_unique<ReadSnapshot>();
+  }
 
   // Whether writes succeed: false, with the error, from a write that failed for want of the
   // database (disk full, read-only, I/O error: Unavailable) until a write succeeds again. While

@@ -281,6 +281,60 @@ TEST_F(SqliteStorageTest, LedgerPagesNewestFirst) {
   EXPECT_EQ((*page2)[2].balance_after, 1);
 }
 
+// A pinned snapshot: the reads of a page agree with each other even when an event commits
+// between them (the ledger page's balance is its newest entry's balance_after), and the reads
+// after the pin see the commit.
+TEST_F(SqliteStorageTest, PinnedReadsSeeOneSnapshotUntilReleased) {
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("a"), "100", 10)}, 2000).ok());
+  const int64_t customer = (*storage_->FindCustomersByEmail("ada@example.com"))[0].id;
+  const int64_t second_event = StoreOne("b");
+  {
+    auto pin = storage_->PinReadSnapshot();
+    ASSERT_TRUE(pin.ok()) << pin.status().ToString();
+    auto before = storage_->GetCustomer(customer);
+    ASSERT_TRUE(before.ok() && before->has_value());
+    EXPECT_EQ((*before)->points_balance, 10);
+    // Another award commits (on the writer) while the page is being read.
+    ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(second_event, "101", 5)}, 3000).ok());
+    auto entries = storage_->ListLedger(customer, 0, 10);
+    ASSERT_TRUE(entries.ok());
+    ASSERT_EQ(entries->size(), 1u);
+    EXPECT_EQ((*entries)[0].balance_after, (*before)->points_balance);
+    // A nested pin shares the outer snapshot (and does not release it when it goes).
+    {
+      auto nested = storage_->PinReadSnapshot();
+      ASSERT_TRUE(nested.ok());
+      EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 10);
+    }
+    EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 10);
+  }
+  EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 15);
+  EXPECT_EQ(storage_->ListLedger(customer, 0, 10)->size(), 2u);
+}
+
+// The pin leases one reader for all the reads it covers: with a pool of one reader, a page of
+// several reads completes (each read taking its own lease from the pool would wait forever for
+// the pinned one), and the reader goes back to the pool for other threads afterwards.
+TEST(SqliteStoragePinTest, PinnedReadsUseTheOneLeasedReader) {
+  testing::TempDir dir;
+  auto opened = SqliteStorage::Open(dir.File("loyaltyd.db"), /*read_connections=*/1);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  SqliteStorage& storage = **opened;
+  {
+    auto pin = storage.PinReadSnapshot();
+    ASSERT_TRUE(pin.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto customer = storage.GetCustomer(1);
+      ASSERT_TRUE(customer.ok());
+      EXPECT_FALSE(customer->has_value());
+      ASSERT_TRUE(storage.ListLedger(1, 0, 10).ok());
+    }
+  }
+  bool other_thread_read = false;
+  std::thread([&] { other_thread_read = storage.GetCustomer(1).ok(); }).join();
+  EXPECT_TRUE(other_thread_read);
+}
+
 }  // namespace
 }  // namespace loyaltyd::sqlite_storage_test
 
