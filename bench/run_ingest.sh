@@ -2,7 +2,7 @@
 # The ingest benchmark (bench/README.md): loyaltyd, then a bare cpp-httplib server tuned the same
 # way, each given the same signed orders/paid load at 16, 64 and 256 connections.
 #
-#   bash bench/run_ingest.sh                       # 10 s per load level, about 90 s in all
+#   bash bench/run_ingest.sh                       # 10 s per load level, about 2 min in all
 #   BENCH_DURATION=30 bash bench/run_ingest.sh     # longer runs
 #
 # Settings (environment):
@@ -57,6 +57,9 @@ reads=${BENCH_READS:-}
 read_connections=${BENCH_READ_CONNECTIONS:-16}
 read_pace_ms=${BENCH_READ_PACE_MS:-10}
 [ -z "$seed_db" ] || [ -f "$seed_db" ] || { echo "BENCH_SEED_DB: no file $seed_db" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "BENCH_WARMUP: seconds, a whole number ('$warmup')" >&2; exit 2; }
+warmup=$((10#$warmup))
+read -r first_connections _ <<<"$connections"
 
 shop_domain=bench-shop.myshopify.com
 secret=bench-webhook-secret-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -235,11 +238,10 @@ JSON
     die "loyaltyd is not answering on port $port:$(printf '\n'; tail -n 20 "$work/loyaltyd.log")"
   log "loyaltyd ready on 127.0.0.1:$port (pid $server_pid, database $work/loyaltyd.db)"
 
-  local c first
+  local c
   if [ "$warmup" != 0 ]; then
-    first=${connections%% *}
-    ingest_level warmup "$first" "$warmup"
-    in_flight_total=$((in_flight_total + first))
+    ingest_level warmup "$first_connections" "$warmup"
+    in_flight_total=$((in_flight_total + first_connections))
   fi
   for c in $connections; do
     ingest_level "$c" "$c" "$duration"
@@ -333,7 +335,7 @@ echo "rss_mb / bare_rss: each server's peak resident memory (VmHWM) since it sta
 [ -z "$seed_db" ] || echo "database: a copy of $seed_db"
 if [ "$warmup" != 0 ]; then
   w=${result[loyaltyd,warmup]:-}
-  echo "warm-up (cold start, not in the table): $warmup s at ${connections%% *} connections right" \
+  echo "warm-up (cold start, not in the table): $warmup s at $first_connections connections right" \
     "after the start: $(field rps "$w") requests/s, p99_ms $(field p99_ms "$w"); backlog" \
     "${result[backlog,warmup]:-?} drained in ${result[drain,warmup]:-?} s"
 fi

@@ -100,9 +100,9 @@ for label in "${labels[@]}"; do
     "$(read_field "$label" reads_paced ledger p99_ms)"
 done
 echo "database: empty, or CUSTOMERS-ENTRIES seeded by loyaltyd_bench_seed; vs_empty: ingest rate" \
-  "over the empty database's (target >= 0.80), after the warm-up (${BENCH_WARMUP:-10} s of the" \
-  "same load, drained); cold_rps / vs_cold: the warm-up's own rate, the daemon's first seconds" \
-  "after its start on a database just copied; bal / led: GET a customer / its first ledger" \
+  "over the empty database's (target >= 0.80), after a warm-up of ${BENCH_WARMUP:-10} s (the" \
+  "same load, drained; 0: none); cold_rps / vs_cold: the warm-up's own rate, the daemon's first" \
+  "seconds after its start (seeded: right after the seed's copy); bal / led: GET a customer / its first ledger" \
   "page, customers drawn uniformly, from ${BENCH_READ_CONNECTIONS:-16} connections, saturated" \
   "(each sends again once answered) and paced (each waits ${BENCH_READ_PACE_MS:-10} ms between" \
   "answer and next request); target p99 < 5 ms."

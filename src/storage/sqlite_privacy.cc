@@ -24,6 +24,7 @@
 namespace loyaltyd {
 
 using sqlite_internal::Exec;
+using sqlite_internal::ReadTransaction;
 using sqlite_internal::SqliteError;
 using sqlite_internal::Stmt;
 
@@ -748,7 +749,8 @@ Result<std::optional<std::string>> SqliteStorage::ExportCustomer(int64_t custome
   ReadLease lease(*this);
   sqlite3* db = lease.db();
   // One read transaction: every part of the export from the same snapshot.
-  LOYALTYD_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  ReadTransaction snapshot(lease.statements());
+  LOYALTYD_RETURN_IF_ERROR(snapshot.status());
   std::optional<std::string> out;
   Status st = [&]() -> Status {
     Stmt s(db, "SELECT 1 FROM customers WHERE id = ?1");
@@ -761,7 +763,6 @@ Result<std::optional<std::string>> SqliteStorage::ExportCustomer(int64_t custome
     out = std::move(doc);
     return Status::Ok();
   }();
-  (void)Exec(db, "COMMIT");
   if (!st.ok()) return st;
   return out;
 }

@@ -19,29 +19,12 @@
 namespace loyaltyd {
 
 using sqlite_internal::Exec;
+using sqlite_internal::ReadTransaction;
 using sqlite_internal::SqliteError;
 using sqlite_internal::StepDone;
 using sqlite_internal::Stmt;
 
 namespace {
-
-// One snapshot for the statements of a report: BEGIN (deferred: a read transaction from the
-// first read on) ... ROLLBACK on the reader when the report is done (it read only: nothing to
-// keep), whether it finished or stopped at an error.
-class ReportReadTransaction {
- public:
-  explicit ReportReadTransaction(sqlite3* db) : db_(db), status_(Exec(db, "BEGIN")) {}
-  ~ReportReadTransaction() {
-    if (status_.ok()) (void)Exec(db_, "ROLLBACK");
-  }
-  ReportReadTransaction(const ReportReadTransaction&) = delete;
-  ReportReadTransaction& operator=(const ReportReadTransaction&) = delete;
-  const Status& status() const { return status_; }
-
- private:
-  sqlite3* db_;
-  Status status_;
-};
 
 constexpr int64_t kReportDayMs = 86'400'000;
 
@@ -167,7 +150,7 @@ Result<std::vector<CustomerReportRow>> SqliteStorage::CustomerReport(
 Result<PointsLiability> SqliteStorage::LiabilityReport(const LiabilityQuery& query) {
   ReadLease lease(*this);
   sqlite3* db = lease.db();
-  ReportReadTransaction snapshot(db);
+  ReadTransaction snapshot(lease.statements());
   LOYALTYD_RETURN_IF_ERROR(snapshot.status());
   PointsLiability out;
   out.expiring_points.assign(query.expiring_within_ms.size(), 0);
@@ -256,7 +239,7 @@ Result<PointsLiability> SqliteStorage::LiabilityReport(const LiabilityQuery& que
 Result<TierFigures> SqliteStorage::TierReport(const std::vector<ReportMonth>& months) {
   ReadLease lease(*this);
   sqlite3* db = lease.db();
-  ReportReadTransaction snapshot(db);
+  ReadTransaction snapshot(lease.statements());
   LOYALTYD_RETURN_IF_ERROR(snapshot.status());
   TierFigures out;
   {

@@ -194,6 +194,30 @@ inline Status Exec(sqlite3* db, const char* sql) {
   return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, sql, os_error);
 }
 
+// One snapshot for the statements of a read: BEGIN (deferred: a read transaction from the
+// first read on) ... ROLLBACK when it goes (it read only: nothing to keep), whether the read
+// finished or stopped at an error. On a reader already in a transaction (a pinned snapshot,
+// Storage::PinReadSnapshot) it joins that one and leaves it open: the pin ends it.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(SqliteStorage::StatementCache& cache)
+      : cache_(cache),
+        began_(sqlite3_get_autocommit(cache.db()) != 0),
+        status_(began_ ? ExecCached(cache, "BEGIN") : Status::Ok()) {}
+  ~ReadTransaction() {
+    // ROLLBACK ends a read transaction even with a statement still stepping (SQLite aborts it).
+    if (began_ && status_.ok()) (void)ExecCached(cache_, "ROLLBACK");
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  const Status& status() const { return status_; }
+
+ private:
+  SqliteStorage::StatementCache& cache_;
+  bool began_;
+  Status status_;
+};
+
 inline Result<sqlite3*> OpenConnection(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   const int flags =

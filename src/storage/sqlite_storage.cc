@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <unordered_map>
 
@@ -718,7 +719,8 @@ StorageWriteHealth SqliteStorage::CheckWritable() {
 
 namespace {
 
-// The reader this thread has pinned (PinReadSnapshot), and whose pool it came from.
+// The reader this thread has pinned (PinReadSnapshot), and whose pool it came from. One pin per
+// thread: a thread that pins while it holds one (this storage's or another's) reads unpinned.
 struct PinnedReader {
   const SqliteStorage* owner = nullptr;
   sqlite3* db = nullptr;
@@ -729,33 +731,31 @@ thread_local PinnedReader pinned_reader;
 
 class SqliteStorage::PinnedSnapshot final : public ReadSnapshot {
  public:
-  PinnedSnapshot(SqliteStorage& storage, sqlite3* db) : storage_(storage), db_(db) {}
+  PinnedSnapshot(SqliteStorage& storage, sqlite3* db)
+      : storage_(storage), db_(db), transaction_(std::in_place, storage.StatementsFor(db)) {}
   ~PinnedSnapshot() override {
-    // Ends the read transaction (a read-only COMMIT writes nothing, so it has nothing to fail
-    // on), then the reader goes back to the pool.
-    (void)sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    pinned_reader = {};
+    if (pinned_reader.owner == &storage_ && pinned_reader.db == db_) pinned_reader = {};
+    transaction_.reset();  // ends the read transaction before the reader goes back
     storage_.ReleaseReader(db_);
   }
   PinnedSnapshot(const PinnedSnapshot&) = delete;
   PinnedSnapshot& operator=(const PinnedSnapshot&) = delete;
+  sqlite3* db() const { return db_; }
+  const Status& status() const { return transaction_->status(); }
 
  private:
   SqliteStorage& storage_;
   sqlite3* db_;
+  std::optional<sqlite_internal::ReadTransaction> transaction_;
 };
 
 Result<std::unique_ptr<ReadSnapshot>> SqliteStorage::PinReadSnapshot() {
   // Nested: the outer pin holds the snapshot, and releases it.
-  if (pinned_reader.owner == this) return std::unique_ptr<ReadSnapshot>(new ReadSnapshot());
-  sqlite3* db = AcquireReader();
-  const Status begin = Exec(db, "BEGIN");
-  if (!begin.ok()) {
-    ReleaseReader(db);
-    return begin;
-  }
-  pinned_reader = {this, db};
-  return std::unique_ptr<ReadSnapshot>(new PinnedSnapshot(*this, db));
+  if (pinned_reader.owner != nullptr) return std::make_unique<ReadSnapshot>();
+  auto pin = std::make_unique<PinnedSnapshot>(*this, AcquireReader());
+  LOYALTYD_RETURN_IF_ERROR(pin->status());  // the reader goes back with `pin`
+  pinned_reader = {this, pin->db()};
+  return std::unique_ptr<ReadSnapshot>(std::move(pin));
 }
 
 sqlite3* SqliteStorage::AcquireReader() {

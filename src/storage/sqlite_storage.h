@@ -7,7 +7,10 @@
 //
 // Connections: one write connection, guarded by write_mu_, shared by every writer so writers
 // queue on a mutex instead of spinning in SQLite's busy handler; and a small pool of read
-// connections for the admin API, which WAL lets run alongside the writer.
+// connections for the admin API, which WAL lets run alongside the writer. Each read leases a
+// reader for its call (ReadLease), except on a thread holding a pinned snapshot
+// (PinReadSnapshot): that thread's reads all use the reader it pinned, in one read transaction,
+// recorded in a thread_local of sqlite_storage.cc that only its own thread touches.
 //
 // Checkpoints: SQLite's automatic WAL checkpoint would run inside a writer's COMMIT, copying the
 // WAL into the database file and fsyncing it while every webhook of that batch waits. Instead a

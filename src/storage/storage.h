@@ -14,7 +14,9 @@
 // Reads serve the admin API.
 //
 // Thread-safety: every method may be called from any thread. Writes are serialised inside the
-// implementation; reads run concurrently with writes (SQLite WAL).
+// implementation; reads run concurrently with writes (SQLite WAL). The one per-thread state is
+// a pinned read snapshot (PinReadSnapshot): it changes the pinning thread's reads until it is
+// destroyed, on that thread.
 #pragma once
 
 #include <cstdint>
@@ -961,9 +963,10 @@ class Storage {
   // sees the database as of the first of them: one snapshot, so that a page assembled from
   // several reads (a customer's balance beside their ledger and open lots) cannot mix states
   // from before and after an event committed in between. For reads only: a write this thread
-  // makes meanwhile is not visible to them. Nested pins share the outermost snapshot. Destroy
-  // it on the thread that pinned it. The default reads as without a pin (each read its own
-  // snapshot).
+  // makes meanwhile is not visible to them. One pin per thread: a pin taken while the thread
+  // holds one (nested, or another storage's) changes nothing, and the outer one ends the
+  // snapshot. Destroy it on the thread that pinned it. The default reads as without a pin
+  // (each read its own snapshot).
   virtual Result<std::unique_ptr<ReadSnapshot>> PinReadSnapshot() {
     return std::make_unique<ReadSnapshot>();
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -307,19 +308,29 @@ TEST_F(SqliteStorageTest, PinnedReadsSeeOneSnapshotUntilReleased) {
       EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 10);
     }
     EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 10);
+    // A read with a transaction of its own (the privacy export; the reports) joins the pin's
+    // and leaves it open.
+    auto exported = storage_->ExportCustomer(customer, 4000);
+    ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+    ASSERT_TRUE(exported->has_value());
+    EXPECT_NE((*exported)->find("\"points_balance\":10"), std::string::npos) << **exported;
+    EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 10);
   }
   EXPECT_EQ((*storage_->GetCustomer(customer))->points_balance, 15);
   EXPECT_EQ(storage_->ListLedger(customer, 0, 10)->size(), 2u);
 }
 
-// The pin leases one reader for all the reads it covers: with a pool of one reader, a page of
-// several reads completes (each read taking its own lease from the pool would wait forever for
-// the pinned one), and the reader goes back to the pool for other threads afterwards.
-TEST(SqliteStoragePinTest, PinnedReadsUseTheOneLeasedReader) {
+// The pin leases one reader for all the reads it covers, and keeps it until it ends: with a
+// pool of one reader, a page of several reads completes (were each read to take a lease from
+// the pool, the first would wait for the pinned reader for good: the test then hangs until
+// ctest's timeout), another thread's read waits for the pin to end (were a read under the pin
+// to hand the reader back, that thread would get it mid-page), then gets the reader.
+TEST(SqliteStoragePinTest, PinnedReadsUseTheOneLeasedReaderUntilThePinEnds) {
   testing::TempDir dir;
   auto opened = SqliteStorage::Open(dir.File("loyaltyd.db"), /*read_connections=*/1);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   SqliteStorage& storage = **opened;
+  std::future<bool> other_thread_read;
   {
     auto pin = storage.PinReadSnapshot();
     ASSERT_TRUE(pin.ok());
@@ -329,10 +340,13 @@ TEST(SqliteStoragePinTest, PinnedReadsUseTheOneLeasedReader) {
       EXPECT_FALSE(customer->has_value());
       ASSERT_TRUE(storage.ListLedger(1, 0, 10).ok());
     }
+    other_thread_read =
+        std::async(std::launch::async, [&storage] { return storage.GetCustomer(1).ok(); });
+    EXPECT_EQ(other_thread_read.wait_for(std::chrono::milliseconds(200)),
+              std::future_status::timeout);
   }
-  bool other_thread_read = false;
-  std::thread([&] { other_thread_read = storage.GetCustomer(1).ok(); }).join();
-  EXPECT_TRUE(other_thread_read);
+  ASSERT_EQ(other_thread_read.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(other_thread_read.get());
 }
 
 }  // namespace
