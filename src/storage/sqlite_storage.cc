@@ -24,6 +24,7 @@ using sqlite_internal::ExecCached;
 using sqlite_internal::InTransaction;
 using sqlite_internal::OpenConnection;
 using sqlite_internal::SqliteError;
+using sqlite_internal::StepDone;
 using sqlite_internal::Stmt;
 
 extern const char* const kCustomerToolsSchema;  // sqlite_customers.cc
@@ -896,6 +897,11 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const CustomerIdentity& c = *outcome.customer;
     // Known customers are keyed by platform id, guests by normalised email. A later update
     // fills in fields but never blanks one the platform omitted (redacted PII arrives empty).
+    // The upsert assigns no indexed column: SQLite rewrites an index entry whenever its column
+    // is assigned, equal or not, and on a large store each such entry is a page of its own
+    // that the WAL and the checkpoint write (customers_email was 288 of the 13,355 pages one
+    // WAL held under the scale benchmark's ingest, bench/README.md "Scale"). A changed
+    // email_normalised is set by the UPDATE below, which matches only then.
     const char* sql =
         c.platform_customer_id.empty()
             ? "INSERT INTO customers (shop_id, platform_customer_id, email, email_normalised, "
@@ -910,8 +916,6 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
               "ON CONFLICT(shop_id, platform_customer_id) "
               "DO UPDATE SET email = COALESCE(NULLIF(excluded.email, ''), email), "
-              "email_normalised = COALESCE(NULLIF(excluded.email_normalised, ''), "
-              "email_normalised), "
               "first_name = COALESCE(NULLIF(excluded.first_name, ''), first_name), "
               "last_name = COALESCE(NULLIF(excluded.last_name, ''), last_name), "
               "updated_at_ms = excluded.updated_at_ms RETURNING id";
@@ -924,6 +928,13 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording customer");
     customer_id = upsert.Int(0);
     upsert.Reset();
+    if (!c.platform_customer_id.empty() && !c.email_normalised.empty()) {
+      Stmt email(*writer_statements_,
+                 "UPDATE customers SET email_normalised = ?2 "
+                 "WHERE id = ?1 AND email_normalised IS NOT ?2");
+      email.Bind(1, customer_id).Bind(2, c.email_normalised);
+      LOYALTYD_RETURN_IF_ERROR(StepDone(email, writer_, "recording customer email"));
+    }
     // Shared membership (sqlite_members.cc): the books are the member's, which the account
     // may join now by its verified email.
     Result<int64_t> member = ResolveMemberLocked(c, customer_id, outcome.event_id, now_ms);
@@ -946,15 +957,17 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     order_id = upsert.Int(0);
   } else if (outcome.order) {
     const OrderRecord& o = *outcome.order;
+    // As for the customer: the columns of orders_customer (customer_id, paid) are set by the
+    // UPDATE below, which matches only when one of them changes; a redelivered or updated
+    // order otherwise rewrote that index entry each time.
     Stmt upsert(*writer_statements_,
                 "INSERT INTO orders (shop_id, platform_order_id, customer_id, name, currency, "
                 "total_minor, eligible_minor, paid, created_at, updated_at_ms, taxes_included) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                 "ON CONFLICT(shop_id, platform_order_id) DO UPDATE SET "
-                "customer_id = COALESCE(excluded.customer_id, customer_id), "
                 "name = excluded.name, currency = excluded.currency, "
                 "total_minor = excluded.total_minor, eligible_minor = excluded.eligible_minor, "
-                "paid = MAX(paid, excluded.paid), updated_at_ms = excluded.updated_at_ms, "
+                "updated_at_ms = excluded.updated_at_ms, "
                 "taxes_included = excluded.taxes_included RETURNING id");
     LOYALTYD_RETURN_IF_ERROR(upsert.prepare_status());
     upsert.Bind(1, o.shop_id).Bind(2, o.platform_order_id);
@@ -965,6 +978,13 @@ Status SqliteStorage::ApplyOutcome(const EventOutcome& outcome, int64_t now_ms) 
     const int rc = upsert.Step();
     if (rc != SQLITE_ROW) return SqliteError(writer_, rc, "recording order");
     order_id = upsert.Int(0);
+    upsert.Reset();
+    Stmt owner(*writer_statements_,
+               "UPDATE orders SET customer_id = COALESCE(?2, customer_id), paid = MAX(paid, ?3) "
+               "WHERE id = ?1 AND (customer_id IS NOT COALESCE(?2, customer_id) OR paid < ?3)");
+    owner.Bind(1, order_id).Bind(3, int64_t{o.paid ? 1 : 0});
+    if (customer_id != 0) owner.Bind(2, customer_id);
+    LOYALTYD_RETURN_IF_ERROR(StepDone(owner, writer_, "recording order's customer"));
   }
 
   // Referrals (sqlite_referrals.cc): what the self-referral guards compare a friend with.

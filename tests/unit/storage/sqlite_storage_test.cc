@@ -5,10 +5,13 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -378,6 +381,98 @@ TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
+}
+
+// The pages of the named indexes among the WAL's frames. The WAL format (sqlite.org/fileformat2,
+// "WAL File Format"): a 32-byte header whose salts (bytes 16..23) every valid frame repeats in
+// its 24-byte header (bytes 8..15), page number first; the page follows.
+std::set<std::string> IndexesInWal(const std::string& db_path,
+                                   const std::vector<std::string>& indexes) {
+  std::ifstream file(db_path + "-wal", std::ios::binary);
+  const std::string wal((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::set<int64_t> pages;
+  const auto u32 = [&wal](size_t at) {
+    return (int64_t{static_cast<unsigned char>(wal[at])} << 24) |
+           (int64_t{static_cast<unsigned char>(wal[at + 1])} << 16) |
+           (int64_t{static_cast<unsigned char>(wal[at + 2])} << 8) |
+           int64_t{static_cast<unsigned char>(wal[at + 3])};
+  };
+  if (wal.size() >= 32) {
+    const size_t page_size = static_cast<size_t>(u32(8));
+    for (size_t at = 32; at + 24 + page_size <= wal.size(); at += 24 + page_size) {
+      if (wal.compare(at + 8, 8, wal, 16, 8) != 0) break;  // past the last valid frame
+      pages.insert(u32(at));
+    }
+  }
+  std::set<std::string> found;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT name, pageno FROM dbstat", -1, &stmt, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    if (pages.count(sqlite3_column_int64(stmt, 1)) != 0 &&
+        std::find(indexes.begin(), indexes.end(), name) != indexes.end()) {
+      found.insert(name);
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return found;
+}
+
+// Empties the WAL into the database file, from a connection of the test's own.
+void TruncateWal(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  // A connection that has not read the database yet does not know it is in WAL mode, and its
+  // checkpoint is a silent no-op (log_frames -1).
+  ASSERT_EQ(sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  int log_frames = -1;
+  ASSERT_EQ(
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_EQ(log_frames, 0);
+  sqlite3_close(db);
+}
+
+// A redelivered order (another event id, the same order and customer) writes no entry of the
+// customer's or the order's indexes: SQLite rewrites an index entry whenever the UPDATE assigns
+// its column, equal or not, and on a large store each is a page of its own for the WAL and the
+// checkpoint. What changed is still written: a new email, then the order's new customer.
+TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) {
+  const std::string path = dir_.File("loyaltyd.db");
+  const std::vector<std::string> indexes = {"customers_email", "orders_customer"};
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("a"), "100", 10)}, 2000).ok());
+  const int64_t redelivery = StoreOne("b");
+  TruncateWal(path);
+  ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(redelivery, "100", 10)}, 3000).ok());
+  EXPECT_EQ(IndexesInWal(path, indexes), std::set<std::string>{});
+
+  // The email changed: its index entry is rewritten, and the customer is found by it.
+  EventOutcome renamed = PaidOrder(StoreOne("c"), "100", 10);
+  renamed.customer->email = "Ada@Engine.org";
+  renamed.customer->email_normalised = "ada@engine.org";
+  TruncateWal(path);
+  ASSERT_TRUE(storage_->CommitEventOutcomes({renamed}, 4000).ok());
+  EXPECT_EQ(IndexesInWal(path, indexes), std::set<std::string>{"customers_email"});
+  auto found = storage_->FindCustomersByEmail("ada@engine.org");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].email, "Ada@Engine.org");
+  EXPECT_TRUE(storage_->FindCustomersByEmail("ada@example.com")->empty());
+
+  // The same order now names another customer: orders_customer follows.
+  EventOutcome moved = PaidOrder(StoreOne("d"), "100", 10);
+  moved.customer->platform_customer_id = "7002";
+  moved.customer->email_normalised = "grace@example.com";
+  TruncateWal(path);
+  ASSERT_TRUE(storage_->CommitEventOutcomes({moved}, 5000).ok());
+  EXPECT_EQ(IndexesInWal(path, indexes).count("orders_customer"), 1u);
 }
 
 // Deleting a row (a customer's erasure, a shop's redaction) makes SQLite look up every table
