@@ -383,11 +383,12 @@ TEST_F(SqliteStorageTest, WalIsCheckpointedIntoTheDatabaseFile) {
   EXPECT_GT(db_bytes, 4u << 20) << "the WAL was not checkpointed into the database file";
 }
 
-// The pages of the named indexes among the WAL's frames. The WAL format (sqlite.org/fileformat2,
-// "WAL File Format"): a 32-byte header whose salts (bytes 16..23) every valid frame repeats in
-// its 24-byte header (bytes 8..15), page number first; the page follows.
-std::set<std::string> IndexesInWal(const std::string& db_path,
-                                   const std::vector<std::string>& indexes) {
+// The names of the tables and indexes, among `names`, with pages among the WAL's frames. The WAL
+// format (sqlite.org/fileformat2, "WAL File Format"): a 32-byte header whose salts (bytes 16..23)
+// every valid frame repeats in its 24-byte header (bytes 8..15), page number first; the page
+// follows.
+std::set<std::string> TreesInWal(const std::string& db_path,
+                                 const std::vector<std::string>& names) {
   std::ifstream file(db_path + "-wal", std::ios::binary);
   const std::string wal((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   std::set<int64_t> pages;
@@ -414,7 +415,7 @@ std::set<std::string> IndexesInWal(const std::string& db_path,
   while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
     const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
     if (pages.count(sqlite3_column_int64(stmt, 1)) != 0 &&
-        std::find(indexes.begin(), indexes.end(), name) != indexes.end()) {
+        std::find(names.begin(), names.end(), name) != names.end()) {
       found.insert(name);
     }
   }
@@ -440,18 +441,43 @@ void TruncateWal(const std::string& db_path) {
   sqlite3_close(db);
 }
 
+// The order's owner and paid flag as stored: "customer_id paid" ("NULL 1" without a customer).
+std::string OrderOwner(const std::string& db_path, const std::string& platform_order_id) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT coalesce(customer_id, 'NULL') || ' ' || paid FROM orders "
+                               "WHERE platform_order_id = ?1",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, platform_order_id.c_str(), -1, SQLITE_TRANSIENT);
+  std::string owner = "no order";
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    owner = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return owner;
+}
+
 // A redelivered order (another event id, the same order and customer) writes no entry of the
-// customer's or the order's indexes: SQLite rewrites an index entry whenever the UPDATE assigns
-// its column, equal or not, and on a large store each is a page of its own for the WAL and the
-// checkpoint. What changed is still written: a new email, then the order's new customer.
+// customer's or the order's indexes, only their rows: SQLite rewrites an index entry whenever
+// the UPDATE assigns its column, equal or not, and on a large store each is a page of its own
+// for the WAL and the checkpoint. What changed is still written: a new email, then the order's
+// new customer; an order without a customer keeps its owner, and a paid order stays paid.
 TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) {
   const std::string path = dir_.File("loyaltyd.db");
-  const std::vector<std::string> indexes = {"customers_email", "orders_customer"};
+  // The two tables are in the list to show the commit reached the WAL (updated_at_ms).
+  const std::vector<std::string> trees = {"customers", "orders", "customers_email",
+                                          "orders_customer"};
   ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(StoreOne("a"), "100", 10)}, 2000).ok());
+  const std::string first_owner = OrderOwner(path, "100");
+  EXPECT_EQ(first_owner.substr(first_owner.find(' ')), " 1");
   const int64_t redelivery = StoreOne("b");
   TruncateWal(path);
   ASSERT_TRUE(storage_->CommitEventOutcomes({PaidOrder(redelivery, "100", 10)}, 3000).ok());
-  EXPECT_EQ(IndexesInWal(path, indexes), std::set<std::string>{});
+  EXPECT_EQ(TreesInWal(path, trees), (std::set<std::string>{"customers", "orders"}));
 
   // The email changed: its index entry is rewritten, and the customer is found by it.
   EventOutcome renamed = PaidOrder(StoreOne("c"), "100", 10);
@@ -459,12 +485,14 @@ TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) 
   renamed.customer->email_normalised = "ada@engine.org";
   TruncateWal(path);
   ASSERT_TRUE(storage_->CommitEventOutcomes({renamed}, 4000).ok());
-  EXPECT_EQ(IndexesInWal(path, indexes), std::set<std::string>{"customers_email"});
+  EXPECT_EQ(TreesInWal(path, trees),
+            (std::set<std::string>{"customers", "orders", "customers_email"}));
   auto found = storage_->FindCustomersByEmail("ada@engine.org");
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 1u);
   EXPECT_EQ((*found)[0].email, "Ada@Engine.org");
   EXPECT_TRUE(storage_->FindCustomersByEmail("ada@example.com")->empty());
+  EXPECT_EQ(OrderOwner(path, "100"), first_owner);
 
   // The same order now names another customer: orders_customer follows.
   EventOutcome moved = PaidOrder(StoreOne("d"), "100", 10);
@@ -472,7 +500,17 @@ TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) 
   moved.customer->email_normalised = "grace@example.com";
   TruncateWal(path);
   ASSERT_TRUE(storage_->CommitEventOutcomes({moved}, 5000).ok());
-  EXPECT_EQ(IndexesInWal(path, indexes).count("orders_customer"), 1u);
+  EXPECT_EQ(TreesInWal(path, trees).count("orders_customer"), 1u);
+  const int64_t grace = (*storage_->FindCustomersByEmail("grace@example.com"))[0].id;
+  EXPECT_EQ(OrderOwner(path, "100"), std::to_string(grace) + " 1");
+
+  // An update without a customer and not (yet) paid, as a late orders/create: nothing changes.
+  EventOutcome late = PaidOrder(StoreOne("e"), "100", 0);
+  late.customer.reset();
+  late.points.clear();
+  late.order->paid = false;
+  ASSERT_TRUE(storage_->CommitEventOutcomes({late}, 6000).ok());
+  EXPECT_EQ(OrderOwner(path, "100"), std::to_string(grace) + " 1");
 }
 
 // Deleting a row (a customer's erasure, a shop's redaction) makes SQLite look up every table
