@@ -23,7 +23,6 @@
 
 namespace loyaltyd {
 
-using sqlite_internal::Exec;
 using sqlite_internal::ReadTransaction;
 using sqlite_internal::SqliteError;
 using sqlite_internal::Stmt;
