@@ -4,7 +4,6 @@
 // held; a shop redaction removes every row of that shop and nothing of another; a deactivated
 // shop's outbox jobs are not due.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,6 +15,7 @@
 #include "core/identity.h"
 #include "core/model.h"
 #include "storage/sqlite_storage.h"
+#include "support/sqlite_file.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_privacy_test {
@@ -131,15 +131,10 @@ class SqlitePrivacyTest : public ::testing::Test {
 
   // A query's single integer, on a connection of the test's own.
   int64_t Scalar(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    int64_t value = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return value;
+    // -1 without a row; 0 for NULL (a SUM of nothing), as sqlite3_column_int64 reads it.
+    const std::string value = testing::QueryValue(path_, sql);
+    if (value.empty()) return -1;
+    return value == "NULL" ? 0 : std::stoll(value);
   }
 
   void RunPrivacyWorkToEnd() {
@@ -209,19 +204,11 @@ TEST_F(SqlitePrivacyTest, EveryTableOfTheSchemaIsKnownToThePrivacyCode) {
   // A table added later must be classified (exported, redacted, deleted with the shop, or
   // deliberately left) in sqlite_privacy.cc: this fails until it is.
   std::set<std::string> schema;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT name FROM sqlite_master WHERE type = 'table' AND name "
-                               "NOT LIKE 'sqlite_%'",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    schema.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  for (const auto& row : testing::QueryRows(
+           path_,
+           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
+    schema.insert(row[0]);
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   const std::vector<std::string> known_list = SqliteStorage::PrivacyKnownTables();
   const std::set<std::string> known(known_list.begin(), known_list.end());
   EXPECT_EQ(schema, known);
@@ -433,9 +420,6 @@ TEST_F(SqlitePrivacyTest, ShopRedactionUnlinksOtherShopsRowsCausedByItsWebhooks)
   const int64_t demo_event = Scalar("SELECT MIN(id) FROM inbox_events WHERE shop_id = 'demo'");
   ASSERT_GT(demo_event, 0);
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
     const std::string olga = std::to_string(olga_), event = std::to_string(demo_event);
     const std::string sql =
         "INSERT INTO tier_changes (customer_id, from_level_id, to_level_id, direction, "
@@ -448,11 +432,7 @@ TEST_F(SqlitePrivacyTest, ShopRedactionUnlinksOtherShopsRowsCausedByItsWebhooks)
         ", 'olga.other@elsewhere.example', 1);"
         "UPDATE member_links SET source_event_id = " +
         event + " WHERE customer_id = " + olga + ";";
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
+    testing::ExecSql(path_, sql);
   }
   RedactDemoShop();
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "support/sqlite_file.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_storage_test {
@@ -406,21 +407,12 @@ std::set<std::string> TreesInWal(const std::string& db_path,
     }
   }
   std::set<std::string> found;
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT name, pageno FROM dbstat", -1, &stmt, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    if (pages.count(sqlite3_column_int64(stmt, 1)) != 0 &&
-        std::find(names.begin(), names.end(), name) != names.end()) {
-      found.insert(name);
+  for (const auto& row : testing::QueryRows(db_path, "SELECT name, pageno FROM dbstat")) {
+    if (pages.count(std::stoll(row[1])) != 0 &&
+        std::find(names.begin(), names.end(), row[0]) != names.end()) {
+      found.insert(row[0]);
     }
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   return found;
 }
 
@@ -443,22 +435,10 @@ void TruncateWal(const std::string& db_path) {
 
 // The order's owner and paid flag as stored: "customer_id paid" ("NULL 1" without a customer).
 std::string OrderOwner(const std::string& db_path, const std::string& platform_order_id) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT coalesce(customer_id, 'NULL') || ' ' || paid FROM orders "
-                               "WHERE platform_order_id = ?1",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  sqlite3_bind_text(stmt, 1, platform_order_id.c_str(), -1, SQLITE_TRANSIENT);
-  std::string owner = "no order";
-  if (sqlite3_step(stmt) == SQLITE_ROW) {
-    owner = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return owner;
+  return testing::QueryValue(db_path,
+                             "SELECT coalesce(customer_id, 'NULL') || ' ' || paid FROM orders "
+                             "WHERE platform_order_id = '" +
+                                 platform_order_id + "'");
 }
 
 // A redelivered order (another event id, the same order and customer) writes no entry of the
@@ -521,23 +501,8 @@ TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) 
 // `column = ?` implies it; measured: 100 parent deletions over 10^6 children, 4.8 s unindexed,
 // under 10 ms with it); any other partial index does not.
 TEST_F(SqliteStorageTest, EveryForeignKeyHasAnIndex) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(dir_.File("loyaltyd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  const auto rows = [db](const std::string& sql) {
-    std::vector<std::vector<std::string>> out;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-        const auto* text = sqlite3_column_text(stmt, i);
-        row.push_back(text ? reinterpret_cast<const char*>(text) : "");
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(stmt);
-    return out;
+  const auto rows = [this](const std::string& sql) {
+    return testing::QueryRows(dir_.File("loyaltyd.db"), sql);
   };
   std::vector<std::string> unindexed;
   int checked = 0;
@@ -569,7 +534,6 @@ TEST_F(SqliteStorageTest, EveryForeignKeyHasAnIndex) {
       if (leading.count(fk[3]) == 0) unindexed.push_back(t + "." + fk[3]);
     }
   }
-  sqlite3_close(db);
   EXPECT_GT(checked, 40);  // the schema has 50 odd; none found means the pragmas were misread
   EXPECT_TRUE(unindexed.empty()) << "foreign keys without an index: "
                                  << ::testing::PrintToString(unindexed);
