@@ -107,12 +107,16 @@ fs_type=$(stat -f -c %T "$work")
 log "scratch directory $work ($fs_type)"
 [ "$fs_type" != tmpfs ] || log "warning: $work is on tmpfs, where fsync is free; set BENCH_TMPDIR"
 
-# A loopback port nothing answers on. (Should something bind it in between, loyaltyd refuses to
-# start rather than share it.)
+# A loopback port nothing answers on, below the kernel's ephemeral range: a port in that range
+# can be a client socket's (wrk's, curl's), which nothing answers on but which makes the
+# daemon's listen fail with "address in use" (it did, once in six scale runs). (Should
+# something bind it in between, loyaltyd refuses to start rather than share it.)
 free_port() {
-  local port
+  local port ephemeral_low
+  read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+  [ "$ephemeral_low" -gt 11024 ] || ephemeral_low=32768
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0

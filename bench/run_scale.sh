@@ -13,6 +13,9 @@
 #   BENCH_SEED_DIR     where seeded databases are kept between runs
 #                      (${BENCH_TMPDIR:-/tmp}/loyaltyd-scale-seeds); several GB each
 #   BENCH_SCALE_CONNECTIONS  ingest load level (64)
+#   BENCH_SEED_ORDER   the seeded history's order (loyaltyd_bench_seed --order): time (default,
+#                      as a store takes orders) or customer (each customer's orders together,
+#                      as seeds were made before 2026-11-27); part of the seed's file name
 # Seeded databases are reused when present (delete BENCH_SEED_DIR to re-seed); every run works
 # on a copy.
 set -euo pipefail
@@ -24,6 +27,12 @@ scales=${BENCH_SCALES:-100000:10000000 1000000:10000000}
 base_customers=${BENCH_BASE_CUSTOMERS:-100000}
 seed_dir=${BENCH_SEED_DIR:-${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/loyaltyd-scale-seeds}
 conns=${BENCH_SCALE_CONNECTIONS:-64}
+seed_order=${BENCH_SEED_ORDER:-time}
+case $seed_order in time | customer) ;; *)
+  echo "BENCH_SEED_ORDER: time or customer ('$seed_order')" >&2
+  exit 2
+  ;;
+esac
 build_dir=${BENCH_BUILD_DIR:-build-release}
 
 log() { printf '[scale] %s\n' "$*" >&2; }
@@ -53,12 +62,12 @@ labels+=("empty")
 for scale in $scales; do
   customers=${scale%%:*}
   entries=${scale##*:}
-  db=$seed_dir/seed-$customers-$entries.db
+  db=$seed_dir/seed-$customers-$entries-$seed_order.db
   if [ ! -f "$db" ]; then
-    log "seeding $db: $customers customers, $entries ledger entries"
+    log "seeding $db: $customers customers, $entries ledger entries, in $seed_order order"
     start=$SECONDS
     "$build_dir/bench/loyaltyd_bench_seed" --db "$db.tmp" --customers "$customers" \
-      --entries "$entries" >&2
+      --entries "$entries" --order "$seed_order" >&2
     mv "$db.tmp" "$db"
     log "seeded in $((SECONDS - start)) s ($(du -h "$db" | cut -f1))"
   fi
@@ -99,8 +108,8 @@ for label in "${labels[@]}"; do
     "$(read_field "$label" reads_paced ledger p50_ms)" \
     "$(read_field "$label" reads_paced ledger p99_ms)"
 done
-echo "database: empty, or CUSTOMERS-ENTRIES seeded by loyaltyd_bench_seed; vs_empty: ingest rate" \
-  "over the empty database's (target >= 0.80), after a warm-up of ${BENCH_WARMUP:-10} s (the" \
+echo "database: empty, or CUSTOMERS-ENTRIES seeded by loyaltyd_bench_seed in $seed_order order; vs_empty:" \
+  "ingest rate over the empty database's (target >= 0.80), after a warm-up of ${BENCH_WARMUP:-10} s (the" \
   "same load, drained; 0: none); cold_rps / vs_cold: the warm-up's own rate, the daemon's first" \
   "seconds after its start (seeded: right after the seed's copy); bal / led: GET a customer / its first ledger" \
   "page, customers drawn uniformly, from ${BENCH_READ_CONNECTIONS:-16} connections, saturated" \

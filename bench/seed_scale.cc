@@ -6,11 +6,13 @@
 // ingest benchmark's orders name (bench/order_generator.h), and --entries paid orders, each
 // with its earn ledger entry, its point lot and the customer's running balance — the rows one
 // processed orders/paid webhook leaves under a spend-only program. Entries go to customers by
-// the same Zipf distribution as the ingest's orders, so the regulars have long ledgers.
+// the same Zipf distribution as the ingest's orders, so the regulars have long ledgers, and in
+// time order, customers interleaved, as a store takes them (--order says why it matters).
 //
-// Rows are written directly (one transaction, prepared statements, customers in order) because
+// Rows are written directly (one transaction, prepared statements) because
 // 10^7 entries through the event processor would take the better part of an hour; the seeder
 // checks at the end that balances, ledgers and lots agree, as the ledger keeps them.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,11 +29,15 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: loyaltyd_bench_seed --db FILE --customers N --entries N [--seed N] [--page-size N]\n"
+    "usage: loyaltyd_bench_seed --db FILE --customers N --entries N [--seed N] [--order O]\n"
+    "                           [--page-size N]\n"
     "  --db FILE       the database to create (must not exist)\n"
     "  --customers N   registered customers of shop 'bench' (the ingest's customers)\n"
     "  --entries N     paid orders, each with its earn entry and point lot\n"
     "  --seed N        random seed for the Zipf draw (default 7)\n"
+    "  --order O       'time' (default): orders in the order a store takes them, customers\n"
+    "                  interleaved; 'customer': each customer's orders together (seeds made\n"
+    "                  before 2026-11-27: per-customer indexes packed full)\n"
     "  --page-size N   the database's page size in bytes (default: loyaltyd's, 4096), to\n"
     "                  measure another\n";
 
@@ -82,7 +88,8 @@ class Db {
   sqlite3* db_;
 };
 
-int Seed(const std::string& path, size_t customers, size_t entries, uint64_t seed, int page_size) {
+int Seed(const std::string& path, size_t customers, size_t entries, uint64_t seed, int page_size,
+         bool by_time) {
   if (std::filesystem::exists(path)) return Fail(path + " exists; give a new file");
   if (page_size != 0) {
     // A database keeps the page size it was created with; loyaltyd's Open then keeps it.
@@ -106,13 +113,21 @@ int Seed(const std::string& path, size_t customers, size_t entries, uint64_t see
     return 1;
   }
 
-  // How many entries each customer gets: the ingest's Zipf over the same customers.
-  std::vector<uint32_t> per_customer(customers, 0);
+  // Who places each order: the ingest's Zipf over the same customers (rank 0, customer 1, the
+  // most). In time order the draws are the store's history as it happened, regulars' orders
+  // interleaved with everyone else's, which is how a real store's per-customer index entries
+  // were written: each insert lands inside its customer's range, leaves split there and stay
+  // partly free, and a customer's ledger rows lie scattered over the table. In customer order
+  // (how seeds were made until 2026-11-26) each customer's rows are written together, so the
+  // per-customer indexes are packed full, every later insert splits a leaf, and a customer's
+  // rows are neighbours.
+  std::vector<uint32_t> owner(entries);
   {
     loyaltyd::bench::ZipfSampler zipf(customers, 1.0);
     std::mt19937_64 rng(seed);
-    for (size_t i = 0; i < entries; ++i) ++per_customer[zipf(rng)];
+    for (uint32_t& rank : owner) rank = static_cast<uint32_t>(zipf(rng));
   }
+  if (!by_time) std::sort(owner.begin(), owner.end());
 
   sqlite3_stmt* customer = db.Prepare(
       "INSERT INTO customers (id, shop_id, platform_customer_id, email, email_normalised, "
@@ -134,59 +149,64 @@ int Seed(const std::string& path, size_t customers, size_t entries, uint64_t see
   if (!customer || !activity || !order || !entry || !lot) return 1;
 
   if (!db.Exec("BEGIN")) return 1;
-  int64_t next_entry = 1;
+  std::vector<int64_t> balance(customers, 0);
+  std::vector<int64_t> last_at_ms(customers, kSeedEpochMs);
   std::mt19937_64 rng(seed + 1);
+  for (size_t i = 0; i < entries; ++i) {
+    const int64_t next_entry = static_cast<int64_t>(i) + 1;
+    const uint32_t rank = owner[i];
+    const int64_t customer_id = static_cast<int64_t>(rank) + 1;
+    const int64_t total_minor = 1500 + static_cast<int64_t>(rng() % 20000);  // $15-$215
+    const int64_t points = total_minor / 100;  // 1 point per whole dollar
+    balance[rank] += points;
+    // In time order an order every 6 s (10^7 of them span 1.9 years); in customer order each
+    // customer's orders an hour apart.
+    const int64_t at_ms = last_at_ms[rank] =
+        by_time ? kSeedEpochMs + next_entry * 6000 : last_at_ms[rank] + 3600000;
+    const std::string order_id = std::to_string(kSeedOrderIdBase + next_entry);
+    const std::string name = "#S" + std::to_string(next_entry);
+    // As the spend rule words it (the ingest's program: 1 point per 1.00 USD).
+    const std::string description = "1 point per 1.00 USD on eligible spend of " +
+                                    std::to_string(total_minor / 100) + "." +
+                                    std::to_string(total_minor % 100 / 10) +
+                                    std::to_string(total_minor % 10) + " USD, rounded down";
+    sqlite3_bind_int64(order, 1, next_entry);
+    sqlite3_bind_text(order, 2, order_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(order, 3, customer_id);
+    sqlite3_bind_text(order, 4, name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(order, 5, total_minor);
+    sqlite3_bind_int64(order, 6, at_ms);
+    if (!db.Step(order)) return 1;
+    sqlite3_bind_int64(entry, 1, next_entry);
+    sqlite3_bind_int64(entry, 2, customer_id);
+    sqlite3_bind_int64(entry, 3, points);
+    sqlite3_bind_int64(entry, 4, balance[rank]);
+    sqlite3_bind_text(entry, 5, description.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(entry, 6, at_ms);
+    if (!db.Step(entry)) return 1;
+    sqlite3_bind_int64(lot, 1, customer_id);
+    sqlite3_bind_int64(lot, 2, next_entry);
+    sqlite3_bind_int64(lot, 3, points);
+    sqlite3_bind_int64(lot, 4, at_ms);
+    if (!db.Step(lot)) return 1;
+    if (next_entry % 1000000 == 0) std::fprintf(stderr, "  %lld orders\n", (long long)next_entry);
+  }
   for (size_t rank = 0; rank < customers; ++rank) {
     const int64_t customer_id = static_cast<int64_t>(rank) + 1;
-    int64_t balance = 0;
-    int64_t at_ms = kSeedEpochMs;
-    for (uint32_t k = 0; k < per_customer[rank]; ++k, ++next_entry) {
-      const int64_t total_minor = 1500 + static_cast<int64_t>(rng() % 20000);  // $15-$215
-      const int64_t points = total_minor / 100;  // 1 point per whole dollar
-      balance += points;
-      at_ms += 3600000;
-      const std::string order_id = std::to_string(kSeedOrderIdBase + next_entry);
-      const std::string name = "#S" + std::to_string(next_entry);
-      // As the spend rule words it (the ingest's program: 1 point per 1.00 USD).
-      const std::string description = "1 point per 1.00 USD on eligible spend of " +
-                                      std::to_string(total_minor / 100) + "." +
-                                      std::to_string(total_minor % 100 / 10) +
-                                      std::to_string(total_minor % 10) + " USD, rounded down";
-      sqlite3_bind_int64(order, 1, next_entry);
-      sqlite3_bind_text(order, 2, order_id.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(order, 3, customer_id);
-      sqlite3_bind_text(order, 4, name.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(order, 5, total_minor);
-      sqlite3_bind_int64(order, 6, at_ms);
-      if (!db.Step(order)) return 1;
-      sqlite3_bind_int64(entry, 1, next_entry);
-      sqlite3_bind_int64(entry, 2, customer_id);
-      sqlite3_bind_int64(entry, 3, points);
-      sqlite3_bind_int64(entry, 4, balance);
-      sqlite3_bind_text(entry, 5, description.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(entry, 6, at_ms);
-      if (!db.Step(entry)) return 1;
-      sqlite3_bind_int64(lot, 1, customer_id);
-      sqlite3_bind_int64(lot, 2, next_entry);
-      sqlite3_bind_int64(lot, 3, points);
-      sqlite3_bind_int64(lot, 4, at_ms);
-      if (!db.Step(lot)) return 1;
-    }
     const std::string email = loyaltyd::bench::OrderGenerator::CustomerEmail(rank);
     const std::string platform_id =
         std::to_string(loyaltyd::bench::OrderGenerator::CustomerPlatformId(rank));
     sqlite3_bind_int64(customer, 1, customer_id);
     sqlite3_bind_text(customer, 2, platform_id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(customer, 3, email.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(customer, 4, balance);
-    sqlite3_bind_int64(customer, 5, at_ms);
+    sqlite3_bind_int64(customer, 4, balance[rank]);
+    sqlite3_bind_int64(customer, 5, last_at_ms[rank]);
     if (!db.Step(customer)) return 1;
-    if (per_customer[rank] > 0) {
+    if (balance[rank] > 0) {  // every order earns at least 15 points
       sqlite3_bind_int64(activity, 1, customer_id);
-      sqlite3_bind_int64(activity, 2, at_ms);
+      sqlite3_bind_int64(activity, 2, last_at_ms[rank]);
       if (!db.Step(activity)) return 1;
     }
-    if (rank % 100000 == 99999) std::fprintf(stderr, "  %zu customers\n", rank + 1);
   }
   for (sqlite3_stmt* s : {customer, activity, order, entry, lot}) sqlite3_finalize(s);
   if (!db.Exec("COMMIT")) return 1;
@@ -205,7 +225,8 @@ int Seed(const std::string& path, size_t customers, size_t entries, uint64_t see
       "entries\n",
       path.c_str(), customers,
       static_cast<long long>(db.QueryInt("SELECT COUNT(*) FROM ledger_entries")),
-      static_cast<long long>(ledger_sum), customers > 0 ? per_customer[0] : 0);
+      static_cast<long long>(ledger_sum),
+      static_cast<unsigned>(std::count(owner.begin(), owner.end(), 0u)));
   return 0;
 }
 
@@ -216,6 +237,7 @@ int main(int argc, char** argv) {
   size_t customers = 0, entries = 0;
   uint64_t seed = 7;
   int page_size = 0;
+  bool by_time = true;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -235,6 +257,11 @@ int main(int argc, char** argv) {
       if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0) {
         return Fail("--page-size must be a power of two from 512 to 65536");
       }
+    } else if (flag == "--order") {
+      if (std::string_view(value) != "time" && std::string_view(value) != "customer") {
+        return Fail("--order must be 'time' or 'customer'");
+      }
+      by_time = std::string_view(value) == "time";
     } else if (flag == "--seed") {
       seed = std::strtoull(value, nullptr, 10);
     } else {
@@ -247,5 +274,5 @@ int main(int argc, char** argv) {
                  kUsage);
     return 2;
   }
-  return Seed(path, customers, entries, seed, page_size);
+  return Seed(path, customers, entries, seed, page_size, by_time);
 }
