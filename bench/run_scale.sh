@@ -15,7 +15,8 @@
 #   BENCH_SCALE_CONNECTIONS  ingest load level (64)
 #   BENCH_SEED_ORDER   the seeded history's order (loyaltyd_bench_seed --order): time (default,
 #                      as a store takes orders) or customer (each customer's orders together,
-#                      as seeds were made before 2026-11-27); part of the seed's file name
+#                      as seeds were made until session 13, 2026-11-26); part of the
+#                      seed's file name
 # Seeded databases are reused when present (delete BENCH_SEED_DIR to re-seed); every run works
 # on a copy.
 set -euo pipefail
