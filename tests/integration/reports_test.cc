@@ -3,13 +3,13 @@
 // JSON and CSV behind the admin token; bad parameters get a 400 that says why; and the customer
 // CSV streams a store larger than one page.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <climits>
 #include <set>
 
 #include "connectors/shopify/shopify_samples.h"
 #include "integration/daemon_harness.h"
+#include "support/sqlite_file.h"
 
 namespace loyaltyd::testing::reports_test {
 namespace {
@@ -258,9 +258,6 @@ TEST_F(ReportsTest, BadParametersAreRefusedWithTheReason) {
 TEST_F(ReportsTest, CustomerCsvStreamsMoreThanOnePage) {
   constexpr int kCustomers = 2345;
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((daemon_.dir() + "/loyaltyd.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
     std::string sql = "BEGIN;";
     for (int i = 1; i <= kCustomers; ++i) {
       const std::string n = std::to_string(i);
@@ -273,10 +270,7 @@ TEST_F(ReportsTest, CustomerCsvStreamsMoreThanOnePage) {
           ", 0, 0);";
     }
     sql += "COMMIT;";
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_close(db);
+    ExecSql(daemon_.dir() + "/loyaltyd.db", sql);
   }
 
   HttpAnswer csv = GetWith("/api/v1/reports/customers?format=csv", {});

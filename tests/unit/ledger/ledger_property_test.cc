@@ -31,7 +31,6 @@
 //
 // The seeds are fixed (kSeeds from 1): a failure names its seed and prints the world.
 // LOYALTYD_PROPERTY_SEED=N runs seed N alone.
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -57,6 +56,7 @@
 #include "core/crypto.h"
 #include "core/money.h"
 #include "storage/sqlite_storage.h"
+#include "support/sqlite_file.h"
 #include "support/temp_dir.h"
 #include "webhooks/event_processor.h"
 #include "webhooks/webhook_ingest.h"
@@ -891,27 +891,17 @@ std::filesystem::path ScratchBase() {
   return std::filesystem::temp_directory_path();
 }
 
-void Exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << sql << ": " << (error ? error : "");
-  sqlite3_free(error);
-}
-
 // Copies every inbox event and body of `from` into the empty database `to`, all pending again:
 // the whole event history, as a replay would see it. (A second connection: the storage that
 // has `to` open is idle meanwhile, and WAL lets its readers see the rows afterwards.)
 void CopyInbox(const std::string& from, const std::string& to) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(to.c_str(), &db), SQLITE_OK);
-  Exec(db, "ATTACH DATABASE '" + from + "' AS old");
-  Exec(db,
-       "INSERT INTO inbox_events (id, shop_id, platform, topic, dedupe_key, delivery_id, "
-       "received_at_ms) SELECT id, shop_id, platform, topic, dedupe_key, delivery_id, "
-       "received_at_ms FROM old.inbox_events ORDER BY id");
-  Exec(db, "INSERT INTO inbox_bodies (event_id, body) SELECT event_id, body FROM old.inbox_bodies");
-  Exec(db, "DETACH DATABASE old");
-  sqlite3_close(db);
+  static constexpr const char* kCopy =
+      "INSERT INTO inbox_events (id, shop_id, platform, topic, dedupe_key, delivery_id, "
+      "received_at_ms) SELECT id, shop_id, platform, topic, dedupe_key, delivery_id, "
+      "received_at_ms FROM old.inbox_events ORDER BY id; "
+      "INSERT INTO inbox_bodies (event_id, body) SELECT event_id, body FROM old.inbox_bodies; "
+      "DETACH DATABASE old;";
+  testing::ExecSql(to, "ATTACH DATABASE '" + from + "' AS old; " + kCopy);
 }
 
 // Runs one seed; adds failures (with the seed in the trace) when a property does not hold.

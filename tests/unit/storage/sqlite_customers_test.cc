@@ -2,9 +2,9 @@
 // indexes, manual adjustments (idempotency, lots, the no-negative rule) and opening-balance
 // imports (customers found or made, once per customer).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "storage/sqlite_storage.h"
+#include "support/sqlite_file.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_customers_test {
@@ -53,24 +53,18 @@ class SqliteCustomersTest : public ::testing::Test {
     return sum;
   }
 
-  // Runs SQL on the database file directly (a second connection), for facts the API has no
-  // writer for in these tests (a tier standing) and for query plans.
-  std::string Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(dir_.File("loyaltyd.db").c_str(), &db), SQLITE_OK);
-    std::string out;
-    auto collect = [](void* arg, int n, char** values, char**) {
-      auto* text = static_cast<std::string*>(arg);
-      for (int i = 0; i < n; ++i) *text += (values[i] ? values[i] : "NULL") + std::string("|");
-      *text += "\n";
-      return 0;
-    };
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), collect, &out, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-    return out;
+  // The database file read directly (a second connection), for what the API does not show.
+  std::string Count(const std::string& table) {
+    return testing::QueryValue(dir_.File("loyaltyd.db"), "SELECT COUNT(*) FROM " + table);
+  }
+  // The query plan of `sql`, one step per line.
+  std::string Plan(const std::string& sql) {
+    std::string plan;
+    for (const auto& step :
+         testing::QueryRows(dir_.File("loyaltyd.db"), "EXPLAIN QUERY PLAN " + sql)) {
+      plan += step.back() + "\n";
+    }
+    return plan;
   }
 
   std::vector<int64_t> Ids(const CustomerSearchPage& page) {
@@ -88,9 +82,11 @@ TEST_F(SqliteCustomersTest, SearchesByEmailTextAndTierWithCursors) {
   const int64_t alan = Import(Row(2, "alan@example.com", 0, "2", "Alan", "Turing"));
   const int64_t grace = Import(Row(3, "grace@navy.example", 0, "3", "Grace", "Hopper"));
   const int64_t under = Import(Row(4, "a_b@example.com", 0, "4", "Under", "Score"));
-  Sql("INSERT INTO customer_tiers (customer_id, level_id, updated_at_ms) VALUES (" +
-      std::to_string(alan) + ", 'gold', 1), (" + std::to_string(grace) + ", 'gold', 1), (" +
-      std::to_string(ada) + ", 'silver', 1)");
+  // A tier standing, which these tests have no writer for.
+  testing::ExecSql(dir_.File("loyaltyd.db"),
+                   "INSERT INTO customer_tiers (customer_id, level_id, updated_at_ms) VALUES (" +
+                       std::to_string(alan) + ", 'gold', 1), (" + std::to_string(grace) +
+                       ", 'gold', 1), (" + std::to_string(ada) + ", 'silver', 1)");
 
   CustomerSearch by_email;
   by_email.email_normalised = "ada@example.com";
@@ -144,7 +140,7 @@ TEST_F(SqliteCustomersTest, EmailAndTierSearchesUseAnIndexNotAScanOfCustomers) {
   CustomerSearch by_email;
   by_email.email_normalised = "ada@example.com";
   by_email.after_id = 10;
-  std::string plan = Sql("EXPLAIN QUERY PLAN " + SqliteStorage::CustomerSearchSql(by_email));
+  std::string plan = Plan(SqliteStorage::CustomerSearchSql(by_email));
   EXPECT_NE(plan.find("USING INDEX customers_email"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN c"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
@@ -152,7 +148,7 @@ TEST_F(SqliteCustomersTest, EmailAndTierSearchesUseAnIndexNotAScanOfCustomers) {
   CustomerSearch by_tier;
   by_tier.tier_level = "gold";
   by_tier.before_id = 10;
-  plan = Sql("EXPLAIN QUERY PLAN " + SqliteStorage::CustomerSearchSql(by_tier));
+  plan = Plan(SqliteStorage::CustomerSearchSql(by_tier));
   EXPECT_NE(plan.find("customer_tiers_level"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN c"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
@@ -163,7 +159,7 @@ TEST_F(SqliteCustomersTest, FindReferralCodeNeverMakesOne) {
   auto none = storage_->FindReferralCode(ada);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM referral_codes"), "0|\n");
+  EXPECT_EQ(Count("referral_codes"), "0");
   auto made = storage_->GetOrCreateReferralCode(ada, 1000);
   ASSERT_TRUE(made.ok());
   auto found = storage_->FindReferralCode(ada);
@@ -256,7 +252,7 @@ TEST_F(SqliteCustomersTest, ImportPostsEachOpeningBalanceOnce) {
   EXPECT_EQ((*again)[0].customer_id, ada);
   EXPECT_FALSE((*again)[0].customer_created);
   EXPECT_EQ(Balance(ada), 100);
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM customers"), "3|\n");
+  EXPECT_EQ(Count("customers"), "3");
 
   // A corrected row: refused with the way to correct it; bob's 0 becomes a real balance.
   rows[0].points = 150;

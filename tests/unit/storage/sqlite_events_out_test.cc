@@ -2,12 +2,12 @@
 // are queued with the change that causes them, once per cause, one delivery per subscribed
 // endpoint, and nothing when no endpoint wants the topic.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "storage/sqlite_storage.h"
+#include "support/sqlite_file.h"
 #include "support/temp_dir.h"
 
 namespace loyaltyd::sqlite_events_out_test {
@@ -116,16 +116,9 @@ TEST_F(SqliteEventsOutTest, AnEarnQueuesOneEventPerSubscribedEndpointOnce) {
 // that did not happen.
 TEST_F(SqliteEventsOutTest, TheEventAndItsLedgerChangeCommitOrRollBackTogether) {
   storage_->SetEventsOutPolicy(Policy({"points.earned"}));
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("loyaltyd.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER fail_delivery BEFORE INSERT ON out_deliveries "
-                           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  testing::ExecSql(dir_.File("loyaltyd.db"),
+                   "CREATE TRIGGER fail_delivery BEFORE INSERT ON out_deliveries "
+                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
   ASSERT_TRUE(Paid("evt-1", "6001", 49, kT0).ok());
   auto failed = storage_->ListEvents(EventStatus::kFailed, 0, 10);
   ASSERT_EQ(failed->size(), 1u);

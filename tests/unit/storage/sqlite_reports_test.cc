@@ -26,7 +26,8 @@ class SqliteReportsTest : public ::testing::Test {
     auto opened = SqliteStorage::Open(dir_.File("loyaltyd.db"));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     storage_ = std::move(opened).value();
-    // A second connection writes the constructed rows, as any other writer of the file would.
+    // A second connection writes the constructed rows, as any other writer of the file would;
+    // one for the whole test, whose rows use last_insert_rowid() of the statement before.
     ASSERT_EQ(sqlite3_open(dir_.File("loyaltyd.db").c_str(), &raw_), SQLITE_OK);
     sqlite3_busy_timeout(raw_, 5000);
   }
