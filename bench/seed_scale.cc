@@ -7,12 +7,13 @@
 // with its earn ledger entry, its point lot and the customer's running balance — the rows one
 // processed orders/paid webhook leaves under a spend-only program. Entries go to customers by
 // the same Zipf distribution as the ingest's orders, so the regulars have long ledgers, and in
-// time order, customers interleaved, as a store takes them (--order says why it matters).
+// time order, customers interleaved, as a store takes them (Seed() says why it matters).
 //
 // Rows are written directly (one transaction, prepared statements) because
 // 10^7 entries through the event processor would take the better part of an hour; the seeder
 // checks at the end that balances, ledgers and lots agree, as the ledger keeps them.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -41,7 +42,11 @@ constexpr const char* kUsage =
     "  --page-size N   the database's page size in bytes (default: loyaltyd's, 4096), to\n"
     "                  measure another\n";
 
-constexpr int64_t kSeedEpochMs = 1714536000000;  // 2024-05-01, before the ingest's orders
+// 2024-05-01, also the ingest's first order's created_at. In time order the history runs to
+// 2026-03, before the ingest's own entries (stamped with the daemon's clock); in customer order
+// a regular's hourly orders run decades past it, as in every seed before session 13. Only
+// stored: the scale benchmark's program has no expiry and no tiers.
+constexpr int64_t kSeedEpochMs = 1714536000000;
 // Platform order ids for seeded orders: far from the ingest's (2^53 + 5e9 + ...).
 constexpr uint64_t kSeedOrderIdBase = uint64_t{1} << 60;
 
@@ -151,10 +156,36 @@ int Seed(const std::string& path, size_t customers, size_t entries, uint64_t see
   if (!db.Exec("BEGIN")) return 1;
   std::vector<int64_t> balance(customers, 0);
   std::vector<int64_t> last_at_ms(customers, kSeedEpochMs);
+  // Customers 0..limit-1 not written yet: in customer order each right after its last order
+  // (where the old seeder put it, so that the file's pages lie as they did), in time order all
+  // at the end.
+  size_t next_customer = 0;
+  auto write_customers_before = [&](size_t limit) {
+    for (; next_customer < limit; ++next_customer) {
+      const size_t rank = next_customer;
+      const int64_t customer_id = static_cast<int64_t>(rank) + 1;
+      const std::string email = loyaltyd::bench::OrderGenerator::CustomerEmail(rank);
+      const std::string platform_id =
+          std::to_string(loyaltyd::bench::OrderGenerator::CustomerPlatformId(rank));
+      sqlite3_bind_int64(customer, 1, customer_id);
+      sqlite3_bind_text(customer, 2, platform_id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(customer, 3, email.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(customer, 4, balance[rank]);
+      sqlite3_bind_int64(customer, 5, last_at_ms[rank]);
+      if (!db.Step(customer)) return false;
+      if (balance[rank] > 0) {  // every order earns at least 15 points
+        sqlite3_bind_int64(activity, 1, customer_id);
+        sqlite3_bind_int64(activity, 2, last_at_ms[rank]);
+        if (!db.Step(activity)) return false;
+      }
+    }
+    return true;
+  };
   std::mt19937_64 rng(seed + 1);
   for (size_t i = 0; i < entries; ++i) {
     const int64_t next_entry = static_cast<int64_t>(i) + 1;
     const uint32_t rank = owner[i];
+    if (!by_time && !write_customers_before(rank)) return 1;
     const int64_t customer_id = static_cast<int64_t>(rank) + 1;
     const int64_t total_minor = 1500 + static_cast<int64_t>(rng() % 20000);  // $15-$215
     const int64_t points = total_minor / 100;  // 1 point per whole dollar
@@ -191,23 +222,7 @@ int Seed(const std::string& path, size_t customers, size_t entries, uint64_t see
     if (!db.Step(lot)) return 1;
     if (next_entry % 1000000 == 0) std::fprintf(stderr, "  %lld orders\n", (long long)next_entry);
   }
-  for (size_t rank = 0; rank < customers; ++rank) {
-    const int64_t customer_id = static_cast<int64_t>(rank) + 1;
-    const std::string email = loyaltyd::bench::OrderGenerator::CustomerEmail(rank);
-    const std::string platform_id =
-        std::to_string(loyaltyd::bench::OrderGenerator::CustomerPlatformId(rank));
-    sqlite3_bind_int64(customer, 1, customer_id);
-    sqlite3_bind_text(customer, 2, platform_id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(customer, 3, email.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(customer, 4, balance[rank]);
-    sqlite3_bind_int64(customer, 5, last_at_ms[rank]);
-    if (!db.Step(customer)) return 1;
-    if (balance[rank] > 0) {  // every order earns at least 15 points
-      sqlite3_bind_int64(activity, 1, customer_id);
-      sqlite3_bind_int64(activity, 2, last_at_ms[rank]);
-      if (!db.Step(activity)) return 1;
-    }
-  }
+  if (!write_customers_before(customers)) return 1;
   for (sqlite3_stmt* s : {customer, activity, order, entry, lot}) sqlite3_finalize(s);
   if (!db.Exec("COMMIT")) return 1;
 
@@ -269,6 +284,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (customers > UINT32_MAX)
+    return Fail("--customers must be at most " + std::to_string(UINT32_MAX));
   if (path.empty() || customers == 0) {
     std::fprintf(stderr, "loyaltyd_bench_seed: --db and --customers (> 0) are required\n%s",
                  kUsage);

@@ -270,7 +270,8 @@ TEST_F(ReportsTest, CustomerCsvStreamsMoreThanOnePage) {
           ", 0, 0);";
     }
     sql += "COMMIT;";
-    ExecSql(daemon_.dir() + "/loyaltyd.db", sql);
+    // The daemon is running: its writer may hold the file for a moment.
+    ASSERT_TRUE(ExecSql(daemon_.dir() + "/loyaltyd.db", sql, /*busy_ms=*/10000));
   }
 
   HttpAnswer csv = GetWith("/api/v1/reports/customers?format=csv", {});

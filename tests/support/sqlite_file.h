@@ -46,18 +46,23 @@ inline std::string QueryValue(const std::string& path, const std::string& sql) {
   return rows.empty() || rows[0].empty() ? std::string() : rows[0][0];
 }
 
-// Runs statements that return nothing, on a writable connection that waits up to 5 s for the
-// storage's writer.
-inline void ExecSql(const std::string& path, const std::string& sql) {
+// Runs statements that return nothing, on a writable connection that waits up to `busy_ms` for
+// the storage's writer. A failure is a test failure; false tells the caller to stop
+// (ASSERT_TRUE(ExecSql(...))) where what follows needs the change.
+inline bool ExecSql(const std::string& path, const std::string& sql, int busy_ms = 5000) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK) << path;
-  sqlite3_busy_timeout(db, 5000);
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);  // sqlite3_open makes a handle even when it fails
+    return false;
+  }
+  sqlite3_busy_timeout(db, busy_ms);
   char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error != nullptr ? error : "") << "\n"
-      << sql;
+  const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
+  if (!ok) ADD_FAILURE() << (error != nullptr ? error : sqlite3_errmsg(db)) << "\n" << sql;
   sqlite3_free(error);
   sqlite3_close(db);
+  return ok;
 }
 
 }  // namespace loyaltyd::testing

@@ -901,7 +901,7 @@ void CopyInbox(const std::string& from, const std::string& to) {
       "received_at_ms FROM old.inbox_events ORDER BY id; "
       "INSERT INTO inbox_bodies (event_id, body) SELECT event_id, body FROM old.inbox_bodies; "
       "DETACH DATABASE old;";
-  testing::ExecSql(to, "ATTACH DATABASE '" + from + "' AS old; " + kCopy);
+  ASSERT_TRUE(testing::ExecSql(to, "ATTACH DATABASE '" + from + "' AS old; " + kCopy));
 }
 
 // Runs one seed; adds failures (with the seed in the trace) when a property does not hold.

@@ -83,10 +83,11 @@ TEST_F(SqliteCustomersTest, SearchesByEmailTextAndTierWithCursors) {
   const int64_t grace = Import(Row(3, "grace@navy.example", 0, "3", "Grace", "Hopper"));
   const int64_t under = Import(Row(4, "a_b@example.com", 0, "4", "Under", "Score"));
   // A tier standing, which these tests have no writer for.
-  testing::ExecSql(dir_.File("loyaltyd.db"),
-                   "INSERT INTO customer_tiers (customer_id, level_id, updated_at_ms) VALUES (" +
-                       std::to_string(alan) + ", 'gold', 1), (" + std::to_string(grace) +
-                       ", 'gold', 1), (" + std::to_string(ada) + ", 'silver', 1)");
+  ASSERT_TRUE(testing::ExecSql(
+      dir_.File("loyaltyd.db"),
+      "INSERT INTO customer_tiers (customer_id, level_id, updated_at_ms) VALUES (" +
+          std::to_string(alan) + ", 'gold', 1), (" + std::to_string(grace) + ", 'gold', 1), (" +
+          std::to_string(ada) + ", 'silver', 1)"));
 
   CustomerSearch by_email;
   by_email.email_normalised = "ada@example.com";

@@ -116,9 +116,9 @@ TEST_F(SqliteEventsOutTest, AnEarnQueuesOneEventPerSubscribedEndpointOnce) {
 // that did not happen.
 TEST_F(SqliteEventsOutTest, TheEventAndItsLedgerChangeCommitOrRollBackTogether) {
   storage_->SetEventsOutPolicy(Policy({"points.earned"}));
-  testing::ExecSql(dir_.File("loyaltyd.db"),
-                   "CREATE TRIGGER fail_delivery BEFORE INSERT ON out_deliveries "
-                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  ASSERT_TRUE(testing::ExecSql(dir_.File("loyaltyd.db"),
+                               "CREATE TRIGGER fail_delivery BEFORE INSERT ON out_deliveries "
+                               "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"));
   ASSERT_TRUE(Paid("evt-1", "6001", 49, kT0).ok());
   auto failed = storage_->ListEvents(EventStatus::kFailed, 0, 10);
   ASSERT_EQ(failed->size(), 1u);

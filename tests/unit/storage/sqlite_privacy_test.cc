@@ -432,7 +432,7 @@ TEST_F(SqlitePrivacyTest, ShopRedactionUnlinksOtherShopsRowsCausedByItsWebhooks)
         ", 'olga.other@elsewhere.example', 1);"
         "UPDATE member_links SET source_event_id = " +
         event + " WHERE customer_id = " + olga + ";";
-    testing::ExecSql(path_, sql);
+    ASSERT_TRUE(testing::ExecSql(path_, sql));
   }
   RedactDemoShop();
 
