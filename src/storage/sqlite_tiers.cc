@@ -130,10 +130,15 @@ Result<std::string> SqliteStorage::RecordTierInputs(const EventOutcome& outcome,
     level_before = outcome.tiers->Evaluate(*facts, *current, as_of).level_id;
   }
   if (outcome.platform_tags) {
+    // Shopify sends the customer's tags with every order, nearly always the same: the row is
+    // rewritten only when they change. Each rewrite is a page scattered by customer that the
+    // WAL and the checkpoint write (the scale benchmark's WAL held customer_tiers pages from
+    // unchanged tags; bench/README.md, "Scale").
     Stmt s(*writer_statements_,
            "INSERT INTO customer_tiers (customer_id, platform_tags, updated_at_ms) "
            "VALUES (?1, ?2, ?3) ON CONFLICT(customer_id) DO UPDATE SET "
-           "platform_tags = excluded.platform_tags, updated_at_ms = excluded.updated_at_ms");
+           "platform_tags = excluded.platform_tags, updated_at_ms = excluded.updated_at_ms "
+           "WHERE platform_tags IS NOT excluded.platform_tags");
     LOYALTYD_RETURN_IF_ERROR(s.prepare_status());
     const std::string tags = JoinLines(*outcome.platform_tags);
     s.Bind(1, customer_id).Bind(2, tags).Bind(3, now_ms);

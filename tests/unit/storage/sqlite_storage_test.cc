@@ -493,6 +493,37 @@ TEST_F(SqliteStorageTest, ARedeliveredOrderRewritesNoIndexOfItsCustomerOrOrder) 
   EXPECT_EQ(OrderOwner(path, "100"), std::to_string(grace) + " 1");
 }
 
+// Shopify sends the customer's tags with every order: the same tags rewrite nothing of the
+// customer's tier row (a scattered page per order otherwise); changed ones are stored.
+TEST_F(SqliteStorageTest, UnchangedPlatformTagsRewriteNoTierRow) {
+  const std::string path = dir_.File("loyaltyd.db");
+  const auto tagged = [this](const std::string& key, const std::string& order_id,
+                             std::vector<std::string> tags) {
+    EventOutcome o = PaidOrder(StoreOne(key), order_id, 10);
+    o.platform_tags = std::move(tags);
+    return o;
+  };
+  ASSERT_TRUE(storage_->CommitEventOutcomes({tagged("a", "100", {"vip"})}, 2000).ok());
+  const std::string stored = "SELECT platform_tags, updated_at_ms FROM customer_tiers";
+  EXPECT_EQ(testing::QueryRows(path, stored),
+            (std::vector<std::vector<std::string>>{{"vip", "2000"}}));
+
+  TruncateWal(path);
+  ASSERT_TRUE(storage_->CommitEventOutcomes({tagged("b", "101", {"vip"})}, 3000).ok());
+  // customers is there to show the commit reached the WAL.
+  EXPECT_EQ(TreesInWal(path, {"customers", "customer_tiers"}),
+            (std::set<std::string>{"customers"}));
+  EXPECT_EQ(testing::QueryRows(path, stored),
+            (std::vector<std::vector<std::string>>{{"vip", "2000"}}));
+
+  TruncateWal(path);
+  ASSERT_TRUE(storage_->CommitEventOutcomes({tagged("c", "102", {"vip", "wholesale"})}, 4000).ok());
+  EXPECT_EQ(TreesInWal(path, {"customers", "customer_tiers"}),
+            (std::set<std::string>{"customers", "customer_tiers"}));
+  EXPECT_EQ(testing::QueryRows(path, stored),
+            (std::vector<std::vector<std::string>>{{"vip\nwholesale", "4000"}}));
+}
+
 // Deleting a row (a customer's erasure, a shop's redaction) makes SQLite look up every table
 // whose foreign key references it: each child column needs an index it leads, or every deletion
 // scans that whole table under the writer lock. point_lots_customer was dropped once for ingest
