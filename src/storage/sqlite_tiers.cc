@@ -132,8 +132,8 @@ Result<std::string> SqliteStorage::RecordTierInputs(const EventOutcome& outcome,
   if (outcome.platform_tags) {
     // Shopify sends the customer's tags with every order, nearly always the same: the row is
     // rewritten only when they change. Each rewrite is a page scattered by customer that the
-    // WAL and the checkpoint write (the scale benchmark's WAL held customer_tiers pages from
-    // unchanged tags; bench/README.md, "Scale").
+    // WAL and the checkpoint write (customer_tiers pages were in the scale benchmark's WAL;
+    // bench/README.md, "Scale").
     Stmt s(*writer_statements_,
            "INSERT INTO customer_tiers (customer_id, platform_tags, updated_at_ms) "
            "VALUES (?1, ?2, ?3) ON CONFLICT(customer_id) DO UPDATE SET "
